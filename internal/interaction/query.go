@@ -1,0 +1,133 @@
+package interaction
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Paging bounds shared by every transport.
+const (
+	DefaultLimit = 50
+	// MaxLimit caps one page of messages, surveys or missed calls. It keeps a
+	// single request's work bounded; callers page with offset beyond it.
+	MaxLimit = 500
+	// MaxOffset keeps deep paging from scanning unbounded index ranges.
+	MaxOffset = 100_000
+)
+
+// Filter narrows which interactions are summarised or listed. The zero value
+// of each field means "no constraint". Filter is comparable so that it can be
+// part of a dataloader key; times are normalised to UTC by NewFilter.
+type Filter struct {
+	Network Network   // "" for every network
+	Type    Type      // "" for every type
+	Since   time.Time // zero for no lower bound; inclusive
+	Until   time.Time // zero for no upper bound; inclusive
+}
+
+// Page selects a window of a newest-first list.
+type Page struct {
+	Limit  int
+	Offset int
+}
+
+// PageQuery selects one page of one interaction group (a network and type)
+// for a customer. Like Filter it is comparable.
+type PageQuery struct {
+	Network Network
+	Type    Type // the interaction type; Phone expands via StoredTypes
+	Since   time.Time
+	Until   time.Time
+	Page
+}
+
+// NewFilter validates and normalises filter arguments. Pointers are nil
+// when the caller did not give the argument.
+func NewFilter(network *Network, typ *Type, since, until *time.Time) (Filter, error) {
+	var f Filter
+	if network != nil {
+		if !network.Valid() {
+			return Filter{}, Errorf(KindInvalid, "invalid network %q", string(*network))
+		}
+		f.Network = *network
+	}
+	if typ != nil {
+		if !typ.Valid() {
+			return Filter{}, Errorf(KindInvalid, "invalid type %q", string(*typ))
+		}
+		f.Type = *typ
+	}
+	if since != nil {
+		f.Since = since.UTC()
+	}
+	if until != nil {
+		f.Until = until.UTC()
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && f.Until.Before(f.Since) {
+		return Filter{}, Errorf(KindInvalid, "end date is before start date")
+	}
+	return f, nil
+}
+
+// NewPage validates paging arguments; nil means the default.
+func NewPage(limit, offset *int) (Page, error) {
+	p := Page{Limit: DefaultLimit}
+	if limit != nil {
+		if *limit < 0 || *limit > MaxLimit {
+			return Page{}, Errorf(KindInvalid, "limit must be between 0 and %d", MaxLimit)
+		}
+		p.Limit = *limit
+	}
+	if offset != nil {
+		if *offset < 0 || *offset > MaxOffset {
+			return Page{}, Errorf(KindInvalid, "offset must be between 0 and %d", MaxOffset)
+		}
+		p.Offset = *offset
+	}
+	return p, nil
+}
+
+// Query returns the page query for one interaction group under f.
+func (f Filter) Query(n Network, t Type, p Page) PageQuery {
+	return PageQuery{Network: n, Type: t, Since: f.Since, Until: f.Until, Page: p}
+}
+
+// Normalize returns id in the form the store keeps: surrounding space
+// trimmed, e-mail addresses lower-cased, numeric ids in canonical decimal.
+// It fails for an unknown kind, an empty value or a non-numeric id.
+func (id Identifier) Normalize() (Identifier, error) {
+	if !id.Kind.Valid() {
+		return Identifier{}, Errorf(KindInvalid, "invalid identifier name %q", string(id.Kind))
+	}
+	v := strings.TrimSpace(id.Value)
+	if v == "" {
+		return Identifier{}, Errorf(KindInvalid, "identifier value for %s is empty", id.Kind)
+	}
+	switch id.Kind {
+	case ByEmail:
+		v = strings.ToLower(v)
+	case ByID:
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return Identifier{}, Errorf(KindInvalid, "customer id %q is not a positive integer", v)
+		}
+		v = strconv.FormatInt(n, 10)
+	}
+	return Identifier{Kind: id.Kind, Value: v}, nil
+}
+
+// Matches reports whether c is the customer id names (id must be normalised).
+func (c Customer) Matches(id Identifier) bool {
+	switch id.Kind {
+	case ByID:
+		return strconv.FormatInt(c.ID, 10) == id.Value
+	case ByMobile:
+		return c.Mobile == id.Value
+	case ByEmail:
+		return c.Email == id.Value
+	case ByExternalID:
+		return c.ExternalID == id.Value
+	}
+	return false
+}
