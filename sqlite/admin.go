@@ -1,0 +1,143 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/touchpoint/touchpoint/internal/interaction"
+)
+
+type orgRow struct {
+	ID        int64  `db:"id"`
+	Name      string `db:"name"`
+	TimeZone  string `db:"time_zone"`
+	MaskOTP   bool   `db:"mask_otp"`
+	RateLimit int    `db:"rate_limit"`
+}
+
+func (r orgRow) org() interaction.Org {
+	return interaction.Org{ID: interaction.OrgID(r.ID), Name: r.Name, TimeZone: r.TimeZone, MaskOTP: r.MaskOTP, RateLimit: r.RateLimit}
+}
+
+const orgCols = `id, name, time_zone, mask_otp, rate_limit`
+
+// EnsureOrg returns the organisation called name, creating it with default
+// settings if it does not exist.
+func (db *DB) EnsureOrg(ctx context.Context, name string) (interaction.Org, error) {
+	if name == "" {
+		return interaction.Org{}, interaction.Errorf(interaction.KindInvalid, "organisation name is empty")
+	}
+	if _, err := db.w.ExecContext(ctx, `INSERT INTO orgs (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`,
+		name, time.Now().UnixMilli()); err != nil {
+		return interaction.Org{}, fmt.Errorf("sqlite: ensure org: %w", err)
+	}
+	return db.orgWhere(ctx, db.w, "name = ?", name)
+}
+
+// OrgByName returns the organisation called name.
+func (db *DB) OrgByName(ctx context.Context, name string) (interaction.Org, error) {
+	return db.orgWhere(ctx, db.r, "name = ?", name)
+}
+
+// OrgByID returns the organisation with id.
+func (db *DB) OrgByID(ctx context.Context, id interaction.OrgID) (interaction.Org, error) {
+	return db.orgWhere(ctx, db.r, "id = ?", id)
+}
+
+type getter interface {
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+func (db *DB) orgWhere(ctx context.Context, g getter, cond string, arg any) (interaction.Org, error) {
+	var r orgRow
+	err := g.GetContext(ctx, &r, `SELECT `+orgCols+` FROM orgs WHERE `+cond, arg)
+	if errors.Is(err, sql.ErrNoRows) {
+		return interaction.Org{}, interaction.Errorf(interaction.KindNotFound, "no organisation %v", arg)
+	}
+	if err != nil {
+		return interaction.Org{}, fmt.Errorf("sqlite: org: %w", err)
+	}
+	return r.org(), nil
+}
+
+// UpdateOrg stores o's settings (time zone, OTP masking, rate limit).
+func (db *DB) UpdateOrg(ctx context.Context, o interaction.Org) error {
+	res, err := db.w.ExecContext(ctx, `UPDATE orgs SET time_zone = ?, mask_otp = ?, rate_limit = ? WHERE id = ?`,
+		o.TimeZone, o.MaskOTP, o.RateLimit, o.ID)
+	if err != nil {
+		return fmt.Errorf("sqlite: update org: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return interaction.Errorf(interaction.KindNotFound, "no organisation %d", o.ID)
+	}
+	return nil
+}
+
+type keyRow struct {
+	ID         string        `db:"id"`
+	OrgID      int64         `db:"org_id"`
+	SecretHash []byte        `db:"secret_hash"`
+	MD5Hash    []byte        `db:"md5_hash"`
+	Scopes     string        `db:"scopes"`
+	RateLimit  int           `db:"rate_limit"`
+	CreatedAt  int64         `db:"created_at"`
+	RevokedAt  sql.NullInt64 `db:"revoked_at"`
+}
+
+func (r keyRow) key() interaction.APIKey {
+	return interaction.APIKey{ID: r.ID, OrgID: interaction.OrgID(r.OrgID), SecretHash: r.SecretHash, MD5Hash: r.MD5Hash,
+		Scopes: r.Scopes, RateLimit: r.RateLimit, CreatedAt: fromMillis(r.CreatedAt), RevokedAt: fromNullMillis(r.RevokedAt)}
+}
+
+const keyCols = `id, org_id, secret_hash, md5_hash, scopes, rate_limit, created_at, revoked_at`
+
+// CreateKey stores a new API key.
+func (db *DB) CreateKey(ctx context.Context, k interaction.APIKey) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO api_keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`,
+		k.ID, k.OrgID, k.SecretHash, k.MD5Hash, k.Scopes, k.RateLimit, millis(k.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("sqlite: create key: %w", err)
+	}
+	return nil
+}
+
+// Key returns the key with id, revoked or not.
+func (db *DB) Key(ctx context.Context, id string) (interaction.APIKey, error) {
+	var r keyRow
+	err := db.r.GetContext(ctx, &r, `SELECT `+keyCols+` FROM api_keys WHERE id = ?`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return interaction.APIKey{}, interaction.Errorf(interaction.KindNotFound, "no key %q", id)
+	}
+	if err != nil {
+		return interaction.APIKey{}, fmt.Errorf("sqlite: key: %w", err)
+	}
+	return r.key(), nil
+}
+
+// Keys lists an organisation's keys, oldest first.
+func (db *DB) Keys(ctx context.Context, org interaction.OrgID) ([]interaction.APIKey, error) {
+	var rows []keyRow
+	if err := db.r.SelectContext(ctx, &rows, `SELECT `+keyCols+` FROM api_keys WHERE org_id = ? ORDER BY created_at, id`, org); err != nil {
+		return nil, fmt.Errorf("sqlite: keys: %w", err)
+	}
+	out := make([]interaction.APIKey, len(rows))
+	for i, r := range rows {
+		out[i] = r.key()
+	}
+	return out, nil
+}
+
+// RevokeKey marks the key revoked at at. Revoking twice keeps the first time.
+func (db *DB) RevokeKey(ctx context.Context, id string, at time.Time) error {
+	res, err := db.w.ExecContext(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, millis(at), id)
+	if err != nil {
+		return fmt.Errorf("sqlite: revoke key: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return interaction.Errorf(interaction.KindNotFound, "no key %q", id)
+	}
+	return nil
+}

@@ -1,0 +1,293 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/touchpoint/touchpoint/internal/interaction"
+)
+
+// where builds the WHERE clause shared by the interaction queries: always the
+// organisation and the customers, then whichever filters are set. Every
+// condition is on a leading column of the table's customer index.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+func (w *where) String() string { return strings.Join(w.conds, " AND ") }
+
+func scope(org interaction.OrgID, ids []int64) *where {
+	w := &where{}
+	w.add("org_id = ?", org)
+	w.add("customer_id IN (?)", ids)
+	return w
+}
+
+func (w *where) times(col string, f interaction.Filter) *where {
+	if !f.Since.IsZero() {
+		w.add(col+" >= ?", millis(f.Since))
+	}
+	if !f.Until.IsZero() {
+		w.add(col+" <= ?", millis(f.Until))
+	}
+	return w
+}
+
+// in expands the IN (?) lists and rebinds for the driver.
+func (db *DB) in(query string, args []any) (string, []any, error) {
+	q, a, err := sqlx.In(query, args...)
+	if err != nil {
+		return "", nil, fmt.Errorf("sqlite: expand query: %w", err)
+	}
+	return db.r.Rebind(q), a, nil
+}
+
+const customersByIdentifier = `SELECT id, org_id, mobile, email, external_id FROM customers WHERE org_id = ? AND %s IN (?)`
+
+// CustomersByIdentifier returns the organisation's customers whose kind
+// identifier is one of values, in no particular order.
+func (db *DB) CustomersByIdentifier(ctx context.Context, org interaction.OrgID, kind interaction.IdentifierKind, values []string) ([]interaction.Customer, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	var col string
+	var args []any
+	switch kind {
+	case interaction.ByID:
+		col = "id"
+		ids := make([]any, 0, len(values))
+		for _, v := range values {
+			var n int64
+			if _, err := fmt.Sscan(v, &n); err != nil {
+				continue // not an id: it cannot match
+			}
+			ids = append(ids, n)
+		}
+		if len(ids) == 0 {
+			return nil, nil
+		}
+		args = []any{org, ids}
+	case interaction.ByMobile, interaction.ByEmail, interaction.ByExternalID:
+		col = string(kind)
+		args = []any{org, values}
+	default:
+		return nil, interaction.Errorf(interaction.KindInvalid, "invalid identifier name %q", kind)
+	}
+	q, a, err := db.in(fmt.Sprintf(customersByIdentifier, col), args)
+	if err != nil {
+		return nil, err
+	}
+	var out []interaction.Customer
+	if err := db.r.SelectContext(ctx, &out, q, a...); err != nil {
+		return nil, fmt.Errorf("sqlite: customers by %s: %w", kind, err)
+	}
+	return out, nil
+}
+
+type summaryRow struct {
+	CustomerID int64         `db:"customer_id"`
+	Network    string        `db:"network"`
+	Type       string        `db:"type"`
+	Count      int           `db:"n"`
+	Last       sql.NullInt64 `db:"last"`
+	Used       bool          `db:"used"`
+}
+
+// Summaries answers counts, last times and used flags for many customers in
+// one statement. Only indexes are read: message bodies are never touched.
+func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs []int64, f interaction.Filter) ([]interaction.Summary, error) {
+	if len(customerIDs) == 0 {
+		return nil, nil
+	}
+	var parts []string
+	var args []any
+	capillary := f.Network == "" || f.Network == interaction.Capillary
+	if f.Type == "" || f.Type.IsMessage() {
+		w := scope(org, customerIDs).times("sent_at", f)
+		if f.Network != "" {
+			w.add("network = ?", f.Network)
+		}
+		if f.Type != "" {
+			w.add("type IN (?)", f.Type.StoredTypes())
+		}
+		parts = append(parts, `SELECT customer_id, network, type, COUNT(*) AS n, MAX(sent_at) AS last, 0 AS used
+			FROM messages WHERE `+w.String()+` GROUP BY customer_id, network, type`)
+		args = append(args, w.args...)
+	}
+	if capillary && (f.Type == "" || f.Type == interaction.MissedCallType) {
+		w := scope(org, customerIDs).times("called_at", f)
+		// The used flag is the newest call's: a correlated lookup on the
+		// same index, one row per customer.
+		inner := &where{}
+		inner.add("x.org_id = mc.org_id AND x.customer_id = mc.customer_id")
+		inner.times("x.called_at", f)
+		parts = append(parts, `SELECT customer_id, 'capillary' AS network, 'missed_call' AS type, COUNT(*) AS n, MAX(called_at) AS last,
+			(SELECT x.used FROM missed_calls x WHERE `+inner.String()+` ORDER BY x.called_at DESC, x.id DESC LIMIT 1) AS used
+			FROM missed_calls mc WHERE `+w.String()+` GROUP BY org_id, customer_id`)
+		// Placeholders bind by position: the subquery's come first in the text.
+		args = append(args, inner.args...)
+		args = append(args, w.args...)
+	}
+	if capillary && (f.Type == "" || f.Type == interaction.SurveyType) {
+		w := scope(org, customerIDs).times("submitted_at", f)
+		parts = append(parts, `SELECT customer_id, 'capillary' AS network, 'survey' AS type, COUNT(*) AS n, MAX(submitted_at) AS last, 0 AS used
+			FROM surveys WHERE `+w.String()+` GROUP BY customer_id`)
+		args = append(args, w.args...)
+	}
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	q, a, err := db.in(strings.Join(parts, "\nUNION ALL\n"), args)
+	if err != nil {
+		return nil, err
+	}
+	var rows []summaryRow
+	if err := db.r.SelectContext(ctx, &rows, q, a...); err != nil {
+		return nil, fmt.Errorf("sqlite: summaries: %w", err)
+	}
+	out := make([]interaction.Summary, len(rows))
+	for i, r := range rows {
+		out[i] = interaction.Summary{
+			CustomerID: r.CustomerID, Network: interaction.Network(r.Network), Type: interaction.Type(r.Type),
+			Count: r.Count, Last: fromNullMillis(r.Last), Used: r.Used,
+		}
+	}
+	return out, nil
+}
+
+// pageOf wraps a filtered, ordered selection of ids in the window that cuts
+// each customer's page: ranks are computed over the index alone, and only
+// the rows on the page are fetched from the table.
+func pageOf(table, orderCol, cols string, w *where, p interaction.Page) (string, []any) {
+	q := `WITH ranked AS (
+		SELECT id, customer_id, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY ` + orderCol + ` DESC, id DESC) AS rn
+		FROM ` + table + ` WHERE ` + w.String() + `)
+	SELECT ` + cols + ` FROM ranked JOIN ` + table + ` t ON t.org_id = ? AND t.id = ranked.id
+	WHERE ranked.rn > ? AND ranked.rn <= ?
+	ORDER BY ranked.customer_id, ranked.rn`
+	args := append(w.args, w.args[0], p.Offset, p.Offset+p.Limit)
+	return q, args
+}
+
+type messageRow struct {
+	ID          int64         `db:"id"`
+	CustomerID  int64         `db:"customer_id"`
+	Network     string        `db:"network"`
+	Type        string        `db:"type"`
+	Sender      string        `db:"sender"`
+	Receiver    string        `db:"receiver"`
+	Subject     string        `db:"subject"`
+	Body        string        `db:"body"`
+	Status      string        `db:"status"`
+	CampaignID  int64         `db:"campaign_id"`
+	UserID      int64         `db:"user_id"`
+	SentAt      int64         `db:"sent_at"`
+	DeliveredAt sql.NullInt64 `db:"delivered_at"`
+}
+
+const messageCols = `t.id, t.customer_id, t.network, t.type, t.sender, t.receiver, t.subject, t.body, t.status,
+	t.campaign_id, t.user_id, t.sent_at, t.delivered_at`
+
+// Messages returns each customer's page of messages matching q, newest first,
+// grouped by customer.
+func (db *DB) Messages(ctx context.Context, org interaction.OrgID, customerIDs []int64, q interaction.PageQuery) ([]interaction.Message, error) {
+	if len(customerIDs) == 0 || q.Limit <= 0 {
+		return nil, nil
+	}
+	w := scope(org, customerIDs).times("sent_at", interaction.Filter{Since: q.Since, Until: q.Until})
+	if q.Network != "" {
+		w.add("network = ?", q.Network)
+	}
+	if q.Type != "" {
+		w.add("type IN (?)", q.Type.StoredTypes())
+	}
+	query, args := pageOf("messages", "sent_at", messageCols, w, q.Page)
+	query, args, err := db.in(query, args)
+	if err != nil {
+		return nil, err
+	}
+	var rows []messageRow
+	if err := db.r.SelectContext(ctx, &rows, query, args...); err != nil {
+		return nil, fmt.Errorf("sqlite: messages: %w", err)
+	}
+	out := make([]interaction.Message, len(rows))
+	for i, r := range rows {
+		out[i] = interaction.Message{
+			ID: r.ID, CustomerID: r.CustomerID, Network: interaction.Network(r.Network), Type: interaction.Type(r.Type),
+			Sender: r.Sender, Receiver: r.Receiver, Subject: r.Subject, Body: r.Body, Status: r.Status,
+			CampaignID: r.CampaignID, UserID: r.UserID, SentAt: fromMillis(r.SentAt), DeliveredAt: fromNullMillis(r.DeliveredAt),
+		}
+	}
+	return out, nil
+}
+
+type missedCallRow struct {
+	ID         int64 `db:"id"`
+	CustomerID int64 `db:"customer_id"`
+	CalledAt   int64 `db:"called_at"`
+	Used       bool  `db:"used"`
+}
+
+// MissedCalls returns each customer's page of missed calls, newest first.
+func (db *DB) MissedCalls(ctx context.Context, org interaction.OrgID, customerIDs []int64, q interaction.PageQuery) ([]interaction.MissedCall, error) {
+	if len(customerIDs) == 0 || q.Limit <= 0 || (q.Network != "" && q.Network != interaction.Capillary) {
+		return nil, nil
+	}
+	w := scope(org, customerIDs).times("called_at", interaction.Filter{Since: q.Since, Until: q.Until})
+	query, args := pageOf("missed_calls", "called_at", "t.id, t.customer_id, t.called_at, t.used", w, q.Page)
+	query, args, err := db.in(query, args)
+	if err != nil {
+		return nil, err
+	}
+	var rows []missedCallRow
+	if err := db.r.SelectContext(ctx, &rows, query, args...); err != nil {
+		return nil, fmt.Errorf("sqlite: missed calls: %w", err)
+	}
+	out := make([]interaction.MissedCall, len(rows))
+	for i, r := range rows {
+		out[i] = interaction.MissedCall{ID: r.ID, CustomerID: r.CustomerID, CalledAt: fromMillis(r.CalledAt), Used: r.Used}
+	}
+	return out, nil
+}
+
+type surveyRow struct {
+	ID          int64  `db:"id"`
+	CustomerID  int64  `db:"customer_id"`
+	Name        string `db:"name"`
+	SubmittedAt int64  `db:"submitted_at"`
+	Responses   string `db:"responses"`
+}
+
+// Surveys returns each customer's page of submitted surveys, newest first.
+func (db *DB) Surveys(ctx context.Context, org interaction.OrgID, customerIDs []int64, q interaction.PageQuery) ([]interaction.Survey, error) {
+	if len(customerIDs) == 0 || q.Limit <= 0 || (q.Network != "" && q.Network != interaction.Capillary) {
+		return nil, nil
+	}
+	w := scope(org, customerIDs).times("submitted_at", interaction.Filter{Since: q.Since, Until: q.Until})
+	query, args := pageOf("surveys", "submitted_at", "t.id, t.customer_id, t.name, t.submitted_at, t.responses", w, q.Page)
+	query, args, err := db.in(query, args)
+	if err != nil {
+		return nil, err
+	}
+	var rows []surveyRow
+	if err := db.r.SelectContext(ctx, &rows, query, args...); err != nil {
+		return nil, fmt.Errorf("sqlite: surveys: %w", err)
+	}
+	out := make([]interaction.Survey, len(rows))
+	for i, r := range rows {
+		out[i] = interaction.Survey{ID: r.ID, CustomerID: r.CustomerID, Name: r.Name,
+			SubmittedAt: fromMillis(r.SubmittedAt), Responses: json.RawMessage(r.Responses)}
+	}
+	return out, nil
+}
