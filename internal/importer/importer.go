@@ -1,0 +1,323 @@
+// Package importer loads newline-delimited JSON interaction data into a
+// store. Each line is one record:
+//
+//	{"record":"customer","id":565039505,"mobile":"919988221100","email":"a@b.c","external_id":""}
+//	{"record":"message","id":1743467374476,"customer_id":565039505,"network":"capillary","type":"email",
+//	 "sender":"","receiver":"a@b.c","subject":"...","body":"...","status":"OPENED","campaign_id":267560,
+//	 "user_id":432796209,"sent_at":"2025-04-14T14:23:20Z","delivered_at":"2025-04-14T14:23:20Z"}
+//	{"record":"missed_call","id":1,"customer_id":565039505,"called_at":"2025-04-14T14:23:20Z","used":true}
+//	{"record":"survey","id":1,"customer_id":565039505,"name":"NPS","submitted_at":"2025-04-14T14:23:20Z","responses":{"score":9}}
+//
+// Required: record, id (positive), customer_id for everything but customers,
+// a known network and type for messages, and RFC 3339 times. Optional
+// strings default to "", campaign_id and user_id to -1 (none), delivered_at
+// to null (not delivered), used to false, responses to {}. Unknown fields are
+// ignored. Emails are stored lower-cased. Status is free text.
+//
+// Records are written in large transactions and keyed by (organisation, id),
+// so importing the same file twice changes nothing. A bad line is reported
+// with its number and reason and skipped; the good lines are still committed.
+package importer
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/touchpoint/touchpoint/internal/interaction"
+)
+
+// Sink stores a batch of records in one transaction, rejecting individual
+// records that break the store's constraints (such as an unknown customer).
+type Sink interface {
+	Write(ctx context.Context, org interaction.OrgID, recs []interaction.Record) ([]interaction.Rejection, error)
+}
+
+// DefaultBatchSize is how many records go into one transaction: large enough
+// that commit cost vanishes, small enough that readers and memory never
+// notice an import.
+const DefaultBatchSize = 20_000
+
+// MaxLineBytes bounds one line; a longer line is rejected, not loaded.
+const MaxLineBytes = 1 << 20
+
+// Options tune an import.
+type Options struct {
+	// Progress, when set, receives a progress line about once a second and
+	// a summary at the end.
+	Progress io.Writer
+	// BatchSize is records per transaction; 0 means DefaultBatchSize.
+	BatchSize int
+}
+
+// Report says what an import did.
+type Report struct {
+	Customers, Messages, MissedCalls, Surveys int // accepted, by kind
+	Accepted, Rejected                        int
+	Rejections                                []interaction.Rejection
+	Elapsed                                   time.Duration
+}
+
+// maxReported bounds the rejections kept in a Report; the count stays exact.
+const maxReported = 1000
+
+// line is the union of every record's fields.
+type line struct {
+	Record      string          `json:"record"`
+	ID          *int64          `json:"id"`
+	CustomerID  *int64          `json:"customer_id"`
+	Mobile      string          `json:"mobile"`
+	Email       string          `json:"email"`
+	ExternalID  string          `json:"external_id"`
+	Network     string          `json:"network"`
+	Type        string          `json:"type"`
+	Sender      string          `json:"sender"`
+	Receiver    string          `json:"receiver"`
+	Subject     string          `json:"subject"`
+	Body        string          `json:"body"`
+	Status      string          `json:"status"`
+	CampaignID  *int64          `json:"campaign_id"`
+	UserID      *int64          `json:"user_id"`
+	SentAt      string          `json:"sent_at"`
+	DeliveredAt *string         `json:"delivered_at"`
+	CalledAt    string          `json:"called_at"`
+	Used        bool            `json:"used"`
+	Name        string          `json:"name"`
+	SubmittedAt string          `json:"submitted_at"`
+	Responses   json.RawMessage `json:"responses"`
+}
+
+// Import reads records from r and writes them to sink for org.
+func Import(ctx context.Context, r io.Reader, sink Sink, org interaction.OrgID, o Options) (Report, error) {
+	if o.BatchSize <= 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	start := time.Now()
+	var rep Report
+	p := progress{w: o.Progress, start: start, last: start}
+	batch := make([]interaction.Record, 0, o.BatchSize)
+
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		rej, err := sink.Write(ctx, org, batch)
+		if err != nil {
+			return err
+		}
+		bad := make(map[int]bool, len(rej))
+		for _, x := range rej {
+			bad[x.Line] = true
+			rep.reject(x)
+		}
+		for _, rec := range batch {
+			if bad[rec.Line] {
+				continue
+			}
+			rep.Accepted++
+			switch {
+			case rec.Customer != nil:
+				rep.Customers++
+			case rec.Message != nil:
+				rep.Messages++
+			case rec.MissedCall != nil:
+				rep.MissedCalls++
+			case rec.Survey != nil:
+				rep.Surveys++
+			}
+		}
+		batch = batch[:0]
+		p.tick(rep)
+		return nil
+	}
+
+	br := bufio.NewReaderSize(r, 64<<10)
+	for n := 1; ; n++ {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		raw, tooLong, err := readLine(br)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return rep, fmt.Errorf("importer: read line %d: %w", n, err)
+		}
+		if len(bytes.TrimSpace(raw)) > 0 || tooLong {
+			if tooLong {
+				rep.reject(interaction.Rejection{Line: n, Reason: fmt.Sprintf("line longer than %d bytes", MaxLineBytes)})
+			} else if rec, perr := parse(raw); perr != nil {
+				rep.reject(interaction.Rejection{Line: n, Reason: perr.Error()})
+			} else {
+				rec.Line = n
+				batch = append(batch, rec)
+				if len(batch) >= o.BatchSize {
+					if err := flush(); err != nil {
+						return rep, err
+					}
+				}
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+	}
+	if err := flush(); err != nil {
+		return rep, err
+	}
+	rep.Elapsed = time.Since(start)
+	p.done(rep)
+	return rep, nil
+}
+
+func (rep *Report) reject(x interaction.Rejection) {
+	rep.Rejected++
+	if len(rep.Rejections) < maxReported {
+		rep.Rejections = append(rep.Rejections, x)
+	}
+}
+
+// readLine returns the next line without its newline. A line longer than
+// MaxLineBytes is consumed and reported as tooLong.
+func readLine(br *bufio.Reader) (line []byte, tooLong bool, err error) {
+	var buf []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(buf)+len(chunk) > MaxLineBytes {
+			tooLong = true
+			buf = buf[:0]
+		} else if !tooLong {
+			buf = append(buf, chunk...)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		return bytes.TrimRight(buf, "\r\n"), tooLong, err
+	}
+}
+
+func parse(raw []byte) (interaction.Record, error) {
+	var l line
+	if err := json.Unmarshal(raw, &l); err != nil {
+		return interaction.Record{}, fmt.Errorf("malformed JSON: %v", err)
+	}
+	if l.ID == nil {
+		return interaction.Record{}, errors.New(`missing field "id"`)
+	}
+	if *l.ID <= 0 {
+		return interaction.Record{}, fmt.Errorf(`"id" must be positive, got %d`, *l.ID)
+	}
+	id := *l.ID
+	if l.Record == "customer" {
+		c := interaction.Customer{ID: id, Mobile: strings.TrimSpace(l.Mobile),
+			Email: strings.ToLower(strings.TrimSpace(l.Email)), ExternalID: strings.TrimSpace(l.ExternalID)}
+		return interaction.Record{Customer: &c}, nil
+	}
+	if l.CustomerID == nil {
+		switch l.Record {
+		case "message", "missed_call", "survey":
+			return interaction.Record{}, errors.New(`missing field "customer_id"`)
+		}
+	}
+	switch l.Record {
+	case "message":
+		m := interaction.Message{ID: id, CustomerID: *l.CustomerID, Network: interaction.Network(l.Network),
+			Type: interaction.Type(l.Type), Sender: l.Sender, Receiver: l.Receiver, Subject: l.Subject, Body: l.Body,
+			Status: l.Status, CampaignID: orNone(l.CampaignID), UserID: orNone(l.UserID)}
+		if !m.Network.Valid() {
+			return interaction.Record{}, fmt.Errorf("unknown network %q", l.Network)
+		}
+		if !m.Type.IsMessage() {
+			return interaction.Record{}, fmt.Errorf("unknown message type %q", l.Type)
+		}
+		var err error
+		if m.SentAt, err = parseTime("sent_at", l.SentAt); err != nil {
+			return interaction.Record{}, err
+		}
+		if l.DeliveredAt != nil && *l.DeliveredAt != "" {
+			t, err := parseTime("delivered_at", *l.DeliveredAt)
+			if err != nil {
+				return interaction.Record{}, err
+			}
+			m.DeliveredAt = &t
+		}
+		return interaction.Record{Message: &m}, nil
+	case "missed_call":
+		t, err := parseTime("called_at", l.CalledAt)
+		if err != nil {
+			return interaction.Record{}, err
+		}
+		return interaction.Record{MissedCall: &interaction.MissedCall{ID: id, CustomerID: *l.CustomerID, CalledAt: t, Used: l.Used}}, nil
+	case "survey":
+		if l.Name == "" {
+			return interaction.Record{}, errors.New(`missing field "name"`)
+		}
+		t, err := parseTime("submitted_at", l.SubmittedAt)
+		if err != nil {
+			return interaction.Record{}, err
+		}
+		resp := l.Responses
+		if len(resp) == 0 || string(resp) == "null" {
+			resp = json.RawMessage("{}")
+		} else if resp[0] != '{' {
+			return interaction.Record{}, errors.New(`"responses" must be a JSON object`)
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, resp); err != nil {
+			return interaction.Record{}, fmt.Errorf(`"responses": %v`, err)
+		}
+		return interaction.Record{Survey: &interaction.Survey{ID: id, CustomerID: *l.CustomerID, Name: l.Name,
+			SubmittedAt: t, Responses: compact.Bytes()}}, nil
+	case "":
+		return interaction.Record{}, errors.New(`missing field "record"`)
+	}
+	return interaction.Record{}, fmt.Errorf("unknown record %q (want customer, message, missed_call or survey)", l.Record)
+}
+
+func orNone(p *int64) int64 {
+	if p == nil {
+		return -1
+	}
+	return *p
+}
+
+func parseTime(field, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, fmt.Errorf("missing field %q", field)
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time: %q", field, s)
+	}
+	return t.UTC(), nil
+}
+
+// progress prints about once a second while an import runs.
+type progress struct {
+	w           io.Writer
+	start, last time.Time
+}
+
+func (p *progress) tick(rep Report) {
+	if p.w == nil || time.Since(p.last) < time.Second {
+		return
+	}
+	p.last = time.Now()
+	el := time.Since(p.start).Seconds()
+	fmt.Fprintf(p.w, "import: %d records (%.0f/s), %d rejected\n", rep.Accepted, float64(rep.Accepted)/el, rep.Rejected)
+}
+
+func (p *progress) done(rep Report) {
+	if p.w == nil {
+		return
+	}
+	el := rep.Elapsed.Seconds()
+	if el <= 0 {
+		el = 1e-9
+	}
+	fmt.Fprintf(p.w, "import: done: %d accepted (%d customers, %d messages, %d missed calls, %d surveys), %d rejected, %.0f records/s\n",
+		rep.Accepted, rep.Customers, rep.Messages, rep.MissedCalls, rep.Surveys, rep.Rejected, float64(rep.Accepted)/el)
+}

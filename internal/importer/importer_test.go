@@ -1,0 +1,152 @@
+package importer_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/touchpoint/touchpoint/internal/demo"
+	"github.com/touchpoint/touchpoint/internal/importer"
+	"github.com/touchpoint/touchpoint/internal/interaction"
+	"github.com/touchpoint/touchpoint/sqlite"
+)
+
+func setup(t testing.TB) (*sqlite.DB, interaction.Org) {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	o, err := db.EnsureOrg(context.Background(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, o
+}
+
+func TestBadLines(t *testing.T) {
+	good := `{"record":"customer","id":1,"mobile":"91","email":"A@B.C"}`
+	tests := []struct {
+		line   string
+		reason string
+	}{
+		{`{"record":"customer"`, "malformed JSON"},
+		{`{"record":"customer","mobile":"9"}`, `missing field "id"`},
+		{`{"record":"customer","id":-4}`, `"id" must be positive`},
+		{`{"id":5}`, `missing field "record"`},
+		{`{"record":"order","id":5}`, `unknown record "order"`},
+		{`{"record":"message","id":5,"network":"capillary","type":"sms","sent_at":"2025-01-01T00:00:00Z"}`, `missing field "customer_id"`},
+		{`{"record":"message","id":5,"customer_id":1,"network":"myspace","type":"sms","sent_at":"2025-01-01T00:00:00Z"}`, `unknown network "myspace"`},
+		{`{"record":"message","id":5,"customer_id":1,"network":"capillary","type":"fax","sent_at":"2025-01-01T00:00:00Z"}`, `unknown message type "fax"`},
+		{`{"record":"message","id":5,"customer_id":1,"network":"capillary","type":"sms","sent_at":"yesterday"}`, `"sent_at" is not an RFC 3339 time`},
+		{`{"record":"message","id":5,"customer_id":1,"network":"capillary","type":"sms"}`, `missing field "sent_at"`},
+		{`{"record":"message","id":5,"customer_id":99,"network":"capillary","type":"sms","sent_at":"2025-01-01T00:00:00Z"}`, "unknown customer 99"},
+		{`{"record":"missed_call","id":5,"customer_id":1,"called_at":"2025-13-01T00:00:00Z"}`, `"called_at" is not an RFC 3339 time`},
+		{`{"record":"survey","id":5,"customer_id":1,"submitted_at":"2025-01-01T00:00:00Z"}`, `missing field "name"`},
+		{`{"record":"survey","id":5,"customer_id":1,"name":"x","submitted_at":"2025-01-01T00:00:00Z","responses":[1]}`, "must be a JSON object"},
+		{`{"record":"customer","id":2,"mobile":"91"}`, "already belongs to another customer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			db, o := setup(t)
+			in := good + "\n" + tt.line + "\n" + `{"record":"missed_call","id":1,"customer_id":1,"called_at":"2025-01-01T00:00:00Z","used":true}`
+			rep, err := importer.Import(context.Background(), strings.NewReader(in), db, o.ID, importer.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Accepted != 2 || rep.Rejected != 1 || len(rep.Rejections) != 1 {
+				t.Fatalf("report = %+v", rep)
+			}
+			if r := rep.Rejections[0]; r.Line != 2 || !strings.Contains(r.Reason, tt.reason) {
+				t.Errorf("rejection = %+v, want line 2 with %q", r, tt.reason)
+			}
+			cs, _ := db.CustomersByIdentifier(context.Background(), o.ID, interaction.ByEmail, []string{"a@b.c"})
+			if len(cs) != 1 {
+				t.Errorf("good customer line not committed (email lower-cased): %+v", cs)
+			}
+		})
+	}
+}
+
+func TestLongLine(t *testing.T) {
+	db, o := setup(t)
+	in := `{"record":"customer","id":1,"subject":"` + strings.Repeat("x", importer.MaxLineBytes) + `"}` + "\n" +
+		`{"record":"customer","id":2}`
+	rep, err := importer.Import(context.Background(), strings.NewReader(in), db, o.ID, importer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Accepted != 1 || rep.Rejected != 1 || rep.Rejections[0].Line != 1 {
+		t.Errorf("report = %+v", rep)
+	}
+}
+
+// TestIdempotent imports the demo data twice, in small batches, and checks
+// nothing changes the second time.
+func TestIdempotent(t *testing.T) {
+	db, o := setup(t)
+	var buf bytes.Buffer
+	if err := demo.Write(&buf, demo.Options{Customers: 50}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	snapshot := func() string {
+		ids := make([]int64, 0, 60)
+		for i := range 50 {
+			ids = append(ids, int64(1_000_001+i))
+		}
+		ids = append(ids, demo.TomSawyer, demo.ViberSample)
+		sums, err := db.Summaries(ctx, o.ID, ids, interaction.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, err := db.Messages(ctx, o.ID, ids, interaction.PageQuery{Page: interaction.Page{Limit: 500}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(len(sums), len(ms), ms)
+	}
+	var first string
+	for i := range 2 {
+		var progress bytes.Buffer
+		rep, err := importer.Import(ctx, bytes.NewReader(buf.Bytes()), db, o.ID, importer.Options{BatchSize: 100, Progress: &progress})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Rejected != 0 || rep.Messages == 0 || rep.Customers != 53 {
+			t.Fatalf("import %d: %+v", i, rep)
+		}
+		if !strings.Contains(progress.String(), "import: done") {
+			t.Errorf("no summary on progress writer: %q", progress.String())
+		}
+		if i == 0 {
+			first = snapshot()
+		} else if got := snapshot(); got != first {
+			t.Error("second import changed the data")
+		}
+	}
+}
+
+func BenchmarkImport(b *testing.B) {
+	var buf bytes.Buffer
+	if err := demo.Write(&buf, demo.Options{Customers: 2000}); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	var msgs int
+	for b.Loop() {
+		b.StopTimer()
+		db, o := setup(b)
+		b.StartTimer()
+		rep, err := importer.Import(context.Background(), bytes.NewReader(buf.Bytes()), db, o.ID, importer.Options{})
+		if err != nil || rep.Rejected != 0 {
+			b.Fatal(err, rep.Rejections)
+		}
+		msgs += rep.Messages
+	}
+	b.ReportMetric(float64(msgs)/b.Elapsed().Seconds(), "messages/s")
+}
