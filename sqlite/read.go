@@ -199,37 +199,62 @@ type messageRow struct {
 const messageCols = `t.id, t.customer_id, t.network, t.type, t.sender, t.receiver, t.subject, t.body, t.status,
 	t.campaign_id, t.user_id, t.sent_at, t.delivered_at`
 
-// Messages returns each customer's page of messages matching q, newest first,
-// grouped by customer.
-func (db *DB) Messages(ctx context.Context, org interaction.OrgID, customerIDs []int64, q interaction.PageQuery) ([]interaction.Message, error) {
-	if len(customerIDs) == 0 || q.Limit <= 0 {
+// Messages pages many customers' messages in many groups with one
+// statement: the wanted groups are a VALUES table joined to the customer
+// index, ranked per (customer, group) over the index alone, and only the
+// rows on a page are fetched from the table.
+func (db *DB) Messages(ctx context.Context, org interaction.OrgID, customerIDs []int64, groups []interaction.GroupKey, span interaction.Span, p interaction.Page) ([]interaction.PagedMessage, error) {
+	if len(customerIDs) == 0 || len(groups) == 0 || p.Limit <= 0 {
 		return nil, nil
 	}
-	w := scope(org, customerIDs).times("sent_at", interaction.Filter{Since: q.Since, Until: q.Until})
-	if q.Network != "" {
-		w.add("network = ?", q.Network)
+	var values []string
+	var args []any
+	for _, g := range groups {
+		for _, st := range g.Type.StoredTypes() {
+			values = append(values, "(?, ?, ?)")
+			args = append(args, string(g.Network), string(g.Type), string(st))
+		}
 	}
-	if q.Type != "" {
-		w.add("type IN (?)", q.Type.StoredTypes())
-	}
-	query, args := pageOf("messages", "sent_at", messageCols, w, q.Page)
+	w := &where{}
+	w.add("m.org_id = ?", org)
+	w.add("m.customer_id IN (?)", customerIDs)
+	w.add("m.network = w.network AND m.type = w.stored")
+	w.times("m.sent_at", interaction.Filter{Since: span.Since, Until: span.Until})
+	args = append(args, w.args...)
+	args = append(args, org, p.Offset, p.Offset+p.Limit)
+	query := `WITH wanted (network, grp, stored) AS (VALUES ` + strings.Join(values, ", ") + `),
+	ranked AS (
+		SELECT m.id, m.customer_id, w.grp, ROW_NUMBER() OVER (
+			PARTITION BY m.customer_id, w.network, w.grp ORDER BY m.sent_at DESC, m.id DESC) AS rn
+		FROM wanted w JOIN messages m ON ` + w.String() + `)
+	SELECT ranked.grp, ` + messageCols + ` FROM ranked JOIN messages t ON t.org_id = ? AND t.id = ranked.id
+	WHERE ranked.rn > ? AND ranked.rn <= ?
+	ORDER BY ranked.customer_id, t.network, ranked.grp, ranked.rn`
 	query, args, err := db.in(query, args)
 	if err != nil {
 		return nil, err
 	}
-	var rows []messageRow
+	var rows []pagedRow
 	if err := db.r.SelectContext(ctx, &rows, query, args...); err != nil {
 		return nil, fmt.Errorf("sqlite: messages: %w", err)
 	}
-	out := make([]interaction.Message, len(rows))
+	out := make([]interaction.PagedMessage, len(rows))
 	for i, r := range rows {
-		out[i] = interaction.Message{
-			ID: r.ID, CustomerID: r.CustomerID, Network: interaction.Network(r.Network), Type: interaction.Type(r.Type),
-			Sender: r.Sender, Receiver: r.Receiver, Subject: r.Subject, Body: r.Body, Status: r.Status,
-			CampaignID: r.CampaignID, UserID: r.UserID, SentAt: fromMillis(r.SentAt), DeliveredAt: fromNullMillis(r.DeliveredAt),
+		out[i] = interaction.PagedMessage{
+			Group: interaction.GroupKey{Network: interaction.Network(r.Network), Type: interaction.Type(r.Group)},
+			Message: interaction.Message{
+				ID: r.ID, CustomerID: r.CustomerID, Network: interaction.Network(r.Network), Type: interaction.Type(r.Type),
+				Sender: r.Sender, Receiver: r.Receiver, Subject: r.Subject, Body: r.Body, Status: r.Status,
+				CampaignID: r.CampaignID, UserID: r.UserID, SentAt: fromMillis(r.SentAt), DeliveredAt: fromNullMillis(r.DeliveredAt),
+			},
 		}
 	}
 	return out, nil
+}
+
+type pagedRow struct {
+	Group string `db:"grp"`
+	messageRow
 }
 
 type missedCallRow struct {

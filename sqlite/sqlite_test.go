@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -87,35 +88,44 @@ func TestReaderQueries(t *testing.T) {
 		t.Errorf("got %d summaries, want 7: %v", len(got), got)
 	}
 
+	capSMS := interaction.GroupKey{Network: interaction.Capillary, Type: interaction.SMS}
+	capPhone := interaction.GroupKey{Network: interaction.Capillary, Type: interaction.Phone}
+	capEmail := interaction.GroupKey{Network: interaction.Capillary, Type: interaction.Email}
+	tweet := interaction.GroupKey{Network: interaction.Twitter, Type: interaction.Tweet}
+	page := func(limit, offset int) interaction.Page { return interaction.Page{Limit: limit, Offset: offset} }
 	tests := []struct {
-		name string
-		q    interaction.PageQuery
-		ids  []int64
-		want []int64
+		name   string
+		groups []interaction.GroupKey
+		span   interaction.Span
+		page   interaction.Page
+		ids    []int64
+		want   []string
 	}{
-		{"phone is sms+phone newest first", interaction.PageQuery{Network: interaction.Capillary, Type: interaction.Phone, Page: interaction.Page{Limit: 10}}, []int64{1}, []int64{12, 11, 10}},
-		{"offset", interaction.PageQuery{Network: interaction.Capillary, Type: interaction.Phone, Page: interaction.Page{Limit: 1, Offset: 1}}, []int64{1}, []int64{11}},
-		{"per customer pages", interaction.PageQuery{Network: interaction.Capillary, Type: interaction.SMS, Page: interaction.Page{Limit: 1}}, []int64{1, 2}, []int64{11, 20}},
-		{"until", interaction.PageQuery{Type: interaction.SMS, Until: time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC), Page: interaction.Page{Limit: 5}}, []int64{1}, []int64{10}},
-		{"network", interaction.PageQuery{Network: interaction.Twitter, Page: interaction.Page{Limit: 5}}, []int64{1}, []int64{14}},
-		{"limit 0", interaction.PageQuery{Page: interaction.Page{Limit: 0}}, []int64{1}, nil},
+		{"phone is sms+phone newest first", []interaction.GroupKey{capPhone}, interaction.Span{}, page(10, 0), []int64{1}, []string{"phone:12", "phone:11", "phone:10"}},
+		{"offset", []interaction.GroupKey{capPhone}, interaction.Span{}, page(1, 1), []int64{1}, []string{"phone:11"}},
+		{"per customer pages", []interaction.GroupKey{capSMS}, interaction.Span{}, page(1, 0), []int64{1, 2}, []string{"sms:11", "sms:20"}},
+		{"until", []interaction.GroupKey{capSMS}, interaction.Span{Until: time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)}, page(5, 0), []int64{1}, []string{"sms:10"}},
+		{"network", []interaction.GroupKey{tweet}, interaction.Span{}, page(5, 0), []int64{1}, []string{"tweet:14"}},
+		{"many groups, one statement", []interaction.GroupKey{capSMS, capPhone, capEmail, tweet}, interaction.Span{}, page(1, 0), []int64{1, 2},
+			[]string{"email:13", "phone:12", "sms:11", "tweet:14", "phone:20", "sms:20"}},
+		{"limit 0", []interaction.GroupKey{capSMS}, interaction.Span{}, page(0, 0), []int64{1}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ms, err := db.Messages(ctx, org.ID, tt.ids, tt.q)
+			ms, err := db.Messages(ctx, org.ID, tt.ids, tt.groups, tt.span, tt.page)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var ids []int64
+			var got []string
 			for _, m := range ms {
-				ids = append(ids, m.ID)
+				got = append(got, fmt.Sprintf("%s:%d", m.Group.Type, m.ID))
 			}
-			if !equal(ids, tt.want) {
-				t.Errorf("ids = %v, want %v", ids, tt.want)
+			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
 	}
-	ms, _ := db.Messages(ctx, org.ID, []int64{1}, interaction.PageQuery{Type: interaction.SMS, Page: interaction.Page{Limit: 5}})
+	ms, _ := db.Messages(ctx, org.ID, []int64{1}, []interaction.GroupKey{capSMS}, interaction.Span{}, page(5, 0))
 	if ms[1].DeliveredAt == nil || ms[0].DeliveredAt != nil || ms[1].Status != "DELIVERED" || ms[0].CampaignID != -1 {
 		t.Errorf("message fields: %+v", ms)
 	}
@@ -127,18 +137,6 @@ func TestReaderQueries(t *testing.T) {
 	if len(svs) != 1 || string(svs[0].Responses) != `{"score":9}` {
 		t.Errorf("surveys: %+v", svs)
 	}
-}
-
-func equal(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestTenancy: the same ids and identifiers in two organisations never leak.
@@ -156,7 +154,8 @@ func TestTenancy(t *testing.T) {
 	if sums, _ := db.Summaries(ctx, b.ID, []int64{1}, interaction.Filter{}); len(sums) != 0 {
 		t.Errorf("org b sees org a's interactions: %+v", sums)
 	}
-	if ms, _ := db.Messages(ctx, b.ID, []int64{1}, interaction.PageQuery{Page: interaction.Page{Limit: 50}}); len(ms) != 0 {
+	all := []interaction.GroupKey{{Network: interaction.Capillary, Type: interaction.SMS}, {Network: interaction.Capillary, Type: interaction.Phone}}
+	if ms, _ := db.Messages(ctx, b.ID, []int64{1}, all, interaction.Span{}, interaction.Page{Limit: 50}); len(ms) != 0 {
 		t.Errorf("org b sees org a's messages: %+v", ms)
 	}
 }
@@ -169,7 +168,8 @@ func TestStatementsCounted(t *testing.T) {
 	if _, err := db.Summaries(ctx, org.ID, []int64{1, 2}, interaction.Filter{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Messages(ctx, org.ID, []int64{1, 2}, interaction.PageQuery{Page: interaction.Page{Limit: 5}}); err != nil {
+	groups := []interaction.GroupKey{{Network: interaction.Capillary, Type: interaction.SMS}, {Network: interaction.Capillary, Type: interaction.Phone}}
+	if _, err := db.Messages(ctx, org.ID, []int64{1, 2}, groups, interaction.Span{}, interaction.Page{Limit: 5}); err != nil {
 		t.Fatal(err)
 	}
 	if d := db.Statements() - before; d != 2 {

@@ -104,7 +104,11 @@ func TestIdempotent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ms, err := db.Messages(ctx, o.ID, ids, interaction.PageQuery{Page: interaction.Page{Limit: 500}})
+		var groups []interaction.GroupKey
+		for _, s := range sums {
+			groups = append(groups, interaction.GroupKey{Network: s.Network, Type: s.Type})
+		}
+		ms, err := db.Messages(ctx, o.ID, ids, groups, interaction.Span{}, interaction.Page{Limit: 500})
 		if err != nil {
 			t.Fatal(err)
 		}

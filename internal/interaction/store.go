@@ -21,16 +21,37 @@ type Reader interface {
 	// merged here: see Assemble.
 	Summaries(ctx context.Context, org OrgID, customerIDs []int64, f Filter) ([]Summary, error)
 
-	// Messages returns, for each of the customers, the page q.Page of its
-	// messages of network q.Network and of the stored types of q.Type
-	// within q's time bounds, newest first (sent_at, then id, descending).
-	// Results are ordered by customer and then newest first.
-	Messages(ctx context.Context, org OrgID, customerIDs []int64, q PageQuery) ([]Message, error)
+	// Messages returns, in one statement, the pages of many customers'
+	// messages in many groups: for every customer and every group, the
+	// messages of the group's network and of the stored types of its type
+	// (see StoredTypes) within the time bounds, newest first (sent_at, then
+	// id, descending), cut to page. A message can be on two pages (an sms
+	// is on the sms and the phone page), so each result says which group it
+	// was paged in. Results are ordered by customer, group, then newest first.
+	Messages(ctx context.Context, org OrgID, customerIDs []int64, groups []GroupKey, span Span, page Page) ([]PagedMessage, error)
 
-	// MissedCalls and Surveys are the same as Messages for the other two
-	// interaction kinds (q.Network and q.Type are ignored).
+	// MissedCalls and Surveys return, for each of the customers, the page
+	// q.Page of its missed calls or surveys within q's time bounds, newest
+	// first, ordered by customer (q.Network and q.Type are ignored).
 	MissedCalls(ctx context.Context, org OrgID, customerIDs []int64, q PageQuery) ([]MissedCall, error)
 	Surveys(ctx context.Context, org OrgID, customerIDs []int64, q PageQuery) ([]Survey, error)
+}
+
+// GroupKey names one group of messages: a network and an interaction type.
+type GroupKey struct {
+	Network Network
+	Type    Type
+}
+
+// Span is a time range; a zero bound is open.
+type Span struct {
+	Since, Until time.Time
+}
+
+// PagedMessage is a message and the group whose page it is on.
+type PagedMessage struct {
+	Group GroupKey
+	Message
 }
 
 // APIKey is a stored credential. The secret itself is never stored: only

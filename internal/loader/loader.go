@@ -27,16 +27,22 @@ type Options struct {
 	MaxBatch int
 }
 
-// DefaultOptions are the settings for GraphQL requests.
-var DefaultOptions = Options{Wait: 500 * time.Microsecond, MaxBatch: 1000}
+// DefaultOptions are the settings for GraphQL requests. The resolvers queue
+// a whole level of the response (every customer's summaries, then every
+// customer's pages) from one goroutine in a tight loop, so a batch only has
+// to outlast that loop: about 0.3 ms for a hundred customers, with room for
+// a GC pause on a busy 2-core machine. Over-running it costs one more
+// statement, never one per customer.
+var DefaultOptions = Options{Wait: time.Millisecond, MaxBatch: 1000}
 
 // Loaders is the set of loaders for one request.
 type Loaders struct {
 	org         interaction.OrgID
 	store       interaction.Reader
+	maxBatch    int
 	customers   *dataloader.Loader[interaction.Identifier, interaction.Customer]
 	summaries   *dataloader.Loader[summaryKey, []interaction.Summary]
-	messages    *dataloader.Loader[pageKey, []interaction.Message]
+	messages    *dataloader.Loader[groupsKey, map[interaction.GroupKey][]interaction.Message]
 	missedCalls *dataloader.Loader[pageKey, []interaction.MissedCall]
 	surveys     *dataloader.Loader[pageKey, []interaction.Survey]
 }
@@ -44,6 +50,16 @@ type Loaders struct {
 type summaryKey struct {
 	customerID int64
 	filter     interaction.Filter
+}
+
+// groupsKey asks for one customer's pages of several message groups at
+// once: a dashboard needs about ten groups a customer, and one key per
+// customer keeps a batch's keys as few as its customers.
+type groupsKey struct {
+	customerID int64
+	groups     string // canonical, see encodeGroups
+	span       interaction.Span
+	page       interaction.Page
 }
 
 type pageKey struct {
@@ -56,10 +72,10 @@ func New(store interaction.Reader, org interaction.OrgID, o Options) *Loaders {
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = DefaultOptions.MaxBatch
 	}
-	l := &Loaders{org: org, store: store}
+	l := &Loaders{org: org, store: store, maxBatch: o.MaxBatch}
 	l.customers = dataloader.NewBatchedLoader(l.loadCustomers, options[interaction.Identifier, interaction.Customer](o)...)
 	l.summaries = dataloader.NewBatchedLoader(l.loadSummaries, options[summaryKey, []interaction.Summary](o)...)
-	l.messages = dataloader.NewBatchedLoader(pageBatch(l, store.Messages, func(m interaction.Message) int64 { return m.CustomerID }), options[pageKey, []interaction.Message](o)...)
+	l.messages = dataloader.NewBatchedLoader(l.loadMessages, options[groupsKey, map[interaction.GroupKey][]interaction.Message](o)...)
 	l.missedCalls = dataloader.NewBatchedLoader(pageBatch(l, store.MissedCalls, func(m interaction.MissedCall) int64 { return m.CustomerID }), options[pageKey, []interaction.MissedCall](o)...)
 	l.surveys = dataloader.NewBatchedLoader(pageBatch(l, store.Surveys, func(s interaction.Survey) int64 { return s.CustomerID }), options[pageKey, []interaction.Survey](o)...)
 	return l

@@ -46,12 +46,14 @@ func (r *recorder) Summaries(_ context.Context, _ interaction.OrgID, ids []int64
 	return out, r.fail
 }
 
-func (r *recorder) Messages(_ context.Context, _ interaction.OrgID, ids []int64, q interaction.PageQuery) ([]interaction.Message, error) {
+func (r *recorder) Messages(_ context.Context, _ interaction.OrgID, ids []int64, groups []interaction.GroupKey, _ interaction.Span, p interaction.Page) ([]interaction.PagedMessage, error) {
 	r.record("messages", len(ids))
-	var out []interaction.Message
+	var out []interaction.PagedMessage
 	for _, id := range ids {
-		for i := range q.Limit {
-			out = append(out, interaction.Message{ID: id*100 + int64(i), CustomerID: id})
+		for _, g := range groups {
+			for i := range p.Limit {
+				out = append(out, interaction.PagedMessage{Group: g, Message: interaction.Message{ID: id*100 + int64(i), CustomerID: id}})
+			}
 		}
 	}
 	return out, r.fail
