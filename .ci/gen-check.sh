@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Fails when the committed gqlgen output differs from what `go generate`
+# produces from schema/ and gqlgen.yml.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+go generate ./...
+if ! git diff --exit-code -- graph gqlgen.yml || [ -n "$(git status --porcelain -- graph)" ]; then
+	echo "generated code is stale: run 'go generate ./...' and commit the result" >&2
+	git status --porcelain -- graph >&2
+	exit 1
+fi

@@ -1,0 +1,295 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/touchpoint/touchpoint/graph"
+	"github.com/touchpoint/touchpoint/internal/demo"
+	"github.com/touchpoint/touchpoint/internal/importer"
+	"github.com/touchpoint/touchpoint/internal/interaction"
+	"github.com/touchpoint/touchpoint/internal/loader"
+	"github.com/touchpoint/touchpoint/sqlite"
+)
+
+type env struct {
+	db      *sqlite.DB
+	org     interaction.Org
+	handler http.Handler
+	scopes  []interaction.Scope
+}
+
+// newEnv loads the demo data into a fresh SQLite file and serves GraphQL as
+// org "demo" through the real handler.
+func newEnv(t testing.TB, customers int) *env {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	org, err := db.EnsureOrg(ctx, demo.OrgName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := demo.Write(&buf, demo.Options{Customers: customers}); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := importer.Import(ctx, &buf, db, org.ID, importer.Options{}); err != nil || rep.Rejected > 0 {
+		t.Fatal(err, rep.Rejections)
+	}
+	e := &env{db: db, org: org, scopes: []interaction.Scope{interaction.ScopeRead}}
+	// A loader wait of 20 ms keeps batching deterministic under -race on a
+	// loaded 2-core machine: the race detector slows the loop that queues a
+	// thousand page keys tenfold, past the production wait.
+	gql := graph.NewHandler(graph.HandlerConfig{Introspection: true})
+	e.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := interaction.NewContext(r.Context(), interaction.Principal{Org: e.org, KeyID: "test", Scopes: e.scopes})
+		ctx = loader.NewContext(ctx, loader.New(db, e.org.ID, loader.Options{Wait: 20 * time.Millisecond, MaxBatch: 1000}))
+		gql.ServeHTTP(w, r.WithContext(ctx))
+	})
+	return e
+}
+
+type response struct {
+	Data   json.RawMessage `json:"data"`
+	Errors []struct {
+		Message    string         `json:"message"`
+		Extensions map[string]any `json:"extensions"`
+	} `json:"errors"`
+}
+
+func (e *env) query(t testing.TB, q string, vars map[string]any) response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	e.handler.ServeHTTP(rec, req)
+	var r response
+	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
+		t.Fatalf("decode %q: %v", rec.Body.String(), err)
+	}
+	return r
+}
+
+func TestLookupByEveryIdentifier(t *testing.T) {
+	e := newEnv(t, 10)
+	for _, arg := range []string{`mobile: "919988221100"`, `email: "TOM.SAWYER@capillarytech.com"`, `id: "565039505"`} {
+		r := e.query(t, `{ customer(`+arg+`) { id mobile email externalId } }`, nil)
+		want := `{"customer":{"id":"565039505","mobile":"919988221100","email":"tom.sawyer@capillarytech.com","externalId":""}}`
+		if string(r.Data) != want || len(r.Errors) > 0 {
+			t.Errorf("%s: %s %+v", arg, r.Data, r.Errors)
+		}
+	}
+	r := e.query(t, `{ customer(externalId: "EXT-000003") { id } }`, nil)
+	if string(r.Data) != `{"customer":{"id":"1000004"}}` {
+		t.Errorf("external id: %s %+v", r.Data, r.Errors)
+	}
+	r = e.query(t, `{ customer(mobile: "000") { id } }`, nil)
+	if string(r.Data) != `{"customer":null}` || len(r.Errors) > 0 {
+		t.Errorf("not found: %s %+v", r.Data, r.Errors)
+	}
+	r = e.query(t, `{ customers(by: MOBILE, values: ["917385022695", "nope", "919988221100"]) { id } }`, nil)
+	if string(r.Data) != `{"customers":[{"id":"565200001"},null,{"id":"565039505"}]}` {
+		t.Errorf("customers: %s %+v", r.Data, r.Errors)
+	}
+}
+
+func TestInteractions(t *testing.T) {
+	e := newEnv(t, 10)
+	q := `query($limit: Int, $offset: Int, $type: InteractionType) { customer(mobile: "917385022695") {
+		interactions(type: $type, limit: $limit, offset: $offset) { network interactions { type count lastInteractionTime usedStatus
+			messages { id status campaignId userId sentAt deliveredAt } } } } }`
+	type msg struct {
+		ID         string  `json:"id"`
+		CampaignID *string `json:"campaignId"`
+		SentAt     string  `json:"sentAt"`
+	}
+	type data struct {
+		Customer struct {
+			Interactions []struct {
+				Network      string `json:"network"`
+				Interactions []struct {
+					Type     string  `json:"type"`
+					Count    int     `json:"count"`
+					Last     *string `json:"lastInteractionTime"`
+					Messages []msg   `json:"messages"`
+				} `json:"interactions"`
+			} `json:"interactions"`
+		} `json:"customer"`
+	}
+	decode := func(r response) data {
+		t.Helper()
+		if len(r.Errors) > 0 {
+			t.Fatalf("errors: %+v", r.Errors)
+		}
+		var d data
+		if err := json.Unmarshal(r.Data, &d); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	d := decode(e.query(t, q, map[string]any{"type": "PHONE", "limit": 2, "offset": 1}))
+	g := d.Customer.Interactions[0].Interactions[0]
+	if d.Customer.Interactions[0].Network != "CAPILLARY" || g.Type != "PHONE" || g.Count != 4 {
+		t.Fatalf("phone group = %+v", d)
+	}
+	// newest first: 13:48:50, 13:37:22, 13:01:12, 12:57:06; offset 1 limit 2
+	if len(g.Messages) != 2 || g.Messages[0].ID != "1740767430545" || g.Messages[1].ID != "1740767429770" {
+		t.Errorf("page = %+v", g.Messages)
+	}
+	if g.Messages[0].CampaignID != nil || g.Last == nil || *g.Last != "2025-03-07T13:48:50Z" {
+		t.Errorf("fields = %+v last=%v", g.Messages[0], g.Last)
+	}
+
+	// every layout type is listed for capillary, zero counts included
+	d = decode(e.query(t, q, map[string]any{"limit": 0}))
+	var types []string
+	for _, it := range d.Customer.Interactions[0].Interactions {
+		types = append(types, fmt.Sprintf("%s:%d", it.Type, it.Count))
+	}
+	if got := strings.Join(types, " "); got != "SURVEY:0 LINE:0 VIBER:3 EMAIL:0 WHATSAPP:0 MISSED_CALL:0 PHONE:4 SMS:4 ZALO:0" {
+		t.Errorf("groups = %s", got)
+	}
+
+	// times render in the organisation's time zone
+	e.org.TimeZone = "Asia/Kolkata"
+	d = decode(e.query(t, q, map[string]any{"type": "VIBER", "limit": 1}))
+	if got := d.Customer.Interactions[0].Interactions[0].Messages[0].SentAt; got != "2025-05-28T19:22:07+05:30" {
+		t.Errorf("sentAt in Kolkata = %s", got)
+	}
+}
+
+func TestErrorsHaveCodes(t *testing.T) {
+	e := newEnv(t, 1)
+	tests := []struct{ q, code string }{
+		{`{ customer { id } }`, "BAD_USER_INPUT"},
+		{`{ customer(mobile: "1", email: "a@b.c") { id } }`, "BAD_USER_INPUT"},
+		{`{ customer(id: "abc") { id } }`, "BAD_USER_INPUT"},
+		{`{ customer(mobile: "919988221100") { interactions(limit: 501) { network } } }`, "BAD_USER_INPUT"},
+		{`{ customer(mobile: "919988221100") { interactions(offset: -1) { network } } }`, "BAD_USER_INPUT"},
+		{`{ customer(mobile: "919988221100") { interactions(since: "yesterday") { network } } }`, "BAD_USER_INPUT"},
+		{`{ customer(mobile: "919988221100") { interactions(since: "2025-02-01T00:00:00Z", until: "2025-01-01T00:00:00Z") { network } } }`, "BAD_USER_INPUT"},
+		{`{ customer(mobile: "919988221100") { interactions(type: FAX) { network } } }`, "GRAPHQL_VALIDATION_FAILED"},
+		{`{ customer(mobile: "919988221100") { nope } }`, "GRAPHQL_VALIDATION_FAILED"},
+		{`{ customer(`, "GRAPHQL_PARSE_FAILED"},
+		{`{ customers(by: ID, values: [` + strings.Repeat(`"1",`, 101) + `]) { id } }`, "BAD_USER_INPUT"},
+		{`{ customers(by: ID, values: [` + strings.Repeat(`"1",`, 100) + `]) { interactions(limit: 500) { interactions { messages { id subject body status sentAt } } } } }`, "COMPLEXITY_LIMIT_EXCEEDED"},
+	}
+	for _, tt := range tests {
+		r := e.query(t, tt.q, nil)
+		if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != tt.code {
+			t.Errorf("%.80s: errors = %+v, want code %s", tt.q, r.Errors, tt.code)
+		}
+	}
+}
+
+func TestOTPMasking(t *testing.T) {
+	e := newEnv(t, 200)
+	q := `{ customers(by: ID, values: [` + ids(200) + `]) { interactions(limit: 100) { interactions { messages { subject body } } } } }`
+	e.org.MaskOTP = true
+	masked := e.query(t, q, nil)
+	if len(masked.Errors) > 0 {
+		t.Fatal(masked.Errors)
+	}
+	if bytes.Contains(masked.Data, []byte("OTP is 0")) || !bytes.Contains(masked.Data, []byte("Your OTP is ****")) {
+		t.Error("OTPs not masked")
+	}
+	e.scopes = append(e.scopes, interaction.ScopeOTPRead)
+	if clear := e.query(t, q, nil); bytes.Contains(clear.Data, []byte("Your OTP is ****")) {
+		t.Error("otp:read key sees masked OTPs")
+	}
+}
+
+func ids(n int) string {
+	var b strings.Builder
+	for i := range min(n, graph.MaxCustomers) {
+		fmt.Fprintf(&b, `"%d",`, 1_000_001+i)
+	}
+	return b.String()
+}
+
+// uniform writes n customers (ids 1..n) that each have messages of several
+// networks and types, missed calls and a survey, so every customer needs
+// the same kinds of loads.
+func uniform(n int) string {
+	var b strings.Builder
+	id := 0
+	for c := 1; c <= n; c++ {
+		fmt.Fprintf(&b, `{"record":"customer","id":%d,"mobile":"m%d"}`+"\n", c, c)
+		for i, nt := range []string{"capillary/sms", "capillary/email", "capillary/whatsapp", "capillary/phone", "twitter/tweet", "facebook/like"} {
+			net, typ, _ := strings.Cut(nt, "/")
+			for k := range 3 {
+				id++
+				fmt.Fprintf(&b, `{"record":"message","id":%d,"customer_id":%d,"network":"%s","type":"%s","subject":"s","status":"DELIVERED","sent_at":"2025-01-%02dT10:00:00Z"}`+"\n", id, c, net, typ, 1+i*3+k)
+			}
+		}
+		fmt.Fprintf(&b, `{"record":"missed_call","id":%d,"customer_id":%d,"called_at":"2025-01-01T00:00:00Z"}`+"\n", c, c)
+		fmt.Fprintf(&b, `{"record":"survey","id":%d,"customer_id":%d,"name":"NPS","submitted_at":"2025-01-01T00:00:00Z"}`+"\n", c, c)
+	}
+	return b.String()
+}
+
+// TestNoNPlusOne: the dashboard query runs the same, small number of SQL
+// statements for 1, 10 and 100 customers.
+func TestNoNPlusOne(t *testing.T) {
+	e := newEnv(t, 1)
+	if rep, err := importer.Import(context.Background(), strings.NewReader(uniform(100)), e.db, e.org.ID, importer.Options{}); err != nil || rep.Rejected > 0 {
+		t.Fatal(err, rep.Rejections)
+	}
+	list := func(n int) string {
+		var b strings.Builder
+		for i := 1; i <= n; i++ {
+			fmt.Fprintf(&b, `"%d",`, i)
+		}
+		return b.String()
+	}
+	q := func(n int) string {
+		return `{ customers(by: ID, values: [` + list(n) + `]) { id interactions(limit: 5) { network interactions { type count lastInteractionTime
+			messages { id subject } missedCalls { id } surveys { id } } } } }`
+	}
+	var counts []int64
+	for _, n := range []int{1, 10, 100} {
+		before := e.db.Statements()
+		r := e.query(t, q(n), nil)
+		if len(r.Errors) > 0 {
+			t.Fatal(r.Errors)
+		}
+		if c := strings.Count(string(r.Data), `"subject"`); c != n*(6*3+3) { // phone holds sms+phone, 5 per page
+			t.Logf("messages returned for %d customers: %d", n, c)
+		}
+		counts = append(counts, e.db.Statements()-before)
+	}
+	// customers, summaries, messages, missed calls, surveys
+	if counts[0] != 5 || counts[1] != 5 || counts[2] != 5 {
+		t.Errorf("statements for 1, 10, 100 customers = %v; want 5 each", counts)
+	}
+
+	// Counts alone never read a message.
+	before := e.db.Statements()
+	e.query(t, `{ customers(by: ID, values: [`+list(100)+`]) { interactions { interactions { count } } } }`, nil)
+	if d := e.db.Statements() - before; d != 2 {
+		t.Errorf("count-only query ran %d statements, want 2 (customers, summaries)", d)
+	}
+}
+
+func BenchmarkOneCustomer(b *testing.B) {
+	e := newEnv(b, 100)
+	q := `{ customer(mobile: "919988221100") { id email interactions(limit: 20) { network interactions { type count messages { id subject status sentAt } } } } }`
+	for b.Loop() {
+		if r := e.query(b, q, nil); len(r.Errors) > 0 {
+			b.Fatal(r.Errors)
+		}
+	}
+}

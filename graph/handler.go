@@ -1,0 +1,145 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/touchpoint/touchpoint/internal/interaction"
+)
+
+// Stable extensions.code values, besides gqlgen's own GRAPHQL_PARSE_FAILED
+// and GRAPHQL_VALIDATION_FAILED.
+const (
+	CodeBadUserInput    = "BAD_USER_INPUT"
+	CodeNotFound        = "NOT_FOUND"
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	CodeForbidden       = "FORBIDDEN"
+	CodeRateLimited     = "RATE_LIMITED"
+	CodeInternal        = "INTERNAL_SERVER_ERROR"
+)
+
+// CodeOf maps a domain error kind to its GraphQL code: the one place it is
+// decided.
+func CodeOf(k interaction.Kind) string {
+	switch k {
+	case interaction.KindInvalid:
+		return CodeBadUserInput
+	case interaction.KindNotFound:
+		return CodeNotFound
+	case interaction.KindUnauthorized:
+		return CodeUnauthenticated
+	case interaction.KindForbidden:
+		return CodeForbidden
+	case interaction.KindRateLimited:
+		return CodeRateLimited
+	}
+	return CodeInternal
+}
+
+// HandlerConfig configures NewHandler.
+type HandlerConfig struct {
+	// Introspection enables __schema and __type queries (and "did you mean"
+	// suggestions in errors, which leak the schema just the same).
+	Introspection bool
+	// Logger receives internal errors and panics; nil logs nowhere.
+	Logger *slog.Logger
+	// QueryCacheSize is how many parsed and validated documents to keep;
+	// 0 means 1000.
+	QueryCacheSize int
+	// APQCacheSize is how many automatic persisted queries to keep; 0 means
+	// 1000.
+	APQCacheSize int
+	// ComplexityLimit rejects operations costing more (see complexity.go);
+	// 0 means DefaultComplexityLimit, negative disables the limit.
+	ComplexityLimit int
+}
+
+// NewHandler returns the production GraphQL handler: POST and GET only (no
+// websockets, no multipart), an LRU of parsed documents so a repeated query
+// skips parsing and validation, automatic persisted queries, introspection
+// only when enabled, and errors presented with stable codes and no
+// internals. It expects the principal and the loaders in the request
+// context (see internal/httpapi).
+func NewHandler(cfg HandlerConfig) http.Handler {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	c := Config{Resolvers: &Resolver{Logger: logger}}
+	setComplexity(&c.Complexity)
+	srv := handler.New(NewExecutableSchema(c))
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](orDefault(cfg.QueryCacheSize, 1000)))
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](orDefault(cfg.APQCacheSize, 1000))})
+	if cfg.Introspection {
+		srv.Use(extension.Introspection{})
+	} else {
+		srv.SetDisableSuggestion(true)
+	}
+	if cfg.ComplexityLimit >= 0 {
+		srv.Use(extension.FixedComplexityLimit(orDefault(cfg.ComplexityLimit, DefaultComplexityLimit)))
+	}
+	srv.SetErrorPresenter(presenter(logger))
+	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
+		logger.ErrorContext(ctx, "graphql: panic", "panic", v, "stack", string(debug.Stack()))
+		return interaction.Errorf(interaction.KindInternal, "panic in resolver")
+	})
+	return srv
+}
+
+func orDefault(n, def int) int {
+	if n == 0 {
+		return def
+	}
+	return n
+}
+
+// presenter gives every error a stable extensions.code. Domain errors carry
+// their kind; internal errors are logged and replaced by a generic message
+// so no SQL or Go detail reaches a client.
+func presenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		var ie *interaction.Error
+		switch {
+		case errors.As(err, &ie):
+			code := CodeOf(ie.Kind)
+			if code == CodeInternal {
+				logger.ErrorContext(ctx, "graphql: internal error", "err", err, "path", gerr.Path.String())
+				gerr.Message = "internal error"
+			} else {
+				gerr.Message = interaction.MessageOf(err)
+			}
+			setCode(gerr, code)
+		case gerr.Extensions["code"] != nil:
+			// parse, validation and gqlgen's own coded errors stay as they are
+		case gerr.Path == nil:
+			// an operation-level error from gqlgen (e.g. complexity)
+			setCode(gerr, CodeBadUserInput)
+		default:
+			logger.ErrorContext(ctx, "graphql: internal error", "err", err, "path", gerr.Path.String())
+			gerr.Message = "internal error"
+			setCode(gerr, CodeInternal)
+		}
+		return gerr
+	}
+}
+
+func setCode(e *gqlerror.Error, code string) {
+	if e.Extensions == nil {
+		e.Extensions = map[string]any{}
+	}
+	e.Extensions["code"] = code
+}

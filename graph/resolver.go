@@ -1,0 +1,15 @@
+// Package graph is Touchpoint's GraphQL API: gqlgen's generated executor
+// (generated.go, never edited by hand), the thin resolvers that read through
+// the per-request loaders, and the production HTTP handler.
+package graph
+
+//go:generate go run github.com/99designs/gqlgen generate
+
+import "log/slog"
+
+// Resolver is the root resolver: the one place dependencies come in. Data
+// is read only through loader.For(ctx), which middleware installs per
+// request for the authenticated organisation.
+type Resolver struct {
+	Logger *slog.Logger
+}
