@@ -15,6 +15,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/touchpoint/touchpoint/internal/gqlguard"
 	"github.com/touchpoint/touchpoint/internal/interaction"
 )
 
@@ -63,6 +64,9 @@ type HandlerConfig struct {
 	// ComplexityLimit rejects operations costing more (see complexity.go);
 	// 0 means DefaultComplexityLimit, negative disables the limit.
 	ComplexityLimit int
+	// Limits bound a document before gqlgen parses it; the zero value
+	// means gqlguard.DefaultLimits.
+	Limits gqlguard.Limits
 }
 
 // NewHandler returns the production GraphQL handler: POST and GET only (no
@@ -83,6 +87,16 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](orDefault(cfg.QueryCacheSize, 1000)))
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](orDefault(cfg.APQCacheSize, 1000))})
+	// After APQ, so a persisted query is guarded too; before parsing, which
+	// is where the expensive part starts.
+	limits := cfg.Limits
+	if limits == (gqlguard.Limits{}) {
+		limits = gqlguard.DefaultLimits
+	}
+	srv.Use(gqlguard.Extension{Limits: limits})
+	if limits.Tokens > 0 {
+		srv.SetParserTokenLimit(limits.Tokens)
+	}
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	} else {

@@ -1,0 +1,90 @@
+package gqlguard
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fanOut is the classic exponential fragment document: each level spreads
+// the next ten times, so n levels expand to 10^n fields.
+func fanOut(n int) string {
+	var b strings.Builder
+	b.WriteString("query { ...F0 }\n")
+	for i := range n {
+		fmt.Fprintf(&b, "fragment F%d on Query { %s }\n", i, strings.Repeat(fmt.Sprintf("...F%d ", i+1), 10))
+	}
+	fmt.Fprintf(&b, "fragment F%d on Query { __typename }\n", n)
+	return b.String()
+}
+
+func TestCheck(t *testing.T) {
+	dashboard := `query Dash($ids: [String!]!) { customers(by: ID, values: $ids) { id
+		interactions(limit: 20) { network interactions { type count lastInteractionTime usedStatus
+		messages { id subject status sentAt } } } } }`
+	tests := []struct {
+		name, doc, code string
+	}{
+		{"dashboard", dashboard, ""},
+		{"fragments and inline fragments", `{ customer(id: "1") { ...C ... on Customer { email } } } fragment C on Customer { id mobile }`, ""},
+		{"aliases within limit", `{ a: customer(id: "1") { id } b: customer(id: "2") { id } }`, ""},
+		{"input objects and lists are not selections", `{ customers(by: ID, values: ["1","2","3"]) { id } }`, ""},
+		{"lex error passes through", `{ customer(id: "1) { id } }`, ""},
+		{"tokens", `{ customers(by: ID, values: [` + strings.Repeat(`"1",`, 6000) + `]) { id } }`, "TOKEN_LIMIT_EXCEEDED"},
+		{"depth", "{" + strings.Repeat(" a {", 13) + " b " + strings.Repeat("}", 14), "DEPTH_LIMIT_EXCEEDED"},
+		{"depth through fragments", `{ a { ...F } } fragment F on T { b { ...G } } fragment G on T { c { d { e { f { g { h { i { j { k { l { m } } } } } } } } } } }`, "DEPTH_LIMIT_EXCEEDED"},
+		{"repeated fields", "{ " + strings.Repeat("__typename ", 101) + "}", "SELECTION_LIMIT_EXCEEDED"},
+		{"fragment fan-out", fanOut(8), "FIELD_LIMIT_EXCEEDED"},
+		{"aliases", "{ " + strings.Repeat("x: __typename ", 51) + "}", "ALIAS_LIMIT_EXCEEDED"},
+		{"aliases through fragments", "{ ...A ...A ...A } fragment A on Query { " + strings.Repeat("x: __typename ", 20) + "}", "ALIAS_LIMIT_EXCEEDED"},
+		{"directives", "{ __typename " + strings.Repeat("@skip(if: false) ", 51) + "}", "DIRECTIVE_LIMIT_EXCEEDED"},
+		{"root fields", "{ " + strings.Repeat("customer(id: \"1\") { id } ", 21) + "}", "ROOT_FIELD_LIMIT_EXCEEDED"},
+		{"cycle does not hang", `{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Check(tt.doc, DefaultLimits)
+			code := ""
+			if err != nil {
+				code = err.(*Error).Code
+			}
+			if code != tt.code {
+				t.Errorf("Check = %v, want code %q", err, tt.code)
+			}
+		})
+	}
+}
+
+func FuzzCheck(f *testing.F) {
+	f.Add(fanOut(3))
+	f.Add(`{ a: b(x: {y: [1, 2]}) @d { ... on T { c } ...F } } fragment F on T { e }`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		start := time.Now()
+		_ = Check(doc, DefaultLimits)
+		if d := time.Since(start); d > time.Second {
+			t.Fatalf("Check took %v", d)
+		}
+	})
+}
+
+// BenchmarkHostile: any document up to the 1 MiB body limit is rejected
+// or passed in well under 10 ms.
+func BenchmarkHostile(b *testing.B) {
+	docs := map[string]string{
+		"fanout":     fanOut(30),
+		"fields":     "{ " + strings.Repeat("__typename ", 100_000) + "}",
+		"directives": "{ a " + strings.Repeat("@d ", 300_000) + "}",
+		"list":       `{ a(x: [` + strings.Repeat("1,", 500_000) + `]) }`,
+		"depth":      strings.Repeat("{a", 200_000) + strings.Repeat("}", 200_000),
+		"string":     `{ a(x: "` + strings.Repeat("x", 1<<20-20) + `") }`,
+	}
+	for name, doc := range docs {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(doc)))
+			for b.Loop() {
+				Check(doc, DefaultLimits)
+			}
+		})
+	}
+}
