@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/touchpoint/touchpoint/internal/interaction"
 )
 
@@ -22,7 +24,18 @@ func (r orgRow) org() interaction.Org {
 	return interaction.Org{ID: interaction.OrgID(r.ID), Name: r.Name, TimeZone: r.TimeZone, MaskOTP: r.MaskOTP, RateLimit: r.RateLimit}
 }
 
-const orgCols = `id, name, time_zone, mask_otp, rate_limit`
+const (
+	orgCols   = `id, name, time_zone, mask_otp, rate_limit`
+	ensureOrg = `INSERT INTO orgs (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`
+	orgByName = `SELECT ` + orgCols + ` FROM orgs WHERE name = ?`
+	orgByID   = `SELECT ` + orgCols + ` FROM orgs WHERE id = ?`
+	updateOrg = `UPDATE orgs SET time_zone = ?, mask_otp = ?, rate_limit = ? WHERE id = ?`
+	keyCols   = `id, org_id, secret_hash, md5_hash, scopes, rate_limit, created_at, revoked_at`
+	createKey = `INSERT INTO api_keys (` + keyCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`
+	keyByID   = `SELECT ` + keyCols + ` FROM api_keys WHERE id = ?`
+	keysByOrg = `SELECT ` + keyCols + ` FROM api_keys WHERE org_id = ? ORDER BY created_at, id`
+	revokeKey = `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`
+)
 
 // EnsureOrg returns the organisation called name, creating it with default
 // settings if it does not exist.
@@ -30,30 +43,31 @@ func (db *DB) EnsureOrg(ctx context.Context, name string) (interaction.Org, erro
 	if name == "" {
 		return interaction.Org{}, interaction.Errorf(interaction.KindInvalid, "organisation name is empty")
 	}
-	if _, err := db.w.ExecContext(ctx, `INSERT INTO orgs (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`,
-		name, time.Now().UnixMilli()); err != nil {
+	if _, err := db.w.ExecContext(ctx, ensureOrg, name, time.Now().UnixMilli()); err != nil {
 		return interaction.Org{}, fmt.Errorf("sqlite: ensure org: %w", err)
 	}
-	return db.orgWhere(ctx, db.w, "name = ?", name)
+	return db.org(ctx, db.w, orgByName, name)
 }
 
 // OrgByName returns the organisation called name.
 func (db *DB) OrgByName(ctx context.Context, name string) (interaction.Org, error) {
-	return db.orgWhere(ctx, db.r, "name = ?", name)
+	return db.org(ctx, db.r, orgByName, name)
 }
 
 // OrgByID returns the organisation with id.
 func (db *DB) OrgByID(ctx context.Context, id interaction.OrgID) (interaction.Org, error) {
-	return db.orgWhere(ctx, db.r, "id = ?", id)
+	return db.org(ctx, db.r, orgByID, id)
 }
 
 type getter interface {
 	GetContext(ctx context.Context, dest any, query string, args ...any) error
 }
 
-func (db *DB) orgWhere(ctx context.Context, g getter, cond string, arg any) (interaction.Org, error) {
+// org reads one organisation with query; EnsureOrg passes the writer so
+// it sees the row it may just have inserted.
+func (db *DB) org(ctx context.Context, g getter, query string, arg any) (interaction.Org, error) {
 	var r orgRow
-	err := g.GetContext(ctx, &r, `SELECT `+orgCols+` FROM orgs WHERE `+cond, arg)
+	err := g.GetContext(ctx, &r, query, arg)
 	if errors.Is(err, sql.ErrNoRows) {
 		return interaction.Org{}, interaction.Errorf(interaction.KindNotFound, "no organisation %v", arg)
 	}
@@ -65,8 +79,7 @@ func (db *DB) orgWhere(ctx context.Context, g getter, cond string, arg any) (int
 
 // UpdateOrg stores o's settings (time zone, OTP masking, rate limit).
 func (db *DB) UpdateOrg(ctx context.Context, o interaction.Org) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE orgs SET time_zone = ?, mask_otp = ?, rate_limit = ? WHERE id = ?`,
-		o.TimeZone, o.MaskOTP, o.RateLimit, o.ID)
+	res, err := db.w.ExecContext(ctx, updateOrg, o.TimeZone, o.MaskOTP, o.RateLimit, o.ID)
 	if err != nil {
 		return fmt.Errorf("sqlite: update org: %w", err)
 	}
@@ -92,13 +105,15 @@ func (r keyRow) key() interaction.APIKey {
 		Scopes: r.Scopes, RateLimit: r.RateLimit, CreatedAt: fromMillis(r.CreatedAt), RevokedAt: fromNullMillis(r.RevokedAt)}
 }
 
-const keyCols = `id, org_id, secret_hash, md5_hash, scopes, rate_limit, created_at, revoked_at`
-
 // CreateKey stores a new API key.
 func (db *DB) CreateKey(ctx context.Context, k interaction.APIKey) error {
-	_, err := db.w.ExecContext(ctx, `INSERT INTO api_keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`,
-		k.ID, k.OrgID, k.SecretHash, k.MD5Hash, k.Scopes, k.RateLimit, millis(k.CreatedAt))
-	if err != nil {
+	_, err := db.w.ExecContext(ctx, createKey, k.ID, k.OrgID, k.SecretHash, k.MD5Hash, k.Scopes, k.RateLimit, millis(k.CreatedAt))
+	switch {
+	case constraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY):
+		return interaction.Errorf(interaction.KindConflict, "key %q already exists", k.ID)
+	case constraint(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY):
+		return interaction.Errorf(interaction.KindNotFound, "no organisation %d", k.OrgID)
+	case err != nil:
 		return fmt.Errorf("sqlite: create key: %w", err)
 	}
 	return nil
@@ -107,7 +122,7 @@ func (db *DB) CreateKey(ctx context.Context, k interaction.APIKey) error {
 // Key returns the key with id, revoked or not.
 func (db *DB) Key(ctx context.Context, id string) (interaction.APIKey, error) {
 	var r keyRow
-	err := db.r.GetContext(ctx, &r, `SELECT `+keyCols+` FROM api_keys WHERE id = ?`, id)
+	err := db.r.GetContext(ctx, &r, keyByID, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return interaction.APIKey{}, interaction.Errorf(interaction.KindNotFound, "no key %q", id)
 	}
@@ -120,7 +135,7 @@ func (db *DB) Key(ctx context.Context, id string) (interaction.APIKey, error) {
 // Keys lists an organisation's keys, oldest first.
 func (db *DB) Keys(ctx context.Context, org interaction.OrgID) ([]interaction.APIKey, error) {
 	var rows []keyRow
-	if err := db.r.SelectContext(ctx, &rows, `SELECT `+keyCols+` FROM api_keys WHERE org_id = ? ORDER BY created_at, id`, org); err != nil {
+	if err := db.r.SelectContext(ctx, &rows, keysByOrg, org); err != nil {
 		return nil, fmt.Errorf("sqlite: keys: %w", err)
 	}
 	out := make([]interaction.APIKey, len(rows))
@@ -132,7 +147,7 @@ func (db *DB) Keys(ctx context.Context, org interaction.OrgID) ([]interaction.AP
 
 // RevokeKey marks the key revoked at at. Revoking twice keeps the first time.
 func (db *DB) RevokeKey(ctx context.Context, id string, at time.Time) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, millis(at), id)
+	res, err := db.w.ExecContext(ctx, revokeKey, millis(at), id)
 	if err != nil {
 		return fmt.Errorf("sqlite: revoke key: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,5 +143,38 @@ func TestWritesAreCounted(t *testing.T) {
 	load(t, db, "a", fixture)
 	if db.Statements() == before {
 		t.Error("import ran no counted statements")
+	}
+}
+
+func TestCreateKeyErrors(t *testing.T) {
+	db := open(t)
+	ctx := context.Background()
+	o, err := db.EnsureOrg(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := interaction.APIKey{ID: "tp_1", OrgID: o.ID, SecretHash: []byte{1}, MD5Hash: []byte{2}, Scopes: "read", CreatedAt: time.Now()}
+	if err := db.CreateKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateKey(ctx, k); interaction.KindOf(err) != interaction.KindConflict {
+		t.Errorf("duplicate key: %v, want conflict", err)
+	}
+	k.ID, k.OrgID = "tp_2", o.ID+100
+	if err := db.CreateKey(ctx, k); interaction.KindOf(err) != interaction.KindNotFound {
+		t.Errorf("key for missing org: %v, want not found", err)
+	}
+	if _, err := db.Key(ctx, "tp_2"); interaction.KindOf(err) != interaction.KindNotFound {
+		t.Errorf("Key(missing): %v, want not found", err)
+	}
+}
+
+func TestOpenMissingDirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "no", "such", "dir", "t.db")
+	if db, err := sqlite.Open(context.Background(), path); err == nil {
+		db.Close()
+		t.Fatal("Open in a missing directory succeeded")
+	} else if !strings.Contains(err.Error(), path) {
+		t.Errorf("error %q does not name the path", err)
 	}
 }

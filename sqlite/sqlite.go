@@ -15,6 +15,13 @@
 // roll back the last transactions before a checkpoint. That trade is what
 // makes bulk imports fast, and a gateway that re-imports idempotently can
 // afford it. The database is never corrupted either way.
+//
+// Portability: the SQL here is kept to what PostgreSQL also accepts (ON
+// CONFLICT upserts, window functions, VALUES tables, '?' rebound by sqlx)
+// except where marked: the DSN pragmas and the two pools (this file), the
+// migrations (WITHOUT ROWID, INTEGER affinity), the counting driver wrapper
+// and the mapping of SQLite result codes (constraint, constraintReason). A
+// PostgreSQL store replaces those and keeps the queries.
 package sqlite
 
 import (
@@ -72,7 +79,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 	if err := db.migrate(ctx); err != nil {
 		db.w.Close()
-		return nil, err
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 
 	db.r = sqlx.NewDb(sql.OpenDB(&countingConnector{drv: drv, dsn: dsn(path, "_pragma=query_only(1)"), n: &db.stmts}), "sqlite3")

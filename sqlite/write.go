@@ -212,6 +212,13 @@ func appendArgs(args []any, org interaction.OrgID, r interaction.Record) []any {
 	return args
 }
 
+// constraint reports whether err is SQLite's extended result code code.
+// Result codes are SQLite's dialect; a PostgreSQL store maps SQLSTATEs.
+func constraint(err error, code int) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == code
+}
+
 // constraintReason turns a constraint violation into a reason for the
 // importer's report; ok is false for any other error.
 func constraintReason(err error, r interaction.Record) (reason string, ok bool) {

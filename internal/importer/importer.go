@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -256,6 +257,10 @@ func readLine(br *bufio.Reader) (line []byte, tooLong bool, err error) {
 func parse(raw []byte) (interaction.Record, error) {
 	var l line
 	if err := json.Unmarshal(raw, &l); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return interaction.Record{}, fmt.Errorf("field %q: a JSON %s where %s belongs", te.Field, te.Value, kindOf(te.Type.Kind()))
+		}
 		return interaction.Record{}, fmt.Errorf("malformed JSON: %v", err)
 	}
 	if l.ID == nil {
@@ -329,6 +334,19 @@ func parse(raw []byte) (interaction.Record, error) {
 		return interaction.Record{}, errors.New(`missing field "record"`)
 	}
 	return interaction.Record{}, fmt.Errorf("unknown record %q (want customer, message, missed_call or survey)", l.Record)
+}
+
+// kindOf names a Go kind, with its article, the way a JSON writer thinks of it.
+func kindOf(k reflect.Kind) string {
+	switch k {
+	case reflect.Int64, reflect.Pointer:
+		return "an integer"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.String:
+		return "a string"
+	}
+	return "a " + k.String()
 }
 
 func orNone(p *int64) int64 {

@@ -38,6 +38,8 @@ func TestBadLines(t *testing.T) {
 		{`{"record":"customer","mobile":"9"}`, `missing field "id"`},
 		{`{"record":"customer","id":-4}`, `"id" must be positive`},
 		{`{"id":5}`, `missing field "record"`},
+		{`{"record":"customer","id":"5"}`, `field "id": a JSON string where an integer belongs`},
+		{`{"record":"missed_call","id":5,"customer_id":1,"called_at":"2025-01-01T00:00:00Z","used":"yes"}`, `field "used": a JSON string where a boolean belongs`},
 		{`{"record":"order","id":5}`, `unknown record "order"`},
 		{`{"record":"message","id":5,"network":"capillary","type":"sms","sent_at":"2025-01-01T00:00:00Z"}`, `missing field "customer_id"`},
 		{`{"record":"message","id":5,"customer_id":1,"network":"myspace","type":"sms","sent_at":"2025-01-01T00:00:00Z"}`, `unknown network "myspace"`},
