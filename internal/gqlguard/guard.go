@@ -124,7 +124,7 @@ func Check(query string, l Limits) error {
 		case lexer.ParenL:
 			parens++
 		case lexer.ParenR:
-			parens--
+			parens = max(0, parens-1)
 		case lexer.BraceL:
 			if parens > 0 {
 				break // an input object value
@@ -134,7 +134,7 @@ func Check(query string, l Limits) error {
 					cur = &summary{} // an anonymous operation
 					ops = append(ops, cur)
 				}
-			} else if afterSpread {
+			} else if afterSpread && depth > 0 {
 				sets[len(sets)-1]++ // an inline fragment is a selection
 			}
 			sets = append(sets, 0)
@@ -170,7 +170,7 @@ func Check(query string, l Limits) error {
 				}
 			case parens > 0 || cur == nil:
 				// argument names and values
-			case afterSpread:
+			case afterSpread && depth > 0:
 				afterSpread = false
 				if tok.Value != "on" {
 					sets[len(sets)-1]++
@@ -182,6 +182,8 @@ func Check(query string, l Limits) error {
 				afterSpread = true // the type condition; its brace opens the inline fragment
 			case aliased:
 				aliased = false // the field name after an alias: already counted
+			case depth == 0:
+				// a stray name outside any selection set: a parse error
 			default:
 				// a field (or an alias, fixed up when the colon follows)
 				sets[len(sets)-1]++
