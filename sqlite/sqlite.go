@@ -59,6 +59,11 @@ type DB struct {
 	w     *sqlx.DB // the one writer connection
 	r     *sqlx.DB // read-only pool
 	stmts atomic.Int64
+
+	// upserts are the importer's statements, prepared once on the writer
+	// connection at Open (preparing inside a transaction would wait for
+	// the one connection the transaction holds).
+	upserts map[stmtKey]*sqlx.Stmt
 }
 
 // Open opens (creating if missing) the database file at path and applies any
@@ -78,6 +83,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.w.SetConnMaxIdleTime(0)
 
 	if err := db.migrate(ctx); err != nil {
+		db.w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := db.prepareUpserts(ctx); err != nil {
 		db.w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -117,6 +126,9 @@ func (db *DB) Close() error {
 	var errs []error
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
+	}
+	for _, st := range db.upserts {
+		errs = append(errs, st.Close())
 	}
 	errs = append(errs, db.w.Close())
 	return errors.Join(errs...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -61,11 +62,29 @@ func (u *upsert) sql(n int) string {
 	return b.String()
 }
 
-// rowsPerStatement is how many records share one INSERT. Per-statement
+// rowsPerStatement is the most records that share one INSERT. Per-statement
 // overhead (bind, step, reset, the driver round trip) dominates a small
 // row's cost, so grouping rows roughly doubles import speed; 32 messages
-// are 448 parameters, far below SQLite's limit.
+// are 448 parameters, far below SQLite's limit. Runs are cut into powers of
+// two (a run of 20 is 16 + 4), so each kind needs only six statements.
 const rowsPerStatement = 32
+
+var upserts = []*upsert{&upsertCustomer, &upsertMessage, &upsertMissedCall, &upsertSurvey}
+
+// prepareUpserts prepares every kind's statements for every run size.
+func (db *DB) prepareUpserts(ctx context.Context) error {
+	db.upserts = make(map[stmtKey]*sqlx.Stmt)
+	for _, u := range upserts {
+		for n := 1; n <= rowsPerStatement; n *= 2 {
+			st, err := db.w.PreparexContext(ctx, u.sql(n))
+			if err != nil {
+				return fmt.Errorf("prepare upsert: %w", err)
+			}
+			db.upserts[stmtKey{u, n}] = st
+		}
+	}
+	return nil
+}
 
 // Write stores recs for org in one transaction. A record that breaks a
 // constraint (an unknown customer, an identifier another customer already
@@ -82,7 +101,7 @@ func (db *DB) Write(ctx context.Context, org interaction.OrgID, recs []interacti
 		return nil, fmt.Errorf("sqlite: begin import: %w", err)
 	}
 	defer tx.Rollback()
-	w := batchWriter{ctx: ctx, tx: tx, org: org, stmts: make(map[stmtKey]*sqlx.Stmt)}
+	w := batchWriter{ctx: ctx, tx: tx, org: org, prepared: db.upserts, stmts: make(map[stmtKey]*sqlx.Stmt)}
 	defer w.close()
 	for i := 0; i < len(recs); {
 		u := upsertFor(recs[i])
@@ -94,10 +113,14 @@ func (db *DB) Write(ctx context.Context, org interaction.OrgID, recs []interacti
 		for j < len(recs) && j-i < rowsPerStatement && upsertFor(recs[j]) == u {
 			j++
 		}
-		if err := w.write(u, recs[i:j]); err != nil {
-			return nil, err
+		for n := j - i; n > 0; {
+			size := 1 << (bits.Len(uint(n)) - 1) // largest power of two <= n
+			if err := w.write(u, recs[i:i+size]); err != nil {
+				return nil, err
+			}
+			i += size
+			n -= size
 		}
-		i = j
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("sqlite: commit import: %w", err)
@@ -110,11 +133,13 @@ type stmtKey struct {
 	n int
 }
 
-// batchWriter holds one import transaction's prepared statements.
+// batchWriter is one import transaction: the DB's prepared upserts, bound
+// to the transaction as they are first needed.
 type batchWriter struct {
 	ctx      context.Context
 	tx       *sqlx.Tx
 	org      interaction.OrgID
+	prepared map[stmtKey]*sqlx.Stmt
 	stmts    map[stmtKey]*sqlx.Stmt
 	args     []any
 	rejected []interaction.Rejection
@@ -126,15 +151,19 @@ func (w *batchWriter) close() {
 	}
 }
 
+// stmt returns the upsert of n rows of kind u in the transaction. The
+// statement was prepared on the same (only) writer connection, so binding
+// it to the transaction reuses it rather than preparing it again.
 func (w *batchWriter) stmt(u *upsert, n int) (*sqlx.Stmt, error) {
 	k := stmtKey{u, n}
 	if s, ok := w.stmts[k]; ok {
 		return s, nil
 	}
-	s, err := w.tx.PreparexContext(w.ctx, u.sql(n))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: prepare: %w", err)
+	p, ok := w.prepared[k]
+	if !ok {
+		return nil, fmt.Errorf("sqlite: no upsert prepared for %d rows", n)
 	}
+	s := w.tx.StmtxContext(w.ctx, p)
 	w.stmts[k] = s
 	return s, nil
 }
