@@ -1,0 +1,192 @@
+// Package auth issues API keys and authenticates requests by HTTP Basic.
+//
+// A key is a public id ("tp_" and 16 base32 characters) and a secret of
+// 32 random bytes. Only hashes are stored: SHA-256 of the secret, and
+// SHA-256 of the secret's MD5 hex digest for the vendor's own Basic form
+// (base64(username:md5hex(password))), which existing REST callers send
+// and must keep sending unchanged. Because every secret carries 256 bits of
+// entropy, a fast hash is enough: there is nothing to brute-force, so a
+// slow password hash would only slow every request. Comparisons are
+// constant-time, and failures never say which part was wrong.
+package auth
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/touchpoint/touchpoint/internal/interaction"
+)
+
+var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// NewKey makes a key for org with a fresh random secret, returned once.
+func NewKey(org interaction.OrgID, scopes []interaction.Scope, rate int, now time.Time) (interaction.APIKey, string, error) {
+	idBytes := make([]byte, 10)
+	secretBytes := make([]byte, 32)
+	if _, err := rand.Read(idBytes); err != nil {
+		return interaction.APIKey{}, "", err
+	}
+	if _, err := rand.Read(secretBytes); err != nil {
+		return interaction.APIKey{}, "", err
+	}
+	id := "tp_" + strings.ToLower(b32.EncodeToString(idBytes))
+	secret := base64.RawURLEncoding.EncodeToString(secretBytes)
+	return KeyWithSecret(org, id, secret, scopes, rate, now), secret, nil
+}
+
+// KeyWithSecret makes a key with a given id and secret (the demo key).
+func KeyWithSecret(org interaction.OrgID, id, secret string, scopes []interaction.Scope, rate int, now time.Time) interaction.APIKey {
+	names := []string{string(interaction.ScopeRead)} // every key reads
+	for _, s := range scopes {
+		if !slices.Contains(names, string(s)) {
+			names = append(names, string(s))
+		}
+	}
+	sum := md5.Sum([]byte(secret))
+	return interaction.APIKey{
+		ID: id, OrgID: org, SecretHash: hash(secret), MD5Hash: hash(hex.EncodeToString(sum[:])),
+		Scopes: strings.Join(names, " "), RateLimit: rate, CreatedAt: now.UTC(),
+	}
+}
+
+func hash(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+// ParseScopes reads a comma- or space-separated scope list; empty means
+// read.
+func ParseScopes(s string) ([]interaction.Scope, error) {
+	var out []interaction.Scope
+	for f := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == ',' || r == ' ' }) {
+		sc := interaction.Scope(f)
+		if sc != interaction.ScopeRead && sc != interaction.ScopeOTPRead {
+			return nil, interaction.Errorf(interaction.KindInvalid, "unknown scope %q (want %s or %s)", f, interaction.ScopeRead, interaction.ScopeOTPRead)
+		}
+		if !slices.Contains(out, sc) {
+			out = append(out, sc)
+		}
+	}
+	if len(out) == 0 {
+		out = []interaction.Scope{interaction.ScopeRead}
+	}
+	if !slices.Contains(out, interaction.ScopeRead) {
+		// otp:read widens read; it is useless alone
+		out = append([]interaction.Scope{interaction.ScopeRead}, out...)
+	}
+	return out, nil
+}
+
+// CreateKey makes a key for the organisation called orgName, creating the
+// organisation if needed, and returns its id and secret.
+func CreateKey(ctx context.Context, admin interaction.Admin, orgName string, scopes []interaction.Scope, rate int) (id, secret string, err error) {
+	if rate < 0 {
+		return "", "", interaction.Errorf(interaction.KindInvalid, "rate must not be negative")
+	}
+	org, err := admin.EnsureOrg(ctx, orgName)
+	if err != nil {
+		return "", "", err
+	}
+	k, secret, err := NewKey(org.ID, scopes, rate, time.Now())
+	if err != nil {
+		return "", "", err
+	}
+	if err := admin.CreateKey(ctx, k); err != nil {
+		return "", "", err
+	}
+	return k.ID, secret, nil
+}
+
+// Authenticator checks Basic credentials against the stored keys. It reads
+// the key and its organisation on every request (two primary-key lookups),
+// so a revoked key fails on its next request and organisation settings
+// apply without a restart.
+type Authenticator struct {
+	Admin interaction.Admin
+}
+
+// errUnauthorized is the one answer to every bad credential.
+var errUnauthorized = interaction.Errorf(interaction.KindUnauthorized, "invalid or missing API credentials")
+
+// Authenticate returns the principal the request's credentials name.
+func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (interaction.Principal, error) {
+	id, password, ok := ParseBasic(r.Header.Get("Authorization"))
+	if !ok {
+		return interaction.Principal{}, errUnauthorized
+	}
+	key, err := a.Admin.Key(ctx, id)
+	switch interaction.KindOf(err) {
+	case interaction.KindNotFound:
+		// Hash anyway so an unknown key takes as long as a wrong secret.
+		Verify(interaction.APIKey{SecretHash: make([]byte, 32), MD5Hash: make([]byte, 32)}, password)
+		return interaction.Principal{}, errUnauthorized
+	case interaction.KindInternal:
+		if err != nil {
+			return interaction.Principal{}, fmt.Errorf("auth: load key: %w", err)
+		}
+	}
+	if !Verify(key, password) || key.RevokedAt != nil {
+		return interaction.Principal{}, errUnauthorized
+	}
+	org, err := a.Admin.OrgByID(ctx, key.OrgID)
+	if err != nil {
+		return interaction.Principal{}, fmt.Errorf("auth: load organisation: %w", err)
+	}
+	var scopes []interaction.Scope
+	for f := range strings.FieldsSeq(key.Scopes) {
+		scopes = append(scopes, interaction.Scope(f))
+	}
+	if key.RateLimit > 0 {
+		org.RateLimit = key.RateLimit // the key's own limit wins
+	}
+	return interaction.Principal{Org: org, KeyID: key.ID, Scopes: scopes}, nil
+}
+
+// Verify reports whether password is the key's secret, or the MD5 hex
+// digest of it (the vendor's form), in constant time.
+func Verify(k interaction.APIKey, password string) bool {
+	plain := subtle.ConstantTimeCompare(hash(password), k.SecretHash)
+	md5form := 0
+	if len(password) == 32 && isHex(password) {
+		md5form = subtle.ConstantTimeCompare(hash(strings.ToLower(password)), k.MD5Hash)
+	}
+	return plain|md5form == 1
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseBasic splits an Authorization header of the Basic scheme into user
+// and password. Both must be non-empty.
+func ParseBasic(header string) (user, password string, ok bool) {
+	scheme, rest, found := strings.Cut(strings.TrimSpace(header), " ")
+	if !found || !strings.EqualFold(scheme, "Basic") || len(rest) > 1024 {
+		return "", "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(rest))
+	if err != nil {
+		return "", "", false
+	}
+	user, password, found = strings.Cut(string(raw), ":")
+	if !found || user == "" || password == "" {
+		return "", "", false
+	}
+	return user, password, true
+}

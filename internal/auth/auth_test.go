@@ -1,0 +1,133 @@
+package auth_test
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/touchpoint/touchpoint/internal/auth"
+	"github.com/touchpoint/touchpoint/internal/interaction"
+	"github.com/touchpoint/touchpoint/sqlite"
+)
+
+func basic(user, pass string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+}
+
+func md5hex(s string) string {
+	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func TestAuthenticate(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	id, secret, err := auth.CreateKey(ctx, db, "acme", []interaction.Scope{interaction.ScopeOTPRead}, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(id, "tp_") || len(secret) < 40 {
+		t.Fatalf("key %q secret %q", id, secret)
+	}
+	revoked, rsecret, _ := auth.CreateKey(ctx, db, "acme", nil, 0)
+	if err := db.RevokeKey(ctx, revoked, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	a := &auth.Authenticator{Admin: db}
+	tests := []struct {
+		name, header string
+		ok           bool
+	}{
+		{"key and secret", basic(id, secret), true},
+		{"vendor md5 form", basic(id, md5hex(secret)), true},
+		{"vendor md5 form upper-case hex", basic(id, strings.ToUpper(md5hex(secret))), true},
+		{"lower-case scheme", "basic " + base64.StdEncoding.EncodeToString([]byte(id+":"+secret)), true},
+		{"wrong secret", basic(id, secret+"x"), false},
+		{"md5 of wrong secret", basic(id, md5hex("nope")), false},
+		{"md5 of the md5", basic(id, md5hex(md5hex(secret))), false},
+		{"unknown key", basic("tp_nobody", secret), false},
+		{"revoked key", basic(revoked, rsecret), false},
+		{"empty", "", false},
+		{"bearer", "Bearer " + secret, false},
+		{"bad base64", "Basic !!!", false},
+		{"no colon", "Basic " + base64.StdEncoding.EncodeToString([]byte(id+secret)), false},
+		{"empty password", basic(id, ""), false},
+		{"empty user", basic("", secret), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			if tt.header != "" {
+				r.Header.Set("Authorization", tt.header)
+			}
+			p, err := a.Authenticate(ctx, r)
+			if tt.ok {
+				if err != nil || p.KeyID != id || p.Org.Name != "acme" || p.Org.RateLimit != 50 || !p.Has(interaction.ScopeOTPRead) || !p.Has(interaction.ScopeRead) {
+					t.Errorf("principal %+v, err %v", p, err)
+				}
+				return
+			}
+			if interaction.KindOf(err) != interaction.KindUnauthorized {
+				t.Errorf("err = %v, want unauthorized", err)
+			}
+			if err != nil && strings.Contains(err.Error(), secret) {
+				t.Error("error mentions the secret")
+			}
+		})
+	}
+}
+
+func TestParseScopes(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+		ok   bool
+	}{
+		{"", "read", true},
+		{"read", "read", true},
+		{"otp:read", "read otp:read", true},
+		{"read,otp:read read", "read otp:read", true},
+		{"admin", "", false},
+	}
+	for _, tt := range tests {
+		got, err := auth.ParseScopes(tt.in)
+		var names []string
+		for _, s := range got {
+			names = append(names, string(s))
+		}
+		if (err == nil) != tt.ok || strings.Join(names, " ") != tt.want {
+			t.Errorf("ParseScopes(%q) = %v, %v", tt.in, names, err)
+		}
+	}
+}
+
+func FuzzParseBasic(f *testing.F) {
+	f.Add("Basic " + base64.StdEncoding.EncodeToString([]byte("a:b")))
+	f.Add("Basic")
+	f.Add("basic   Og==")
+	f.Fuzz(func(t *testing.T, h string) {
+		u, p, ok := auth.ParseBasic(h)
+		if ok && (u == "" || p == "") {
+			t.Fatalf("ParseBasic(%q) = %q, %q, ok", h, u, p)
+		}
+	})
+}
+
+func BenchmarkVerify(b *testing.B) {
+	k, secret, _ := auth.NewKey(1, nil, 0, time.Now())
+	for b.Loop() {
+		if !auth.Verify(k, secret) {
+			b.Fatal("verify failed")
+		}
+	}
+}
