@@ -20,6 +20,7 @@ const (
 	KindForbidden                // authenticated, but the key lacks the scope
 	KindRateLimited              // the key is over its request budget
 	KindConflict                 // a uniqueness rule was broken
+	KindTooLarge                 // the request is larger than the service accepts
 )
 
 func (k Kind) String() string {
@@ -36,6 +37,8 @@ func (k Kind) String() string {
 		return "rate limited"
 	case KindConflict:
 		return "conflict"
+	case KindTooLarge:
+		return "too large"
 	}
 	return "internal"
 }

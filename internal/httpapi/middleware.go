@@ -1,0 +1,306 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/touchpoint/touchpoint/internal/interaction"
+	"github.com/touchpoint/touchpoint/internal/loader"
+	"github.com/touchpoint/touchpoint/internal/ratelimit"
+)
+
+// RequestIDHeader is the vendor's request id header, set on every response.
+const RequestIDHeader = "X-Cap-Requestid"
+
+type server struct {
+	cfg Config
+	d   Deps
+}
+
+// reqInfo is filled in as a request goes down the chain and read by the
+// access log on the way back.
+type reqInfo struct {
+	id     string
+	route  string
+	org    string
+	key    string
+	status int
+	bytes  int64
+}
+
+type infoKey struct{}
+
+func infoFrom(ctx context.Context) *reqInfo {
+	i, _ := ctx.Value(infoKey{}).(*reqInfo)
+	return i
+}
+
+// RequestID returns the request id of ctx, or "".
+func RequestID(ctx context.Context) string {
+	if i := infoFrom(ctx); i != nil {
+		return i.id
+	}
+	return ""
+}
+
+var validID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+func newID() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// statusWriter records the status and size for the access log.
+type statusWriter struct {
+	http.ResponseWriter
+	info *reqInfo
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.info.status == 0 {
+		w.info.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.info.status == 0 {
+		w.info.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.info.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// open wraps a route that needs no credentials: request id, access log and
+// recovery. Applied twice (route and mux), the outer one does the work and
+// the inner one only names the route.
+func (s *server) open(route string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if info := infoFrom(r.Context()); info != nil {
+			if route != "" {
+				info.route = route
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		info := &reqInfo{id: r.Header.Get(RequestIDHeader), route: route}
+		if !validID.MatchString(info.id) {
+			info.id = newID()
+		}
+		w.Header().Set(RequestIDHeader, info.id)
+		ctx := context.WithValue(r.Context(), infoKey{}, info)
+		sw := &statusWriter{ResponseWriter: w, info: info}
+		start := time.Now()
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.d.Logger.ErrorContext(ctx, "panic", "request_id", info.id, "route", info.route,
+					"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				if info.status == 0 {
+					writeRouteError(sw, r.WithContext(ctx), info.route, s.errorWriter(info.route),
+						interaction.Errorf(interaction.KindInternal, "panic"))
+				}
+			}
+			s.log(ctx, r, info, time.Since(start))
+		}()
+		next.ServeHTTP(sw, r.WithContext(ctx))
+	})
+}
+
+func (s *server) log(ctx context.Context, r *http.Request, info *reqInfo, d time.Duration) {
+	if info.status == 0 {
+		info.status = http.StatusOK
+	}
+	if s.d.Observer != nil && info.route != "" {
+		s.d.Observer.ObserveRequest(info.route, info.status, d)
+	}
+	level := slog.LevelInfo
+	if info.status >= 500 {
+		level = slog.LevelError
+	}
+	// Never the Authorization header, never a query string's secrets: the
+	// path and the route are enough to find a request.
+	s.d.Logger.LogAttrs(ctx, level, "request",
+		slog.String("request_id", info.id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.String("route", info.route), slog.String("org", info.org), slog.String("key", info.key),
+		slog.Int("status", info.status), slog.Int64("bytes", info.bytes), slog.Duration("duration", d))
+}
+
+func (s *server) errorWriter(route string) ErrorWriter {
+	switch route {
+	case "v1.1":
+		return s.d.V11Error
+	case "v2":
+		return s.d.V2Error
+	case "graphql":
+		return writeGraphQLError
+	}
+	return writePlainError
+}
+
+// writeRouteError writes err with the route's writer, falling back to a
+// plain JSON error when the route has none.
+func writeRouteError(w http.ResponseWriter, r *http.Request, route string, ew ErrorWriter, err error) {
+	if ew == nil {
+		ew = writePlainError
+	}
+	ew(w, r, err)
+}
+
+// api wraps an authenticated API route.
+func (s *server) api(route string, ew ErrorWriter, lo loader.Options, h http.Handler) http.Handler {
+	if ew == nil {
+		ew = writePlainError
+	}
+	withLoaders := loader.Middleware(s.d.Reader, lo)(h)
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		info := infoFrom(ctx)
+		if r.ContentLength > s.cfg.MaxBodyBytes {
+			ew(w, r, tooLarge(s.cfg.MaxBodyBytes))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		p, err := s.d.Auth.Authenticate(ctx, r)
+		if err != nil {
+			if interaction.KindOf(err) == interaction.KindUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Basic realm="touchpoint", charset="UTF-8"`)
+			} else {
+				s.d.Logger.ErrorContext(ctx, "authentication failed", "request_id", info.id, "err", err)
+			}
+			ew(w, r, err)
+			return
+		}
+		info.org, info.key = p.Org.Name, p.KeyID
+		limit := p.Org.RateLimit
+		if limit <= 0 {
+			limit = s.cfg.DefaultRateLimit
+		}
+		dec, err := s.d.Limiter.Allow(ctx, p.KeyID, limit, time.Now())
+		if err != nil {
+			// A limiter outage must not take the API down: log and serve.
+			s.d.Logger.ErrorContext(ctx, "rate limiter failed; allowing", "request_id", info.id, "err", err)
+		} else {
+			setRateHeaders(w.Header(), dec)
+			if !dec.Allowed {
+				secs := int((dec.RetryAfter + time.Second - 1) / time.Second)
+				w.Header().Set("Retry-After", strconv.Itoa(max(1, secs)))
+				if s.d.Observer != nil {
+					s.d.Observer.ObserveRateLimited(route)
+				}
+				ew(w, r, interaction.Errorf(interaction.KindRateLimited, "rate limit of %d requests a minute exceeded; retry in %d s", dec.Limit, max(1, secs)))
+				return
+			}
+		}
+		withLoaders.ServeHTTP(w, r.WithContext(interaction.NewContext(ctx, p)))
+	})
+	return s.open(route, inner)
+}
+
+func setRateHeaders(h http.Header, d ratelimit.Decision) {
+	if d.Limit <= 0 {
+		return
+	}
+	h.Set("X-RateLimit-Limit", strconv.Itoa(d.Limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(d.Remaining))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(d.Reset.Unix(), 10))
+}
+
+func tooLarge(limit int64) error {
+	return interaction.Errorf(interaction.KindTooLarge, "request body larger than %d bytes", limit)
+}
+
+// graphQLBody reads a POST body into memory up to the limit before gqlgen
+// sees it: gqlgen answers 200 with an error when a MaxBytesReader trips
+// mid-decode (and echoes the body in its decode error), so an oversize body
+// must be refused here, as a real 413.
+func graphQLBody(limit int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost {
+				body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+				var mbe *http.MaxBytesError
+				if err == nil && int64(len(body)) > limit || errors.As(err, &mbe) {
+					writeGraphQLError(w, r, tooLarge(limit))
+					return
+				}
+				if err != nil {
+					writeGraphQLError(w, r, interaction.Errorf(interaction.KindInvalid, "could not read the request body"))
+					return
+				}
+				r.Body = io.NopCloser(bytes.NewReader(body))
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// GraphQL codes for errors raised before gqlgen runs.
+var graphQLCodes = map[interaction.Kind]string{
+	interaction.KindInvalid:      "BAD_REQUEST",
+	interaction.KindUnauthorized: "UNAUTHENTICATED",
+	interaction.KindForbidden:    "FORBIDDEN",
+	interaction.KindRateLimited:  "RATE_LIMITED",
+	interaction.KindNotFound:     "NOT_FOUND",
+	interaction.KindTooLarge:     "REQUEST_TOO_LARGE",
+}
+
+func writeGraphQLError(w http.ResponseWriter, r *http.Request, err error) {
+	status, code := StatusOf(interaction.KindOf(err)), graphQLCodes[interaction.KindOf(err)]
+	msg := interaction.MessageOf(err)
+	if code == "" {
+		code, msg = "INTERNAL_SERVER_ERROR", "internal error"
+	}
+	writeJSON(w, status, map[string]any{"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}}})
+}
+
+// writePlainError is for routes without an error format of their own.
+func writePlainError(w http.ResponseWriter, r *http.Request, err error) {
+	status := StatusOf(interaction.KindOf(err))
+	writeJSON(w, status, map[string]any{"error": map[string]any{"status": status, "message": interaction.MessageOf(err)}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ok\n")
+}
+
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.d.Ready != nil {
+		if err := s.d.Ready(ctx); err != nil {
+			s.d.Logger.WarnContext(ctx, "not ready", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "not ready\n")
+			return
+		}
+	}
+	io.WriteString(w, "ready\n")
+}

@@ -1,0 +1,105 @@
+// Package httpapi is Touchpoint's HTTP edge: the routes, and the middleware
+// every API request passes through (request id, access log, recovery, body
+// limit, authentication, per-key rate limit, per-request loaders). It takes
+// the GraphQL handler, the REST shims and the store as dependencies, so it
+// imports none of them and can be tested with small handlers of its own.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/touchpoint/touchpoint/internal/interaction"
+	"github.com/touchpoint/touchpoint/internal/ratelimit"
+)
+
+// Config is the HTTP edge's configuration. The timeouts and header limit
+// are for the http.Server the main package builds.
+type Config struct {
+	// DefaultRateLimit is requests a minute per key when neither the key nor
+	// its organisation sets one: the vendor's documented 1,000.
+	DefaultRateLimit int
+	// MaxBodyBytes bounds a request body; larger ones get 413.
+	MaxBodyBytes int64
+
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	MaxHeaderBytes    int
+}
+
+// DefaultConfig returns production defaults: slow clients cannot hold
+// connections open (slowloris), a response may take up to 30 s, headers are
+// bounded at 64 KiB and bodies at 1 MiB.
+func DefaultConfig() Config {
+	return Config{
+		DefaultRateLimit:  1000,
+		MaxBodyBytes:      1 << 20,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// Authenticator turns a request's credentials into a principal or an error
+// of kind KindUnauthorized.
+type Authenticator interface {
+	Authenticate(ctx context.Context, r *http.Request) (interaction.Principal, error)
+}
+
+// ErrorWriter writes err in a route's own error format; the error's
+// interaction.Kind decides the status.
+type ErrorWriter func(w http.ResponseWriter, r *http.Request, err error)
+
+// Deps are the handlers and services the server wires together.
+type Deps struct {
+	Logger  *slog.Logger
+	Auth    Authenticator
+	Limiter ratelimit.Limiter
+	Reader  interaction.Reader
+	// Ready reports whether the store can serve (for /readyz).
+	Ready func(context.Context) error
+
+	GraphQL    http.Handler
+	V11        http.Handler
+	V2         http.Handler
+	V11Error   ErrorWriter
+	V2Error    ErrorWriter
+	Playground http.Handler // serves "/" and the assets under /playground/
+	Metrics    http.Handler // optional, served at /metrics
+	// Observer, when set, is told about every API request (for metrics).
+	Observer Observer
+}
+
+// Observer receives what the access log records, for metrics.
+type Observer interface {
+	ObserveRequest(route string, status int, d time.Duration)
+	ObserveRateLimited(route string)
+}
+
+// StatusOf maps an error kind to its HTTP status: the one place it is
+// decided for every route.
+func StatusOf(k interaction.Kind) int {
+	switch k {
+	case interaction.KindInvalid:
+		return http.StatusBadRequest
+	case interaction.KindNotFound:
+		return http.StatusNotFound
+	case interaction.KindUnauthorized:
+		return http.StatusUnauthorized
+	case interaction.KindForbidden:
+		return http.StatusForbidden
+	case interaction.KindRateLimited:
+		return http.StatusTooManyRequests
+	case interaction.KindConflict:
+		return http.StatusConflict
+	case interaction.KindTooLarge:
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusInternalServerError
+}

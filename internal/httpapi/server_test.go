@@ -1,0 +1,223 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/touchpoint/touchpoint/internal/auth"
+	"github.com/touchpoint/touchpoint/internal/httpapi"
+	"github.com/touchpoint/touchpoint/internal/interaction"
+	"github.com/touchpoint/touchpoint/internal/loader"
+	"github.com/touchpoint/touchpoint/internal/ratelimit"
+	"github.com/touchpoint/touchpoint/sqlite"
+)
+
+type fixture struct {
+	srv    *httptest.Server
+	db     *sqlite.DB
+	logs   *bytes.Buffer
+	key    string // KEY:SECRET
+	secret string
+	ready  error
+}
+
+// echo answers with the principal's org and whether loaders are installed.
+func echo(w http.ResponseWriter, r *http.Request) {
+	p, _ := interaction.FromContext(r.Context())
+	loader.For(r.Context()) // panics without loaders
+	json.NewEncoder(w).Encode(map[string]string{"org": p.Org.Name, "key": p.KeyID})
+}
+
+func restError(w http.ResponseWriter, r *http.Request, err error) {
+	w.WriteHeader(httpapi.StatusOf(interaction.KindOf(err)))
+	json.NewEncoder(w).Encode(map[string]any{"rest_error": interaction.MessageOf(err)})
+}
+
+func newFixture(t testing.TB, rate int) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	id, secret, err := auth.CreateKey(ctx, db, "acme", nil, rate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{db: db, logs: &bytes.Buffer{}, key: id + ":" + secret, secret: secret}
+	cfg := httpapi.DefaultConfig()
+	cfg.MaxBodyBytes = 1024
+	h := httpapi.NewServer(cfg, httpapi.Deps{
+		Logger:   slog.New(slog.NewJSONHandler(f.logs, nil)),
+		Auth:     &auth.Authenticator{Admin: db},
+		Limiter:  ratelimit.NewMemory(),
+		Reader:   db,
+		Ready:    func(context.Context) error { return f.ready },
+		GraphQL:  http.HandlerFunc(echo),
+		V11:      http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom: secret internals") }),
+		V2:       http.HandlerFunc(echo),
+		V11Error: restError,
+		V2Error:  restError,
+		Playground: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "<html>playground</html>")
+		}),
+	})
+	f.srv = httptest.NewServer(h)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fixture) do(t testing.TB, method, path, cred string, body io.Reader) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, f.srv.URL+path, body)
+	if cred != "" {
+		user, pass, _ := strings.Cut(cred, ":")
+		req.SetBasicAuth(user, pass)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func TestRoutes(t *testing.T) {
+	f := newFixture(t, 0)
+	tests := []struct {
+		method, path, cred string
+		body               io.Reader
+		status             int
+		contains           string
+	}{
+		{"GET", "/healthz", "", nil, 200, "ok"},
+		{"GET", "/readyz", "", nil, 200, "ready"},
+		{"GET", "/", "", nil, 200, "playground"},
+		{"GET", "/graphql", f.key, nil, 200, `"org":"acme"`},
+		{"POST", "/graphql", f.key, strings.NewReader(`{"query":"{x}"}`), 200, `"org":"acme"`},
+		{"GET", "/v2/customers/interaction", f.key, nil, 200, `"org":"acme"`},
+		{"GET", "/graphql", "", nil, 401, `"code":"UNAUTHENTICATED"`},
+		{"GET", "/v2/customers/interaction", "tp_x:nope", nil, 401, `"rest_error"`},
+		{"POST", "/graphql", f.key, strings.NewReader(`{"query":"` + strings.Repeat("x", 2000) + `"}`), 413, `"code":"REQUEST_TOO_LARGE"`},
+		{"GET", "/v1.1/customer/interaction", f.key, nil, 500, `"rest_error":"internal error"`},
+		{"DELETE", "/graphql", f.key, nil, 405, ""},
+		{"GET", "/nope", "", nil, 404, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			resp, body := f.do(t, tt.method, tt.path, tt.cred, tt.body)
+			if resp.StatusCode != tt.status || !strings.Contains(body, tt.contains) {
+				t.Errorf("status %d body %q, want %d containing %q", resp.StatusCode, body, tt.status, tt.contains)
+			}
+			if resp.Header.Get(httpapi.RequestIDHeader) == "" {
+				t.Error("no request id header")
+			}
+			if tt.status == 401 && !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic ") {
+				t.Error("401 without WWW-Authenticate")
+			}
+			if tt.cred == f.key && tt.status != 413 && tt.status != 405 && resp.Header.Get("X-RateLimit-Limit") != "1000" {
+				t.Errorf("X-RateLimit-Limit = %q", resp.Header.Get("X-RateLimit-Limit"))
+			}
+			if strings.Contains(body, "secret internals") || strings.Contains(body, "goroutine") {
+				t.Error("internals leaked in body")
+			}
+		})
+	}
+	logs := f.logs.String()
+	if strings.Contains(logs, f.secret) {
+		t.Error("a secret reached the log")
+	}
+	if !strings.Contains(logs, `"panic":"boom: secret internals"`) || !strings.Contains(logs, `"route":"v1.1"`) {
+		t.Errorf("panic or route not logged: %s", logs)
+	}
+	f.ready = errors.New("db down")
+	if resp, _ := f.do(t, "GET", "/readyz", "", nil); resp.StatusCode != 503 {
+		t.Errorf("readyz with db down = %d", resp.StatusCode)
+	}
+}
+
+func TestRequestIDPassedThrough(t *testing.T) {
+	f := newFixture(t, 0)
+	req, _ := http.NewRequest("GET", f.srv.URL+"/healthz", nil)
+	req.Header.Set(httpapi.RequestIDHeader, "abc-123")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get(httpapi.RequestIDHeader); got != "abc-123" {
+		t.Errorf("request id = %q", got)
+	}
+	req.Header.Set(httpapi.RequestIDHeader, "bad id\twith spaces")
+	resp, _ = http.DefaultClient.Do(req)
+	resp.Body.Close()
+	if got := resp.Header.Get(httpapi.RequestIDHeader); got == "" || strings.Contains(got, " ") {
+		t.Errorf("unsafe request id echoed: %q", got)
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	f := newFixture(t, 5)
+	var limited int
+	for range 8 {
+		resp, body := f.do(t, "GET", "/v2/customers/interaction", f.key, nil)
+		if resp.StatusCode == 429 {
+			limited++
+			if resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "rest_error") || resp.Header.Get("X-RateLimit-Remaining") != "0" {
+				t.Errorf("429 without Retry-After or envelope: %v %s", resp.Header, body)
+			}
+		}
+	}
+	if limited != 3 {
+		t.Errorf("%d requests limited, want 3", limited)
+	}
+	resp, body := f.do(t, "GET", "/graphql", f.key, nil)
+	if resp.StatusCode != 429 || !strings.Contains(body, `"RATE_LIMITED"`) {
+		t.Errorf("graphql over limit: %d %s", resp.StatusCode, body)
+	}
+}
+
+func BenchmarkBare(b *testing.B) {
+	h := http.HandlerFunc(echoNoLoader)
+	req := httptest.NewRequest("GET", "/v2/customers/interaction", nil)
+	for b.Loop() {
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+}
+
+func echoNoLoader(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"ok":true}`) }
+
+// BenchmarkAuthRateLimit is BenchmarkBare through the whole middleware
+// chain (request id, log, auth against SQLite, rate limit, loaders).
+func BenchmarkAuthRateLimit(b *testing.B) {
+	db := newFixture(b, 0).db
+	ctx := context.Background()
+	id, secret, _ := auth.CreateKey(ctx, db, "bench", nil, 1_000_000_000)
+	h := httpapi.NewServer(httpapi.DefaultConfig(), httpapi.Deps{
+		Logger: slog.New(slog.DiscardHandler), Auth: &auth.Authenticator{Admin: db}, Limiter: ratelimit.NewMemory(),
+		Reader: db, V2: http.HandlerFunc(echoNoLoader), V2Error: restError,
+	})
+	req := httptest.NewRequest("GET", "/v2/customers/interaction", nil)
+	req.SetBasicAuth(id, secret)
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatal(rec.Code, rec.Body.String())
+		}
+	}
+}
