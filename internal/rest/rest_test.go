@@ -1,0 +1,398 @@
+package rest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/touchpoint/touchpoint/internal/demo"
+	"github.com/touchpoint/touchpoint/internal/importer"
+	"github.com/touchpoint/touchpoint/internal/interaction"
+	"github.com/touchpoint/touchpoint/internal/loader"
+	"github.com/touchpoint/touchpoint/internal/rest"
+	"github.com/touchpoint/touchpoint/sqlite"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+type env struct {
+	db     *sqlite.DB
+	org    interaction.Org
+	scopes []interaction.Scope
+	v11    http.Handler
+	v2     http.Handler
+}
+
+func newEnv(t testing.TB, customers int) *env {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	org, err := db.EnsureOrg(ctx, demo.OrgName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := demo.Write(&buf, demo.Options{Customers: customers}); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := importer.Import(ctx, &buf, db, org.ID, importer.Options{}); err != nil || rep.Rejected > 0 {
+		t.Fatal(err, rep.Rejections)
+	}
+	e := &env{db: db, org: org, scopes: []interaction.Scope{interaction.ScopeRead}}
+	wrap := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx := interaction.NewContext(r.Context(), interaction.Principal{Org: e.org, KeyID: "k", Scopes: e.scopes})
+			h.ServeHTTP(w, r.WithContext(loader.NewContext(ctx, loader.New(db, e.org.ID, loader.Options{}))))
+		})
+	}
+	e.v11, e.v2 = wrap(rest.V11(rest.Options{})), wrap(rest.V2(rest.Options{}))
+	return e
+}
+
+func (e *env) get(h http.Handler, target string, header ...string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest("GET", target, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func decode(t *testing.T, b []byte) any {
+	t.Helper()
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+	return v
+}
+
+// normalize makes the documented exceptions comparable: message lists are
+// compared as sets (the samples list them in no consistent order, we page
+// newest first), and so are interaction lists when orderFree is set (the
+// two v1.1 samples disagree on the order).
+func normalize(v any, orderFree bool) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, x := range v {
+			x = normalize(x, orderFree)
+			if list, ok := x.([]any); ok && (k == "message" || k == "messageList" || (orderFree && k == "interaction")) {
+				sort.Slice(list, func(i, j int) bool { return fmt.Sprint(list[i]) < fmt.Sprint(list[j]) })
+			}
+			out[k] = x
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = normalize(x, orderFree)
+		}
+		return out
+	}
+	return v
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from golden file:\ngot  %s\nwant %s", name, got, want)
+	}
+}
+
+// TestVendorSamples compares our responses for the samples' customers with
+// the vendor documents, field by field and type by type (numbers stay
+// json.Number, so 200 and "200" differ).
+func TestVendorSamples(t *testing.T) {
+	e := newEnv(t, 3)
+	tests := []struct {
+		name, vendor, target string
+		v2, orderFree        bool
+		fix                  func(string) string
+	}{
+		{name: "v1.1-tom-sawyer", vendor: "v1.1-tom-sawyer.json", target: "/v1.1/customer/interaction?mobile=919988221100&format=json"},
+		// The v1.1 document's sample shows the email as Cloudflare's
+		// "[email protected]" obfuscation of gcr9986@gmail.com.
+		{name: "v1.1-gcr", vendor: "v1.1-gcr.json", target: "/v1.1/customer/interaction?email=gcr9986%40gmail.com&format=json", orderFree: true,
+			fix: func(s string) string { return strings.Replace(s, "[email protected]", "gcr9986@gmail.com", 1) }},
+		{name: "v2-viber", vendor: "v2-viber.json", target: "/v2/customers/interaction?identifierName=mobile&network=capillary&identifierValue=917385022695", v2: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := e.v11
+			if tt.v2 {
+				h = e.v2
+			}
+			rec := e.get(h, tt.target)
+			if rec.Code != 200 {
+				t.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+			golden(t, tt.name+".golden.json", rec.Body.Bytes())
+			raw, err := os.ReadFile(filepath.Join("testdata", "vendor", tt.vendor))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := string(raw)
+			if tt.fix != nil {
+				want = tt.fix(want)
+			}
+			got, exp := normalize(decode(t, rec.Body.Bytes()), tt.orderFree), normalize(decode(t, []byte(want)), tt.orderFree)
+			if !reflect.DeepEqual(got, exp) {
+				g, _ := json.MarshalIndent(got, "", " ")
+				x, _ := json.MarshalIndent(exp, "", " ")
+				t.Errorf("differs from the vendor sample:\ngot  %s\nwant %s", g, x)
+			}
+		})
+	}
+}
+
+func TestV11XML(t *testing.T) {
+	e := newEnv(t, 3)
+	for _, target := range []string{
+		"/v1.1/customer/interaction?mobile=919988221100&format=xml",
+		"/v1.1/customer/interaction?mobile=919988221100", // by Accept
+	} {
+		rec := e.get(e.v11, target, "Accept", "application/xml")
+		if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/xml") {
+			t.Fatalf("%s: %d %s", target, rec.Code, rec.Header())
+		}
+		golden(t, "v1.1-tom-sawyer.golden.xml", rec.Body.Bytes())
+	}
+	// The XML carries the same content as the JSON.
+	type msg struct {
+		ID       int64  `xml:"id"`
+		Reciever string `xml:"reciever"`
+		Sent     string `xml:"sent_time"`
+	}
+	var doc struct {
+		Success string `xml:"status>success"`
+		ID      string `xml:"customer>id"`
+		Types   []string `xml:"customer>interactions>network>interaction>type"`
+		Msgs    []msg  `xml:"customer>interactions>network>interaction>messages>message"`
+	}
+	rec := e.get(e.v11, "/v1.1/customer/interaction?mobile=919988221100&format=xml")
+	if err := xml.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Success != "true" || doc.ID != "565039505" || len(doc.Types) != 8 || len(doc.Msgs) != 2 ||
+		doc.Msgs[0].ID != 1743467660038 || doc.Msgs[0].Reciever != "aditi.khandelwal@capillarytech.com" || doc.Msgs[0].Sent != "2025-04-16 15:32:10" {
+		t.Errorf("xml content = %+v", doc)
+	}
+}
+
+func TestV11Parameters(t *testing.T) {
+	e := newEnv(t, 3)
+	base := "/v1.1/customer/interaction?format=json&"
+	tests := []struct {
+		query    string
+		status   int
+		contains []string
+	}{
+		{"mobile=919988221100", 200, []string{`"code":1000`, `"count":2,"type":"email"`}},
+		{"identifierName=email&identifierValue=TOM.SAWYER%40capillarytech.com", 200, []string{`"id":"565039505"`}},
+		{"id=565039505&card_details=true&user_id=false&fetch_type=ORG&ou_code=x&unknown=1", 200, []string{`"id":"565039505"`}},
+		{"mobile=917385022695&type=viber&limit=1", 200, []string{`"count":3,"type":"viber"`, `"id":1746038178479`}},
+		{"mobile=917385022695&type=viber&limit=1&offset=2", 200, []string{`"id":1746038123052`}},
+		{"mobile=917385022695&network=twitter", 200, []string{`"network":[{"name":"twitter","interaction":[]}]`}},
+		{"mobile=917385022695&start_date=2025-05-27&end_date=2025-05-28", 200, []string{`"count":1,"type":"viber"`, `"count":0,"type":"sms"`}},
+		{"mobile=917385022695&end_date=2025-03-07", 200, []string{`"count":4,"type":"sms"`}},
+		{"mobile=000", 404, []string{`"code":500,"message":"All requests have failed due to errors"`, `"code":1012`, `"mobile":"000"`}},
+		{"", 400, []string{`"code":400,"message":"Input is invalid"`, `"code":1011`}},
+		{"identifierName=phone&identifierValue=1", 400, []string{`"code":1013`}},
+		{"mobile=919988221100&network=myspace", 400, []string{`invalid network`}},
+		{"mobile=919988221100&type=fax", 400, []string{`invalid type`}},
+		{"mobile=919988221100&limit=abc", 400, []string{`limit must be an integer`}},
+		{"mobile=919988221100&limit=501", 400, []string{`limit must be between`}},
+		{"mobile=919988221100&offset=-1", 400, []string{`offset must be between`}},
+		{"mobile=919988221100&start_date=yesterday", 400, []string{`start_date must be`}},
+		{"mobile=919988221100&start_date=2025-02-01&end_date=2025-01-01", 400, []string{`end date is before start date`}},
+		{"id=abc", 400, []string{`not a positive integer`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			rec := e.get(e.v11, base+tt.query)
+			if rec.Code != tt.status {
+				t.Errorf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			for _, c := range tt.contains {
+				if !strings.Contains(rec.Body.String(), c) {
+					t.Errorf("body lacks %s: %s", c, rec.Body)
+				}
+			}
+		})
+	}
+	if rec := e.get(e.v11, "/v1.1/customer/interaction?mobile=1&format=yaml"); rec.Code != 400 || !strings.Contains(rec.Body.String(), "format must be json or xml") {
+		t.Errorf("bad format: %d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestV2Parameters(t *testing.T) {
+	e := newEnv(t, 3)
+	base := "/v2/customers/interaction?"
+	tests := []struct {
+		query    string
+		status   int
+		contains []string
+	}{
+		{"identifierName=mobile&identifierValue=919988221100", 200, []string{`"name":"capillary"`, `"deliveredTime":"2025-04-16T15:32:20Z"`, `"warnings":[]`, `{"count":0,"name":"survey","surveys":[]}`}},
+		{"identifierName=email&identifierValue=tom.sawyer%40capillarytech.com&type=email&limit=1", 200, []string{`"messageList":[{"id":1743467660038`}},
+		{"identifierName=id&identifierValue=565200001&type=missed_call", 200, []string{`"interaction":[{"count":0,"name":"missed_call","usedStatus":false}]`}},
+		{"identifierName=mobile&identifierValue=917385022695&network=facebook", 200, []string{`"name":"facebook","interaction":[]`}},
+		{"identifierName=mobile&identifierValue=000", 404, []string{`{"errors":[{"code":1012,"message":"Cannot find customer for provided mobile/external-id/e-mail/id"}]}`}},
+		{"", 400, []string{`"code":1011`}},
+		{"identifierValue=1", 400, []string{`"code":1013`, `identifierName is required`}},
+		{"identifierName=foo&identifierValue=1", 400, []string{`invalid identifier name`}},
+		{"identifierName=mobile&identifierValue=1&limit=-5", 400, []string{`limit must be between`}},
+		{"identifierName=mobile&identifierValue=1&type=tweet&network=capillary", 404, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			rec := e.get(e.v2, base+tt.query)
+			if rec.Code != tt.status {
+				t.Errorf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			for _, c := range tt.contains {
+				if !strings.Contains(rec.Body.String(), c) {
+					t.Errorf("body lacks %s: %s", c, rec.Body)
+				}
+			}
+		})
+	}
+}
+
+func TestTimeZoneAndMasking(t *testing.T) {
+	e := newEnv(t, 3)
+	e.org.TimeZone = "Asia/Kolkata"
+	rec := e.get(e.v11, "/v1.1/customer/interaction?mobile=919988221100")
+	if !strings.Contains(rec.Body.String(), `"sent_time":"2025-04-16 21:02:10"`) {
+		t.Errorf("v1.1 not in org time zone: %s", rec.Body)
+	}
+	rec = e.get(e.v2, "/v2/customers/interaction?identifierName=mobile&identifierValue=919988221100")
+	if !strings.Contains(rec.Body.String(), `"sentDate":"16-04-2025 21:02:10","deliveredTime":"2025-04-16T15:32:20Z"`) {
+		t.Errorf("v2 times: %s", rec.Body)
+	}
+}
+
+func TestErrorWriters(t *testing.T) {
+	for _, tt := range []struct {
+		err    error
+		status int
+		v11    string
+		v2     string
+	}{
+		{interaction.Errorf(interaction.KindUnauthorized, "invalid or missing API credentials"), 401,
+			`{"response":{"status":{"success":"false","code":401,"message":"invalid or missing API credentials"}}}`,
+			`{"errors":[{"code":401,"message":"invalid or missing API credentials"}]}`},
+		{interaction.Errorf(interaction.KindRateLimited, "slow down"), 429,
+			`{"response":{"status":{"success":"false","code":429,"message":"slow down"}}}`, `{"errors":[{"code":429,"message":"slow down"}]}`},
+		{fmt.Errorf("sql: database is locked"), 500,
+			`{"response":{"status":{"success":"false","code":500,"message":"internal error"}}}`, `{"errors":[{"code":500,"message":"internal error"}]}`},
+	} {
+		rec := httptest.NewRecorder()
+		rest.WriteV11Error(rec, httptest.NewRequest("GET", "/", nil), tt.err)
+		if rec.Code != tt.status || strings.TrimSpace(rec.Body.String()) != tt.v11 {
+			t.Errorf("v1.1 %v: %d %s", tt.err, rec.Code, rec.Body)
+		}
+		rec = httptest.NewRecorder()
+		rest.WriteV2Error(rec, httptest.NewRequest("GET", "/", nil), tt.err)
+		if rec.Code != tt.status || strings.TrimSpace(rec.Body.String()) != tt.v2 {
+			t.Errorf("v2 %v: %d %s", tt.err, rec.Code, rec.Body)
+		}
+	}
+}
+
+func fuzzQuery(f *testing.F, path string, handler func(*env) http.Handler) {
+	for _, s := range []string{"mobile=919988221100", "identifierName=mobile&identifierValue=917385022695&limit=2", "%zz", "format=xml&id=1&start_date=2025-01-01", "type=phone&offset=99999999999999999999"} {
+		f.Add(s)
+	}
+	e := newEnv(f, 3)
+	h := handler(e)
+	f.Fuzz(func(t *testing.T, q string) {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.URL.Path = path
+		req.URL.RawQuery = q
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		switch rec.Code {
+		case 200, 400, 404:
+		default:
+			t.Fatalf("status %d for %q: %s", rec.Code, q, rec.Body)
+		}
+		ct := rec.Header().Get("Content-Type")
+		body := rec.Body.Bytes()
+		if strings.HasPrefix(ct, "application/json") && !json.Valid(body) || strings.HasPrefix(ct, "application/xml") && xml.Unmarshal(body, new(any)) != nil {
+			t.Fatalf("malformed %s body for %q: %s", ct, q, body)
+		}
+	})
+}
+
+func FuzzV11Query(f *testing.F) {
+	fuzzQuery(f, "/v1.1/customer/interaction", func(e *env) http.Handler { return e.v11 })
+}
+
+func FuzzV2Query(f *testing.F) {
+	fuzzQuery(f, "/v2/customers/interaction", func(e *env) http.Handler { return e.v2 })
+}
+
+// benchCustomer adds customer 900 (mobile "bench") with 20 sms and 20
+// email messages.
+func benchCustomer(b *testing.B, e *env) {
+	var buf strings.Builder
+	buf.WriteString(`{"record":"customer","id":900,"mobile":"bench"}` + "\n")
+	for i := range 40 {
+		typ := []string{"sms", "email"}[i%2]
+		fmt.Fprintf(&buf, `{"record":"message","id":%d,"customer_id":900,"network":"capillary","type":"%s","receiver":"bench","subject":"Weekend sale %d","status":"DELIVERED","campaign_id":5,"user_id":7,"sent_at":"2025-01-%02dT10:00:00Z","delivered_at":"2025-01-%02dT10:00:05Z"}`+"\n", 9000+i, typ, i, 1+i%28, 1+i%28)
+	}
+	if rep, err := importer.Import(context.Background(), strings.NewReader(buf.String()), e.db, e.org.ID, importer.Options{}); err != nil || rep.Rejected > 0 {
+		b.Fatal(err, rep.Rejections)
+	}
+}
+
+func benchmarkEndpoint(b *testing.B, h func(*env) http.Handler, target string) {
+	e := newEnv(b, 100)
+	benchCustomer(b, e)
+	handler := h(e)
+	for b.Loop() {
+		if rec := e.get(handler, target); rec.Code != 200 {
+			b.Fatal(rec.Code, rec.Body)
+		}
+	}
+}
+
+// BenchmarkV11 and BenchmarkV2 serve one customer with 20 messages a page;
+// graph.BenchmarkOneCustomer is the GraphQL query for the same data.
+func BenchmarkV11(b *testing.B) {
+	benchmarkEndpoint(b, func(e *env) http.Handler { return e.v11 }, "/v1.1/customer/interaction?mobile=bench&limit=20&format=json")
+}
+
+func BenchmarkV2(b *testing.B) {
+	benchmarkEndpoint(b, func(e *env) http.Handler { return e.v2 }, "/v2/customers/interaction?identifierName=mobile&identifierValue=bench&limit=20")
+}

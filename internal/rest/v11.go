@@ -1,0 +1,230 @@
+package rest
+
+import (
+	"encoding/xml"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/touchpoint/touchpoint/internal/interaction"
+)
+
+// The v1.1 envelope. Field order and names follow the vendor samples,
+// "reciever" included; XML uses the same names.
+type v11Response struct {
+	XMLName  xml.Name     `json:"-" xml:"response"`
+	Status   v11Status    `json:"status" xml:"status"`
+	Customer *v11Customer `json:"customer,omitempty" xml:"customer,omitempty"`
+}
+
+type v11Status struct {
+	Success string `json:"success" xml:"success"`
+	Code    int    `json:"code" xml:"code"`
+	Message string `json:"message" xml:"message"`
+}
+
+type v11Customer struct {
+	ID           string           `json:"id" xml:"id"`
+	Mobile       string           `json:"mobile" xml:"mobile"`
+	Email        string           `json:"email" xml:"email"`
+	ExternalID   string           `json:"external_id" xml:"external_id"`
+	Interactions *v11Interactions `json:"interactions,omitempty" xml:"interactions,omitempty"`
+	ItemStatus   v11Status        `json:"item_status" xml:"item_status"`
+}
+
+type v11Interactions struct {
+	Network []v11Network `json:"network" xml:"network"`
+}
+
+type v11Network struct {
+	Name        string           `json:"name" xml:"name"`
+	Interaction []v11Interaction `json:"interaction" xml:"interaction"`
+}
+
+type v11Interaction struct {
+	Messages            *v11Messages `json:"messages,omitempty" xml:"messages,omitempty"`
+	LastInteractionTime string       `json:"last_interaction_time" xml:"last_interaction_time"`
+	UsedStatus          bool         `json:"used_status" xml:"used_status"`
+	Count               int          `json:"count" xml:"count"`
+	Type                string       `json:"type" xml:"type"`
+}
+
+type v11Messages struct {
+	Message []v11Message `json:"message" xml:"message"`
+}
+
+type v11Message struct {
+	ID            int64  `json:"id" xml:"id"`
+	Sender        string `json:"sender" xml:"sender"`
+	Reciever      string `json:"reciever" xml:"reciever"` // sic: the vendor's spelling is the contract
+	Subject       string `json:"subject" xml:"subject"`
+	Status        string `json:"status" xml:"status"`
+	SentTime      string `json:"sent_time" xml:"sent_time"`
+	DeliveredTime string `json:"delivered_time" xml:"delivered_time"`
+	CampaignID    string `json:"campaign_id" xml:"campaign_id"`
+}
+
+const null = "null" // the vendor writes a missing time as the string "null"
+
+// V11 serves GET /v1.1/customer/interaction.
+func V11(o Options) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		xmlOut, err := wantsXML(r)
+		if err != nil {
+			writeV11(w, r, false, http.StatusBadRequest, invalidV11(given(q), err))
+			return
+		}
+		req, err := parseV11(r)
+		if err != nil {
+			writeV11(w, r, xmlOut, http.StatusBadRequest, invalidV11(given(q), err))
+			return
+		}
+		d, err := load(r.Context(), req, interaction.LayoutV11, false)
+		switch interaction.KindOf(err) {
+		case interaction.KindNotFound:
+			c := given(q)
+			c.ItemStatus = v11Status{"false", codeNotFound, msgNotFound}
+			writeV11(w, r, xmlOut, http.StatusNotFound, v11Response{Status: v11Status{"false", 500, msgAllFailed}, Customer: &c})
+			return
+		case interaction.KindInvalid:
+			writeV11(w, r, xmlOut, http.StatusBadRequest, invalidV11(given(q), err))
+			return
+		}
+		if err != nil {
+			o.logger().ErrorContext(r.Context(), "v1.1: load", "err", err)
+			writeV11(w, r, xmlOut, http.StatusInternalServerError, v11Response{Status: v11Status{"false", 500, "internal error"}})
+			return
+		}
+		writeV11(w, r, xmlOut, http.StatusOK, v11Response{Status: v11Status{"true", 200, "Success"}, Customer: d.v11()})
+	})
+}
+
+func parseV11(r *http.Request) (request, error) {
+	q := r.URL.Query()
+	var req request
+	switch name := q.Get("identifierName"); {
+	case name != "":
+		req.id = interaction.Identifier{Kind: interaction.IdentifierKind(strings.ToLower(name)), Value: q.Get("identifierValue")}
+	default:
+		for _, k := range interaction.IdentifierKinds {
+			if v := q.Get(string(k)); v != "" {
+				req.id = interaction.Identifier{Kind: k, Value: v}
+				break
+			}
+		}
+	}
+	if req.id.Kind == "" || strings.TrimSpace(req.id.Value) == "" && req.id.Kind.Valid() {
+		return req, errNoIdentifier
+	}
+	var err error
+	if req.id, err = req.id.Normalize(); err != nil {
+		return req, err
+	}
+	p, _ := interaction.FromContext(r.Context())
+	req.filter, req.page, err = filters(q, p.Org.Location(), "", true)
+	return req, err
+}
+
+// given echoes the identifiers the caller sent, as error envelopes do.
+func given(q map[string][]string) v11Customer {
+	get := func(k string) string {
+		if v := q[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	c := v11Customer{ID: get("id"), Mobile: get("mobile"), Email: get("email"), ExternalID: get("external_id")}
+	switch interaction.IdentifierKind(strings.ToLower(get("identifierName"))) {
+	case interaction.ByID:
+		c.ID = get("identifierValue")
+	case interaction.ByMobile:
+		c.Mobile = get("identifierValue")
+	case interaction.ByEmail:
+		c.Email = get("identifierValue")
+	case interaction.ByExternalID:
+		c.ExternalID = get("identifierValue")
+	}
+	return c
+}
+
+func invalidV11(c v11Customer, err error) v11Response {
+	code := codeInvalid
+	if err == errNoIdentifier {
+		code = codeNoIdentifier
+	}
+	c.ItemStatus = v11Status{"false", code, interaction.MessageOf(err)}
+	return v11Response{Status: v11Status{"false", 400, msgInvalidInput}, Customer: &c}
+}
+
+func (d data) v11() *v11Customer {
+	c := &v11Customer{
+		ID: strconv.FormatInt(d.customer.ID, 10), Mobile: d.customer.Mobile, Email: d.customer.Email,
+		ExternalID: d.customer.ExternalID, Interactions: &v11Interactions{Network: []v11Network{}},
+		ItemStatus: v11Status{"true", codeRetrieved, msgRetrieved},
+	}
+	for _, g := range d.groups {
+		n := v11Network{Name: string(g.Network), Interaction: []v11Interaction{}}
+		for _, s := range g.Items {
+			it := v11Interaction{LastInteractionTime: null, UsedStatus: s.Used, Count: s.Count, Type: string(s.Type)}
+			if !s.Type.IsMessage() && s.Last != nil {
+				it.LastInteractionTime = d.format(*s.Last, layoutDMY)
+			}
+			if ms := d.pages[interaction.GroupKey{Network: s.Network, Type: s.Type}]; s.Type.IsMessage() && len(ms) > 0 {
+				it.Messages = &v11Messages{Message: make([]v11Message, len(ms))}
+				for i, m := range ms {
+					delivered := null
+					if m.DeliveredAt != nil {
+						delivered = d.format(*m.DeliveredAt, layoutV11Sent)
+					}
+					it.Messages.Message[i] = v11Message{
+						ID: m.ID, Sender: m.Sender, Reciever: m.Receiver, Subject: d.subject(m), Status: m.Status,
+						SentTime: d.format(m.SentAt, layoutV11Sent), DeliveredTime: delivered,
+						CampaignID: strconv.FormatInt(m.CampaignID, 10),
+					}
+				}
+			}
+			n.Interaction = append(n.Interaction, it)
+		}
+		c.Interactions.Network = append(c.Interactions.Network, n)
+	}
+	return c
+}
+
+// wantsXML reads format=json|xml, or the Accept header when format is
+// absent (JSON unless XML is asked for).
+func wantsXML(r *http.Request) (bool, error) {
+	switch f := strings.ToLower(r.URL.Query().Get("format")); f {
+	case "json":
+		return false, nil
+	case "xml":
+		return true, nil
+	case "":
+		a := r.Header.Get("Accept")
+		return strings.Contains(a, "/xml") && !strings.Contains(a, "/json"), nil
+	default:
+		return false, interaction.Errorf(interaction.KindInvalid, "format must be json or xml, got %q", f)
+	}
+}
+
+func writeV11(w http.ResponseWriter, r *http.Request, asXML bool, status int, v v11Response) {
+	if asXML {
+		writeXML(w, status, v)
+		return
+	}
+	writeJSON(w, status, struct {
+		Response v11Response `json:"response"`
+	}{v})
+}
+
+// WriteV11Error writes err (whose kind decides the status) in the v1.1
+// envelope; the HTTP middleware uses it for 401, 413, 429 and 500.
+func WriteV11Error(w http.ResponseWriter, r *http.Request, err error) {
+	status := statusOf(interaction.KindOf(err))
+	msg := interaction.MessageOf(err)
+	if status == http.StatusInternalServerError {
+		msg = "internal error"
+	}
+	asXML, _ := wantsXML(r)
+	writeV11(w, r, asXML, status, v11Response{Status: v11Status{"false", status, msg}})
+}
