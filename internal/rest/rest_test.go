@@ -193,10 +193,10 @@ func TestV11XML(t *testing.T) {
 		Sent     string `xml:"sent_time"`
 	}
 	var doc struct {
-		Success string `xml:"status>success"`
-		ID      string `xml:"customer>id"`
+		Success string   `xml:"status>success"`
+		ID      string   `xml:"customer>id"`
 		Types   []string `xml:"customer>interactions>network>interaction>type"`
-		Msgs    []msg  `xml:"customer>interactions>network>interaction>messages>message"`
+		Msgs    []msg    `xml:"customer>interactions>network>interaction>messages>message"`
 	}
 	rec := e.get(e.v11, "/v1.1/customer/interaction?mobile=919988221100&format=xml")
 	if err := xml.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
