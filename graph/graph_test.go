@@ -185,7 +185,7 @@ func TestErrorsHaveCodes(t *testing.T) {
 		{`{ customer(mobile: "919988221100") { nope } }`, "GRAPHQL_VALIDATION_FAILED"},
 		{`{ customer(`, "GRAPHQL_PARSE_FAILED"},
 		{"{ " + strings.Repeat("__typename ", 101) + "}", "SELECTION_LIMIT_EXCEEDED"},
-		{"{" + strings.Repeat(" customer(id: \"1\") {", 13) + " id " + strings.Repeat("}", 13), "DEPTH_LIMIT_EXCEEDED"},
+		{"{" + strings.Repeat(" customer(id: \"1\") {", 17) + " id " + strings.Repeat("}", 17), "DEPTH_LIMIT_EXCEEDED"},
 		{`{ customers(by: ID, values: [` + strings.Repeat(`"1",`, 101) + `]) { id } }`, "BAD_USER_INPUT"},
 		{`{ customers(by: ID, values: [` + strings.Repeat(`"1",`, 100) + `]) { interactions(limit: 500) { interactions { messages { id subject body status sentAt } } } } }`, "COMPLEXITY_LIMIT_EXCEEDED"},
 	}

@@ -1,0 +1,72 @@
+// Package deptest holds a test that keeps the dependency graph pointing one
+// way (transports -> loader -> store -> domain): it fails when a package
+// picks up an import it must not have, for instance the domain importing
+// sqlx or a REST shim reaching around the loaders into the SQL store.
+package deptest
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const mod = "github.com/touchpoint/touchpoint"
+
+// rules maps a package to import-path prefixes it must not depend on,
+// directly or transitively.
+var rules = map[string][]string{
+	"internal/interaction": {"net/http", "database/sql", "github.com/jmoiron/sqlx", "modernc.org/sqlite",
+		"github.com/99designs/gqlgen", "github.com/vektah/gqlparser", mod + "/"},
+	"internal/loader":   {"database/sql", "github.com/jmoiron/sqlx", "github.com/99designs/gqlgen", mod + "/sqlite", mod + "/graph"},
+	"internal/importer": {"net/http", "database/sql", "github.com/jmoiron/sqlx", mod + "/sqlite"},
+	"internal/otp":      {"net/http", "database/sql", mod + "/"},
+	"internal/rest":     {"database/sql", "github.com/jmoiron/sqlx", "github.com/99designs/gqlgen", mod + "/sqlite", mod + "/graph"},
+	"graph":             {"database/sql", "github.com/jmoiron/sqlx", mod + "/sqlite", mod + "/internal/rest"},
+	"sqlite":            {"net/http", "github.com/99designs/gqlgen", mod + "/graph", mod + "/internal/rest", mod + "/internal/loader"},
+	"internal/httpapi":  {"database/sql", "github.com/jmoiron/sqlx", mod + "/sqlite", mod + "/graph", mod + "/internal/rest"},
+}
+
+type pkg struct {
+	ImportPath string
+	Deps       []string
+	Error      *struct{ Err string }
+}
+
+func TestDependencyDirection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	args := []string{"list", "-e", "-json=ImportPath,Deps,Error"}
+	for p := range rules {
+		args = append(args, mod+"/"+p)
+	}
+	out, err := exec.Command("go", args...).Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	checked := 0
+	for dec.More() {
+		var p pkg
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Error != nil {
+			t.Errorf("%s: %s", p.ImportPath, p.Error.Err)
+			continue
+		}
+		checked++
+		for _, dep := range p.Deps {
+			for _, bad := range rules[strings.TrimPrefix(p.ImportPath, mod+"/")] {
+				// The domain may of course import itself.
+				if strings.HasPrefix(dep, bad) && !(bad == mod+"/" && dep == p.ImportPath) {
+					t.Errorf("%s must not depend on %s (imports %s)", p.ImportPath, bad, dep)
+				}
+			}
+		}
+	}
+	if checked != len(rules) {
+		t.Errorf("checked %d packages, want %d", checked, len(rules))
+	}
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/touchpoint/touchpoint/graph"
+	"github.com/touchpoint/touchpoint/internal/auth"
+	"github.com/touchpoint/touchpoint/internal/demo"
+	"github.com/touchpoint/touchpoint/internal/httpapi"
+	"github.com/touchpoint/touchpoint/internal/importer"
+	"github.com/touchpoint/touchpoint/internal/interaction"
+	"github.com/touchpoint/touchpoint/internal/playground"
+	"github.com/touchpoint/touchpoint/internal/ratelimit"
+	"github.com/touchpoint/touchpoint/internal/rest"
+)
+
+// The demo key is fixed so the README and the playground can show it. It
+// belongs to the demo organisation, which holds only generated data; serve
+// with --demo=false in any real deployment.
+const (
+	demoKeyID  = "demo"
+	demoSecret = "touchpoint-demo"
+)
+
+// shutdownGrace bounds how long a stopping server waits for in-flight
+// requests to finish.
+const shutdownGrace = 20 * time.Second
+
+func serve(ctx context.Context, args []string, env environment) error {
+	fs, dsn := env.flags("serve")
+	addr := fs.String("addr", envOr(env.getenv, "TOUCHPOINT_ADDR", "127.0.0.1:8080"), "listen address (env TOUCHPOINT_ADDR)")
+	demoOn := fs.Bool("demo", envBool(env.getenv, "TOUCHPOINT_DEMO", true), "load the demo organisation, its data and demo key (env TOUCHPOINT_DEMO)")
+	introspection := fs.Bool("introspection", envBool(env.getenv, "TOUCHPOINT_INTROSPECTION", true), "allow GraphQL introspection (env TOUCHPOINT_INTROSPECTION)")
+	logFormat := fs.String("log-format", envOr(env.getenv, "TOUCHPOINT_LOG_FORMAT", "text"), "log format: text or json (env TOUCHPOINT_LOG_FORMAT)")
+	cfg := httpapi.DefaultConfig()
+	fs.IntVar(&cfg.DefaultRateLimit, "rate-limit", cfg.DefaultRateLimit, "requests a minute per API key unless the key or organisation says otherwise")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usageErrorf("serve takes no arguments, got %q", fs.Args())
+	}
+	logger, err := newLogger(env.stderr, *logFormat)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+
+	db, err := openStore(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	var demoCreds string
+	if *demoOn {
+		if demoCreds, err = loadDemo(ctx, db, env.stderr); err != nil {
+			return fmt.Errorf("load demo data: %w", err)
+		}
+	}
+
+	handler := httpapi.NewServer(cfg, httpapi.Deps{
+		Logger:  logger,
+		Auth:    &auth.Authenticator{Admin: db},
+		Limiter: ratelimit.NewMemory(),
+		Reader:  db,
+		Ready:   db.Ready,
+		GraphQL: graph.NewHandler(graph.HandlerConfig{
+			Introspection: *introspection,
+			Logger:        logger,
+		}),
+		V11:        rest.V11(rest.Options{Logger: logger}),
+		V2:         rest.V2(rest.Options{Logger: logger}),
+		V11Error:   rest.WriteV11Error,
+		V2Error:    rest.WriteV2Error,
+		Playground: playground.Handler(playground.Options{Endpoint: "/graphql", DemoCredentials: demoCreds}),
+	})
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(env.stdout, "Touchpoint playground: %s/\nGraphQL endpoint:      %s/graphql\n", url, url)
+	if demoCreds != "" {
+		fmt.Fprintf(env.stdout, "Demo credentials:      %s (organisation %q; HTTP Basic)\n", demoCreds, demo.OrgName)
+	}
+	logger.Info("serving", "addr", ln.Addr().String(), "db", *dsn, "demo", *demoOn, "introspection", *introspection)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: draining in-flight requests", "grace", shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func newLogger(w io.Writer, format string) (*slog.Logger, error) {
+	switch format {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), nil
+	}
+	return nil, fmt.Errorf("unknown log format %q (want text or json)", format)
+}
+
+// loadDemo imports the deterministic demo data set into the demo
+// organisation (idempotent: importing it again changes nothing) and makes
+// sure the demo key exists. It returns the demo credentials.
+func loadDemo(ctx context.Context, db store, progress io.Writer) (string, error) {
+	org, err := db.EnsureOrg(ctx, demo.OrgName)
+	if err != nil {
+		return "", err
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(demo.Write(pw, demo.Options{})) }()
+	rep, err := importer.Import(ctx, pr, db, org.ID, importer.Options{})
+	pr.Close()
+	if err != nil {
+		return "", err
+	}
+	if rep.Rejected > 0 {
+		return "", fmt.Errorf("demo data: %d records rejected (first: line %d: %s)", rep.Rejected, rep.Rejections[0].Line, rep.Rejections[0].Reason)
+	}
+	fmt.Fprintf(progress, "demo data: %d records in organisation %q\n", rep.Accepted, demo.OrgName)
+
+	switch _, err := db.Key(ctx, demoKeyID); interaction.KindOf(err) {
+	case interaction.KindNotFound:
+		key := auth.KeyWithSecret(org.ID, demoKeyID, demoSecret, []interaction.Scope{interaction.ScopeRead}, 0, nowUTC())
+		if err := db.CreateKey(ctx, key); err != nil {
+			return "", err
+		}
+	default:
+		if err != nil {
+			return "", err
+		}
+	}
+	return demoKeyID + ":" + demoSecret, nil
+}
+
+func nowUTC() time.Time { return time.Now().UTC() }
+
+func loadLocation(name string) (*time.Location, error) { return time.LoadLocation(name) }
