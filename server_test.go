@@ -43,6 +43,14 @@ func getenvFrom(m map[string]string) func(string) string {
 // test checks it shut down cleanly.
 func startServer(t *testing.T, dbPath string, extra ...string) string {
 	t.Helper()
+	base, _ := startServerLogs(t, dbPath, extra...)
+	return base
+}
+
+// startServerLogs is startServer also returning the server's stderr (its
+// log).
+func startServerLogs(t *testing.T, dbPath string, extra ...string) (string, *syncBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dbPath}, extra...)
@@ -63,7 +71,7 @@ func startServer(t *testing.T, dbPath string, extra ...string) string {
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := re.FindStringSubmatch(stdout.String()); m != nil {
-			return m[1]
+			return m[1], stderr
 		}
 		select {
 		case err := <-done:
@@ -72,7 +80,7 @@ func startServer(t *testing.T, dbPath string, extra ...string) string {
 		}
 	}
 	t.Fatalf("server did not start; stdout:\n%s\nstderr:\n%s", stdout, stderr)
-	return ""
+	return "", nil
 }
 
 func TestServeDemoEndToEnd(t *testing.T) {

@@ -11,30 +11,34 @@ import (
 func TestMemoryAccounting(t *testing.T) {
 	m := NewMemory()
 	ctx := context.Background()
-	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 10 {
-		d, _ := m.Allow(ctx, "k", 10, now)
-		if !d.Allowed || d.Limit != 10 || d.Remaining != 9-i {
+		d, _ := m.Allow(ctx, "k", 10, start.Add(time.Duration(i)*time.Second))
+		if !d.Allowed || d.Limit != 10 || d.Remaining != 9-i || !d.Reset.Equal(start.Add(time.Minute)) {
 			t.Fatalf("request %d: %+v", i, d)
 		}
 	}
-	d, _ := m.Allow(ctx, "k", 10, now)
-	if d.Allowed || d.Remaining != 0 || d.RetryAfter != 6*time.Second || !d.Reset.Equal(now.Add(time.Minute)) {
+	d, _ := m.Allow(ctx, "k", 10, start.Add(30*time.Second))
+	if d.Allowed || d.Remaining != 0 || d.RetryAfter != 30*time.Second {
 		t.Fatalf("11th request: %+v", d)
 	}
-	// One request is earned back every 6 s.
-	if d, _ := m.Allow(ctx, "k", 10, now.Add(6*time.Second)); !d.Allowed || d.Remaining != 0 {
-		t.Fatalf("after 6 s: %+v", d)
+	// 15 s into the next window the previous one still weighs 3/4: 7.5 of
+	// 10 used, so two more fit.
+	next := start.Add(75 * time.Second)
+	for i := range 3 {
+		d, _ := m.Allow(ctx, "k", 10, next)
+		if d.Allowed != (i < 2) {
+			t.Fatalf("next window request %d: %+v", i, d)
+		}
+		if i == 2 && d.RetryAfter != 3*time.Second {
+			t.Fatalf("retry after = %v, want 3s (when the old window weighs 0.7)", d.RetryAfter)
+		}
 	}
-	if d, _ := m.Allow(ctx, "k", 10, now.Add(7*time.Second)); d.Allowed {
-		t.Fatalf("after 7 s: %+v", d)
+	// Two idle windows restore the whole budget.
+	if d, _ := m.Allow(ctx, "k", 10, start.Add(3*time.Minute)); !d.Allowed || d.Remaining != 9 {
+		t.Fatalf("after 3 min: %+v", d)
 	}
-	// A full window restores the whole budget.
-	if d, _ := m.Allow(ctx, "k", 10, now.Add(2*time.Minute)); !d.Allowed || d.Remaining != 9 {
-		t.Fatalf("after 2 min: %+v", d)
-	}
-	// No limit.
-	if d, _ := m.Allow(ctx, "k", 0, now); !d.Allowed {
+	if d, _ := m.Allow(ctx, "k", 0, start); !d.Allowed {
 		t.Fatalf("limit 0: %+v", d)
 	}
 }
@@ -82,13 +86,13 @@ func TestIdleKeysForgotten(t *testing.T) {
 	for i := range 5000 {
 		m.Allow(ctx, fmt.Sprint("k", i), 100, now)
 	}
-	later := now.Add(2 * time.Minute)
+	later := now.Add(3 * time.Minute)
 	for range 2 * sweepEvery * len(m.shards) {
 		m.Allow(ctx, "active", 1_000_000, later)
 	}
 	n := 0
 	for i := range m.shards {
-		n += len(m.shards[i].tat)
+		n += len(m.shards[i].keys)
 	}
 	if n > 1 {
 		t.Errorf("%d keys kept, want only the active one", n)
