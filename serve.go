@@ -65,23 +65,7 @@ func serve(ctx context.Context, args []string, env environment) error {
 		}
 	}
 
-	handler := httpapi.NewServer(cfg, httpapi.Deps{
-		Logger:  logger,
-		Auth:    &auth.Authenticator{Admin: db},
-		Limiter: ratelimit.NewMemory(),
-		Reader:  db,
-		Ready:   db.Ready,
-		GraphQL: graph.NewHandler(graph.HandlerConfig{
-			Introspection: *introspection,
-			Logger:        logger,
-		}),
-		V11:        rest.V11(rest.Options{Logger: logger}),
-		V2:         rest.V2(rest.Options{Logger: logger}),
-		V11Error:   rest.WriteV11Error,
-		V2Error:    rest.WriteV2Error,
-		Playground: playground.Handler(playground.Options{Endpoint: "/graphql", DemoCredentials: demoCreds}),
-	})
-
+	handler := newHandler(cfg, db, logger, ratelimit.NewMemory(), *introspection, demoCreds)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -121,6 +105,27 @@ func serve(ctx context.Context, args []string, env environment) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// newHandler wires the service: the HTTP edge around the GraphQL handler,
+// the REST shims and the playground, all reading from db.
+func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratelimit.Limiter, introspection bool, demoCreds string) http.Handler {
+	return httpapi.NewServer(cfg, httpapi.Deps{
+		Logger:  logger,
+		Auth:    &auth.Authenticator{Admin: db},
+		Limiter: limiter,
+		Reader:  db,
+		Ready:   db.Ready,
+		GraphQL: graph.NewHandler(graph.HandlerConfig{
+			Introspection: introspection,
+			Logger:        logger,
+		}),
+		V11:        rest.V11(rest.Options{Logger: logger}),
+		V2:         rest.V2(rest.Options{Logger: logger}),
+		V11Error:   rest.WriteV11Error,
+		V2Error:    rest.WriteV2Error,
+		Playground: playground.Handler(playground.Options{Endpoint: "/graphql", DemoCredentials: demoCreds}),
+	})
 }
 
 func newLogger(w io.Writer, format string) (*slog.Logger, error) {

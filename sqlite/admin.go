@@ -122,7 +122,7 @@ func (db *DB) CreateKey(ctx context.Context, k interaction.APIKey) error {
 // Key returns the key with id, revoked or not.
 func (db *DB) Key(ctx context.Context, id string) (interaction.APIKey, error) {
 	var r keyRow
-	err := db.r.GetContext(ctx, &r, keyByID, id)
+	err := db.getRead(ctx, &r, keyByID, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return interaction.APIKey{}, interaction.Errorf(interaction.KindNotFound, "no key %q", id)
 	}
@@ -135,7 +135,7 @@ func (db *DB) Key(ctx context.Context, id string) (interaction.APIKey, error) {
 // Keys lists an organisation's keys, oldest first.
 func (db *DB) Keys(ctx context.Context, org interaction.OrgID) ([]interaction.APIKey, error) {
 	var rows []keyRow
-	if err := db.r.SelectContext(ctx, &rows, keysByOrg, org); err != nil {
+	if err := db.selectRead(ctx, &rows, keysByOrg, org); err != nil {
 		return nil, fmt.Errorf("sqlite: keys: %w", err)
 	}
 	out := make([]interaction.APIKey, len(rows))
@@ -155,4 +155,29 @@ func (db *DB) RevokeKey(ctx context.Context, id string, at time.Time) error {
 		return interaction.Errorf(interaction.KindNotFound, "no key %q", id)
 	}
 	return nil
+}
+
+type credentialRow struct {
+	keyRow
+	OrgName      string `db:"org_name"`
+	OrgTimeZone  string `db:"org_time_zone"`
+	OrgMaskOTP   bool   `db:"org_mask_otp"`
+	OrgRateLimit int    `db:"org_rate_limit"`
+}
+
+// Credential returns a key and its organisation in one statement: the
+// authenticator's lookup on every request.
+func (db *DB) Credential(ctx context.Context, id string) (interaction.APIKey, interaction.Org, error) {
+	var r credentialRow
+	err := db.getRead(ctx, &r, `SELECT k.id, k.org_id, k.secret_hash, k.md5_hash, k.scopes, k.rate_limit, k.created_at, k.revoked_at,
+		o.name AS org_name, o.time_zone AS org_time_zone, o.mask_otp AS org_mask_otp, o.rate_limit AS org_rate_limit
+		FROM api_keys k JOIN orgs o ON o.id = k.org_id WHERE k.id = ?`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return interaction.APIKey{}, interaction.Org{}, interaction.Errorf(interaction.KindNotFound, "no key %q", id)
+	}
+	if err != nil {
+		return interaction.APIKey{}, interaction.Org{}, fmt.Errorf("sqlite: credential: %w", err)
+	}
+	k := r.key()
+	return k, interaction.Org{ID: k.OrgID, Name: r.OrgName, TimeZone: r.OrgTimeZone, MaskOTP: r.OrgMaskOTP, RateLimit: r.OrgRateLimit}, nil
 }

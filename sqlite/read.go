@@ -89,7 +89,7 @@ func (db *DB) CustomersByIdentifier(ctx context.Context, org interaction.OrgID, 
 		return nil, err
 	}
 	var out []interaction.Customer
-	if err := db.r.SelectContext(ctx, &out, q, a...); err != nil {
+	if err := db.selectRead(ctx, &out, q, a...); err != nil {
 		return nil, fmt.Errorf("sqlite: customers by %s: %w", kind, err)
 	}
 	return out, nil
@@ -153,7 +153,7 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 		return nil, err
 	}
 	var rows []summaryRow
-	if err := db.r.SelectContext(ctx, &rows, q, a...); err != nil {
+	if err := db.selectRead(ctx, &rows, q, a...); err != nil {
 		return nil, fmt.Errorf("sqlite: summaries: %w", err)
 	}
 	out := make([]interaction.Summary, len(rows))
@@ -235,7 +235,7 @@ func (db *DB) Messages(ctx context.Context, org interaction.OrgID, customerIDs [
 		return nil, err
 	}
 	var rows []pagedRow
-	if err := db.r.SelectContext(ctx, &rows, query, args...); err != nil {
+	if err := db.selectRead(ctx, &rows, query, args...); err != nil {
 		return nil, fmt.Errorf("sqlite: messages: %w", err)
 	}
 	out := make([]interaction.PagedMessage, len(rows))
@@ -276,7 +276,7 @@ func (db *DB) MissedCalls(ctx context.Context, org interaction.OrgID, customerID
 		return nil, err
 	}
 	var rows []missedCallRow
-	if err := db.r.SelectContext(ctx, &rows, query, args...); err != nil {
+	if err := db.selectRead(ctx, &rows, query, args...); err != nil {
 		return nil, fmt.Errorf("sqlite: missed calls: %w", err)
 	}
 	out := make([]interaction.MissedCall, len(rows))
@@ -306,7 +306,7 @@ func (db *DB) Surveys(ctx context.Context, org interaction.OrgID, customerIDs []
 		return nil, err
 	}
 	var rows []surveyRow
-	if err := db.r.SelectContext(ctx, &rows, query, args...); err != nil {
+	if err := db.selectRead(ctx, &rows, query, args...); err != nil {
 		return nil, fmt.Errorf("sqlite: surveys: %w", err)
 	}
 	out := make([]interaction.Survey, len(rows))

@@ -64,6 +64,7 @@ type DB struct {
 	// connection at Open (preparing inside a transaction would wait for
 	// the one connection the transaction holds).
 	upserts map[stmtKey]*sqlx.Stmt
+	reads   *stmtCache
 }
 
 // Open opens (creating if missing) the database file at path and applies any
@@ -72,7 +73,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
-	db := &DB{}
+	db := &DB{reads: newStmtCache()}
 	drv := new(sqlite.Driver)
 	// sqlx does not know modernc's driver name "sqlite"; "sqlite3" gives it
 	// the same '?' bind style.
@@ -124,6 +125,7 @@ func dsn(path string, extra ...string) string {
 // Close closes both pools.
 func (db *DB) Close() error {
 	var errs []error
+	db.reads.close()
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
 	}

@@ -125,23 +125,17 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (inte
 	if !ok {
 		return interaction.Principal{}, errUnauthorized
 	}
-	key, err := a.Admin.Key(ctx, id)
-	switch interaction.KindOf(err) {
-	case interaction.KindNotFound:
+	key, org, err := a.credential(ctx, id)
+	switch {
+	case interaction.KindOf(err) == interaction.KindNotFound:
 		// Hash anyway so an unknown key takes as long as a wrong secret.
 		Verify(interaction.APIKey{SecretHash: make([]byte, 32), MD5Hash: make([]byte, 32)}, password)
 		return interaction.Principal{}, errUnauthorized
-	case interaction.KindInternal:
-		if err != nil {
-			return interaction.Principal{}, fmt.Errorf("auth: load key: %w", err)
-		}
+	case err != nil:
+		return interaction.Principal{}, fmt.Errorf("auth: load key: %w", err)
 	}
 	if !Verify(key, password) || key.RevokedAt != nil {
 		return interaction.Principal{}, errUnauthorized
-	}
-	org, err := a.Admin.OrgByID(ctx, key.OrgID)
-	if err != nil {
-		return interaction.Principal{}, fmt.Errorf("auth: load organisation: %w", err)
 	}
 	var scopes []interaction.Scope
 	for f := range strings.FieldsSeq(key.Scopes) {
@@ -151,6 +145,27 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (inte
 		org.RateLimit = key.RateLimit // the key's own limit wins
 	}
 	return interaction.Principal{Org: org, KeyID: key.ID, Scopes: scopes}, nil
+}
+
+// CredentialStore is what a store can offer to load a key with its
+// organisation in one round trip; stores without it cost two.
+type CredentialStore interface {
+	Credential(ctx context.Context, id string) (interaction.APIKey, interaction.Org, error)
+}
+
+func (a *Authenticator) credential(ctx context.Context, id string) (interaction.APIKey, interaction.Org, error) {
+	if cs, ok := a.Admin.(CredentialStore); ok {
+		return cs.Credential(ctx, id)
+	}
+	key, err := a.Admin.Key(ctx, id)
+	if err != nil {
+		return key, interaction.Org{}, err
+	}
+	org, err := a.Admin.OrgByID(ctx, key.OrgID)
+	if err != nil {
+		return key, org, fmt.Errorf("load organisation: %w", err)
+	}
+	return key, org, nil
 }
 
 // Verify reports whether password is the key's secret, or the MD5 hex
