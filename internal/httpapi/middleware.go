@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"regexp"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/touchpoint/touchpoint/internal/interaction"
@@ -229,9 +231,12 @@ func tooLarge(limit int64) error {
 }
 
 // graphQLBody reads a POST body into memory up to the limit before gqlgen
-// sees it: gqlgen answers 200 with an error when a MaxBytesReader trips
-// mid-decode (and echoes the body in its decode error), so an oversize body
-// must be refused here, as a real 413.
+// sees it: gqlgen answers 200 when a MaxBytesReader trips mid-decode, so an
+// oversize body must be refused here, as a real 413. A body that is not a
+// JSON object is refused here too, because gqlgen's decode error quotes the
+// body back to the client. And a legacy application/json response keeps
+// status 200 for documents that fail to parse or validate, as the
+// GraphQL-over-HTTP spec asks (gqlgen answers 422 for both media types).
 func graphQLBody(limit int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -246,12 +251,40 @@ func graphQLBody(limit int64) func(http.Handler) http.Handler {
 					writeGraphQLError(w, r, interaction.Errorf(interaction.KindInvalid, "could not read the request body"))
 					return
 				}
+				if isJSON(r.Header.Get("Content-Type")) && !jsonObject(body) {
+					writeGraphQLError(w, r, interaction.Errorf(interaction.KindInvalid, "request body is not a JSON object"))
+					return
+				}
 				r.Body = io.NopCloser(bytes.NewReader(body))
 			}
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(&legacyStatus{ResponseWriter: w}, r)
 		})
 	}
 }
+
+func isJSON(contentType string) bool {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	return mt == "application/json"
+}
+
+func jsonObject(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) > 0 && b[0] == '{' && json.Valid(b)
+}
+
+// legacyStatus turns gqlgen's 422 into 200 on application/json responses.
+type legacyStatus struct {
+	http.ResponseWriter
+}
+
+func (w *legacyStatus) WriteHeader(code int) {
+	if code == http.StatusUnprocessableEntity && strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
+		code = http.StatusOK
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *legacyStatus) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // GraphQL codes for errors raised before gqlgen runs.
 var graphQLCodes = map[interaction.Kind]string{
