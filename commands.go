@@ -15,6 +15,7 @@ import (
 	"github.com/touchpoint/touchpoint/internal/demo"
 	"github.com/touchpoint/touchpoint/internal/importer"
 	"github.com/touchpoint/touchpoint/internal/interaction"
+	"github.com/touchpoint/touchpoint/internal/metrics"
 	"github.com/touchpoint/touchpoint/sqlite"
 )
 
@@ -115,6 +116,7 @@ type store interface {
 	interaction.Reader
 	interaction.Admin
 	importer.Sink
+	metrics.Store
 	Ready(ctx context.Context) error
 	Close() error
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/touchpoint/touchpoint/internal/httpapi"
 	"github.com/touchpoint/touchpoint/internal/importer"
 	"github.com/touchpoint/touchpoint/internal/interaction"
+	"github.com/touchpoint/touchpoint/internal/metrics"
 	"github.com/touchpoint/touchpoint/internal/playground"
 	"github.com/touchpoint/touchpoint/internal/ratelimit"
 	"github.com/touchpoint/touchpoint/internal/rest"
@@ -110,15 +111,19 @@ func serve(ctx context.Context, args []string, env environment) error {
 // newHandler wires the service: the HTTP edge around the GraphQL handler,
 // the REST shims and the playground, all reading from db.
 func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratelimit.Limiter, introspection bool, demoCreds string) http.Handler {
+	m := metrics.New(db)
 	return httpapi.NewServer(cfg, httpapi.Deps{
-		Logger:  logger,
-		Auth:    &auth.Authenticator{Admin: db},
-		Limiter: limiter,
-		Reader:  db,
-		Ready:   db.Ready,
+		Logger:   logger,
+		Auth:     &auth.Authenticator{Admin: db},
+		Limiter:  limiter,
+		Reader:   db,
+		Ready:    db.Ready,
+		Observer: m,
+		Metrics:  m.Handler(),
 		GraphQL: graph.NewHandler(graph.HandlerConfig{
 			Introspection: introspection,
 			Logger:        logger,
+			OnError:       m.GraphQLError,
 		}),
 		V11:        rest.V11(rest.Options{Logger: logger}),
 		V2:         rest.V2(rest.Options{Logger: logger}),

@@ -235,3 +235,36 @@ not json
 	}
 	_ = os.Remove(db)
 }
+
+// TestMetrics: /metrics exposes the request, latency, error, rate-limit,
+// loader, SQL and pool series after some traffic; the access log carries
+// the GraphQL operation name and complexity.
+func TestMetrics(t *testing.T) {
+	base, logs := startServerLogs(t, filepath.Join(t.TempDir(), "touchpoint.db"), "--log-format", "json")
+	c := client{t: t, base: base, auth: basicAuth(demoKeyID, demoSecret)}
+	c.graphql(`query Dash { customers(by: ID, values: ["565039505", "565200001"]) { interactions { interactions { count messages { id } } } } }`)
+	c.graphql(`{ nope }`)
+	c.do("GET", "/v2/customers/interaction?identifierName=mobile&identifierValue=917385022695", "")
+	status, body, _ := client{t: t, base: base}.do("GET", "/metrics", "")
+	if status != 200 {
+		t.Fatalf("/metrics = %d", status)
+	}
+	for _, series := range []string{
+		`touchpoint_http_requests_total{code="200",route="graphql"}`,
+		`touchpoint_http_requests_total{code="200",route="v2"}`,
+		`touchpoint_http_request_duration_seconds_bucket{route="v2",le=`,
+		`touchpoint_graphql_errors_total{code="GRAPHQL_VALIDATION_FAILED"} 1`,
+		`touchpoint_loader_batch_keys_bucket{loader="summaries",le=`,
+		`touchpoint_loader_batch_keys_count{loader="messages"}`,
+		`touchpoint_sql_statements_total`,
+		`touchpoint_sql_pool_open_connections`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, series) {
+			t.Errorf("/metrics lacks %s", series)
+		}
+	}
+	if !strings.Contains(logs.String(), `"operation":"Dash","complexity":`) {
+		t.Errorf("access log lacks the operation and complexity:\n%s", logs)
+	}
+}

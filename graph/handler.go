@@ -17,6 +17,7 @@ import (
 
 	"github.com/touchpoint/touchpoint/internal/gqlguard"
 	"github.com/touchpoint/touchpoint/internal/interaction"
+	"github.com/touchpoint/touchpoint/internal/reqlog"
 )
 
 // Stable extensions.code values, besides gqlgen's own GRAPHQL_PARSE_FAILED
@@ -67,6 +68,9 @@ type HandlerConfig struct {
 	// Limits bound a document before gqlgen parses it; the zero value
 	// means gqlguard.DefaultLimits.
 	Limits gqlguard.Limits
+	// OnError, when set, is told the extensions.code of every error in a
+	// response (for metrics).
+	OnError func(code string)
 }
 
 // NewHandler returns the production GraphQL handler: POST and GET only (no
@@ -106,11 +110,43 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		srv.Use(extension.FixedComplexityLimit(orDefault(cfg.ComplexityLimit, DefaultComplexityLimit)))
 	}
 	srv.SetErrorPresenter(presenter(logger))
+	srv.AroundResponses(observe(cfg.OnError))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		logger.ErrorContext(ctx, "graphql: panic", "panic", v, "stack", string(debug.Stack()))
 		return interaction.Errorf(interaction.KindInternal, "panic in resolver")
 	})
 	return srv
+}
+
+// observe puts the operation's name and complexity on the request's log
+// line and reports error codes.
+func observe(onError func(string)) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		if graphql.HasOperationContext(ctx) {
+			oc := graphql.GetOperationContext(ctx)
+			name := oc.OperationName
+			if name == "" && oc.Operation != nil {
+				name = oc.Operation.Name // not sent as operationName, but named in the document
+			}
+			if name != "" {
+				reqlog.Add(ctx, slog.String("operation", name))
+			}
+			if st := extension.GetComplexityStats(ctx); st != nil {
+				reqlog.Add(ctx, slog.Int("complexity", st.Complexity))
+			}
+		}
+		if resp != nil && onError != nil {
+			for _, e := range resp.Errors {
+				code, _ := e.Extensions["code"].(string)
+				if code == "" {
+					code = "UNKNOWN"
+				}
+				onError(code)
+			}
+		}
+		return resp
+	}
 }
 
 func orDefault(n, def int) int {

@@ -21,6 +21,7 @@ import (
 	"github.com/touchpoint/touchpoint/internal/interaction"
 	"github.com/touchpoint/touchpoint/internal/loader"
 	"github.com/touchpoint/touchpoint/internal/ratelimit"
+	"github.com/touchpoint/touchpoint/internal/reqlog"
 )
 
 // RequestIDHeader is the vendor's request id header, set on every response.
@@ -34,6 +35,7 @@ type server struct {
 // reqInfo is filled in as a request goes down the chain and read by the
 // access log on the way back.
 type reqInfo struct {
+	line   *reqlog.Line
 	id     string
 	route  string
 	org    string
@@ -106,7 +108,9 @@ func (s *server) open(route string, next http.Handler) http.Handler {
 			info.id = newID()
 		}
 		w.Header().Set(RequestIDHeader, info.id)
-		ctx := context.WithValue(r.Context(), infoKey{}, info)
+		ctx, line := reqlog.NewContext(r.Context())
+		info.line = line
+		ctx = context.WithValue(ctx, infoKey{}, info)
 		sw := &statusWriter{ResponseWriter: w, info: info}
 		start := time.Now()
 		defer func() {
@@ -140,10 +144,12 @@ func (s *server) log(ctx context.Context, r *http.Request, info *reqInfo, d time
 	}
 	// Never the Authorization header, never a query string's secrets: the
 	// path and the route are enough to find a request.
-	s.d.Logger.LogAttrs(ctx, level, "request",
+	attrs := append([]slog.Attr{
 		slog.String("request_id", info.id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
 		slog.String("route", info.route), slog.String("org", info.org), slog.String("key", info.key),
-		slog.Int("status", info.status), slog.Int64("bytes", info.bytes), slog.Duration("duration", d))
+		slog.Int("status", info.status), slog.Int64("bytes", info.bytes), slog.Duration("duration", d),
+	}, info.line.Attrs()...)
+	s.d.Logger.LogAttrs(ctx, level, "request", attrs...)
 }
 
 func (s *server) errorWriter(route string) ErrorWriter {

@@ -18,11 +18,15 @@ func NewServer(cfg Config, d Deps) http.Handler {
 	// The API: authenticated, rate limited, with per-request loaders.
 	// GraphQL batches within a request (its resolvers ask concurrently);
 	// the REST shims load one customer, so their loaders do not wait.
-	gql := s.api("graphql", writeGraphQLError, loader.DefaultOptions, graphQLBody(cfg.MaxBodyBytes)(d.GraphQL))
+	gqlLoaders, restLoaders := loader.DefaultOptions, loader.Options{}
+	if d.Observer != nil {
+		gqlLoaders.Observe, restLoaders.Observe = d.Observer.ObserveBatch, d.Observer.ObserveBatch
+	}
+	gql := s.api("graphql", writeGraphQLError, gqlLoaders, graphQLBody(cfg.MaxBodyBytes)(d.GraphQL))
 	mux.Handle("GET /graphql", gql)
 	mux.Handle("POST /graphql", gql)
-	mux.Handle("GET /v1.1/customer/interaction", s.api("v1.1", d.V11Error, loader.Options{}, d.V11))
-	mux.Handle("GET /v2/customers/interaction", s.api("v2", d.V2Error, loader.Options{}, d.V2))
+	mux.Handle("GET /v1.1/customer/interaction", s.api("v1.1", d.V11Error, restLoaders, d.V11))
+	mux.Handle("GET /v2/customers/interaction", s.api("v2", d.V2Error, restLoaders, d.V2))
 
 	// Open routes.
 	if d.Playground != nil {

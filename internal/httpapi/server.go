@@ -76,10 +76,12 @@ type Deps struct {
 	Observer Observer
 }
 
-// Observer receives what the access log records, for metrics.
+// Observer receives what the access log records, and loader batch sizes,
+// for metrics.
 type Observer interface {
 	ObserveRequest(route string, status int, d time.Duration)
 	ObserveRateLimited(route string)
+	ObserveBatch(loader string, keys int)
 }
 
 // StatusOf maps an error kind to its HTTP status: the one place it is

@@ -25,6 +25,8 @@ type Options struct {
 	// MaxBatch caps the keys in one batch so that one IN (...) list stays far
 	// below SQLite's bound-parameter limit (32,766) and PostgreSQL's (65,535).
 	MaxBatch int
+	// Observe, when set, is told the size of every batch (for metrics).
+	Observe func(loader string, keys int)
 }
 
 // DefaultOptions are the settings for GraphQL requests. The resolvers queue
@@ -73,12 +75,23 @@ func New(store interaction.Reader, org interaction.OrgID, o Options) *Loaders {
 		o.MaxBatch = DefaultOptions.MaxBatch
 	}
 	l := &Loaders{org: org, store: store, maxBatch: o.MaxBatch}
-	l.customers = dataloader.NewBatchedLoader(l.loadCustomers, options[interaction.Identifier, interaction.Customer](o)...)
-	l.summaries = dataloader.NewBatchedLoader(l.loadSummaries, options[summaryKey, []interaction.Summary](o)...)
-	l.messages = dataloader.NewBatchedLoader(l.loadMessages, options[groupsKey, map[interaction.GroupKey][]interaction.Message](o)...)
-	l.missedCalls = dataloader.NewBatchedLoader(pageBatch(l, store.MissedCalls, func(m interaction.MissedCall) int64 { return m.CustomerID }), options[pageKey, []interaction.MissedCall](o)...)
-	l.surveys = dataloader.NewBatchedLoader(pageBatch(l, store.Surveys, func(s interaction.Survey) int64 { return s.CustomerID }), options[pageKey, []interaction.Survey](o)...)
+	l.customers = dataloader.NewBatchedLoader(observed(o, "customers", l.loadCustomers), options[interaction.Identifier, interaction.Customer](o)...)
+	l.summaries = dataloader.NewBatchedLoader(observed(o, "summaries", l.loadSummaries), options[summaryKey, []interaction.Summary](o)...)
+	l.messages = dataloader.NewBatchedLoader(observed(o, "messages", l.loadMessages), options[groupsKey, map[interaction.GroupKey][]interaction.Message](o)...)
+	l.missedCalls = dataloader.NewBatchedLoader(observed(o, "missed_calls", pageBatch(l, store.MissedCalls, func(m interaction.MissedCall) int64 { return m.CustomerID })), options[pageKey, []interaction.MissedCall](o)...)
+	l.surveys = dataloader.NewBatchedLoader(observed(o, "surveys", pageBatch(l, store.Surveys, func(s interaction.Survey) int64 { return s.CustomerID })), options[pageKey, []interaction.Survey](o)...)
 	return l
+}
+
+// observed reports each batch's size to o.Observe, when set.
+func observed[K comparable, V any](o Options, name string, f dataloader.BatchFunc[K, V]) dataloader.BatchFunc[K, V] {
+	if o.Observe == nil {
+		return f
+	}
+	return func(ctx context.Context, keys []K) []*dataloader.Result[V] {
+		o.Observe(name, len(keys))
+		return f(ctx, keys)
+	}
 }
 
 func options[K comparable, V any](o Options) []dataloader.Option[K, V] {

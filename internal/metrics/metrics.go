@@ -1,0 +1,112 @@
+// Package metrics exposes Touchpoint's Prometheus metrics: HTTP requests
+// and latency by route, GraphQL errors by code, rate-limit rejections,
+// loader batch sizes, SQL statements and connection-pool statistics, plus
+// the Go runtime and process collectors.
+package metrics
+
+import (
+	"database/sql"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Store is what the metrics read from the database.
+type Store interface {
+	Statements() int64
+	Stats() sql.DBStats
+}
+
+// Metrics holds the collectors; it implements httpapi.Observer.
+type Metrics struct {
+	reg         *prometheus.Registry
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	rateLimited *prometheus.CounterVec
+	batches     *prometheus.HistogramVec
+	gqlErrors   *prometheus.CounterVec
+}
+
+// New registers the collectors, reading SQL figures from store.
+func New(store Store) *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "touchpoint_http_requests_total", Help: "HTTP requests by route and status code.",
+		}, []string{"route", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "touchpoint_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "touchpoint_rate_limited_total", Help: "Requests rejected by the per-key rate limit, by route.",
+		}, []string{"route"}),
+		batches: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "touchpoint_loader_batch_keys", Help: "Keys per dataloader batch, by loader.",
+			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000},
+		}, []string{"loader"}),
+		gqlErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "touchpoint_graphql_errors_total", Help: "GraphQL errors by extensions.code.",
+		}, []string{"code"}),
+	}
+	m.reg.MustRegister(m.requests, m.latency, m.rateLimited, m.batches, m.gqlErrors,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "touchpoint_sql_statements_total", Help: "SQL statements executed, counted at the driver.",
+		}, func() float64 { return float64(store.Statements()) }),
+		poolCollector{store: store},
+	)
+	return m
+}
+
+// Handler serves the metrics in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// ObserveRequest implements httpapi.Observer.
+func (m *Metrics) ObserveRequest(route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// ObserveRateLimited implements httpapi.Observer.
+func (m *Metrics) ObserveRateLimited(route string) { m.rateLimited.WithLabelValues(route).Inc() }
+
+// ObserveBatch implements httpapi.Observer.
+func (m *Metrics) ObserveBatch(loader string, keys int) {
+	m.batches.WithLabelValues(loader).Observe(float64(keys))
+}
+
+// GraphQLError counts one GraphQL error by its code.
+func (m *Metrics) GraphQLError(code string) { m.gqlErrors.WithLabelValues(code).Inc() }
+
+// poolCollector reports the read pool's database/sql statistics.
+type poolCollector struct{ store Store }
+
+var (
+	poolOpen     = prometheus.NewDesc("touchpoint_sql_pool_open_connections", "Open connections in the read pool.", nil, nil)
+	poolInUse    = prometheus.NewDesc("touchpoint_sql_pool_in_use_connections", "Read-pool connections in use.", nil, nil)
+	poolIdle     = prometheus.NewDesc("touchpoint_sql_pool_idle_connections", "Idle read-pool connections.", nil, nil)
+	poolWaits    = prometheus.NewDesc("touchpoint_sql_pool_wait_total", "Times a query waited for a read-pool connection.", nil, nil)
+	poolWaitTime = prometheus.NewDesc("touchpoint_sql_pool_wait_seconds_total", "Time spent waiting for read-pool connections.", nil, nil)
+)
+
+func (c poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{poolOpen, poolInUse, poolIdle, poolWaits, poolWaitTime} {
+		ch <- d
+	}
+}
+
+func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.store.Stats()
+	ch <- prometheus.MustNewConstMetric(poolOpen, prometheus.GaugeValue, float64(s.OpenConnections))
+	ch <- prometheus.MustNewConstMetric(poolInUse, prometheus.GaugeValue, float64(s.InUse))
+	ch <- prometheus.MustNewConstMetric(poolIdle, prometheus.GaugeValue, float64(s.Idle))
+	ch <- prometheus.MustNewConstMetric(poolWaits, prometheus.CounterValue, float64(s.WaitCount))
+	ch <- prometheus.MustNewConstMetric(poolWaitTime, prometheus.CounterValue, s.WaitDuration.Seconds())
+}
