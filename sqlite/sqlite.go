@@ -226,3 +226,28 @@ func fromNullMillis(ms sql.NullInt64) *time.Time {
 	t := fromMillis(ms.Int64)
 	return &t
 }
+
+// CheckIntegrity runs SQLite's integrity check (for operations and the
+// crash test): nil when the database file is sound.
+func (db *DB) CheckIntegrity(ctx context.Context) error {
+	var res []string
+	if err := db.w.SelectContext(ctx, &res, `PRAGMA integrity_check`); err != nil {
+		return fmt.Errorf("sqlite: integrity check: %w", err)
+	}
+	if len(res) != 1 || res[0] != "ok" {
+		return fmt.Errorf("sqlite: integrity check failed: %v", res)
+	}
+	return nil
+}
+
+// Rows returns how many customers, messages, missed calls and surveys the
+// database holds in all, for every organisation.
+func (db *DB) Rows(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.r.GetContext(ctx, &n, `SELECT (SELECT COUNT(*) FROM customers) + (SELECT COUNT(*) FROM messages)
+		+ (SELECT COUNT(*) FROM missed_calls) + (SELECT COUNT(*) FROM surveys)`)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count rows: %w", err)
+	}
+	return n, nil
+}
