@@ -73,8 +73,8 @@ type HandlerConfig struct {
 	OnError func(code string)
 }
 
-// NewHandler returns the production GraphQL handler: POST and GET only (no
-// websockets, no multipart), an LRU of parsed documents so a repeated query
+// NewHandler returns the production GraphQL handler: POST application/json
+// (see transport.go) and GET only (no websockets, no multipart), an LRU of parsed documents so a repeated query
 // skips parsing and validation, automatic persisted queries, introspection
 // only when enabled, and errors presented with stable codes and no
 // internals. It expects the principal and the loaders in the request
@@ -88,7 +88,7 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	setComplexity(&c.Complexity)
 	srv := handler.New(NewExecutableSchema(c))
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postJSON{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](orDefault(cfg.QueryCacheSize, 1000)))
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](orDefault(cfg.APQCacheSize, 1000))})
 	// After APQ, so a persisted query is guarded too; before parsing, which

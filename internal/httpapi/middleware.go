@@ -238,14 +238,24 @@ func tooLarge(limit int64) error {
 
 // graphQLBody reads a POST body into memory up to the limit before gqlgen
 // sees it: gqlgen answers 200 when a MaxBytesReader trips mid-decode, so an
-// oversize body must be refused here, as a real 413. A body that is not a
-// JSON object is refused here too, because gqlgen's decode error quotes the
-// body back to the client. And a legacy application/json response keeps
-// status 200 for documents that fail to parse or validate, as the
-// GraphQL-over-HTTP spec asks (gqlgen answers 422 for both media types).
+// oversize body must be refused here, as a real 413. It also refuses what
+// the GraphQL-over-HTTP spec says to refuse before execution: an Accept
+// header allowing no JSON type (406) and a GET without a query (400).
 func graphQLBody(limit int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !acceptsJSON(r.Header.Values("Accept")) {
+				writeGraphQLError(w, r, interaction.Errorf(interaction.KindNotAcceptable,
+					"responses are application/json or application/graphql-response+json"))
+				return
+			}
+			if r.Method == http.MethodGet {
+				q := r.URL.Query()
+				if q.Get("query") == "" && q.Get("extensions") == "" {
+					writeGraphQLError(w, r, interaction.Errorf(interaction.KindInvalid, "a GET request needs a query parameter"))
+					return
+				}
+			}
 			if r.Method == http.MethodPost {
 				body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 				var mbe *http.MaxBytesError
@@ -257,49 +267,43 @@ func graphQLBody(limit int64) func(http.Handler) http.Handler {
 					writeGraphQLError(w, r, interaction.Errorf(interaction.KindInvalid, "could not read the request body"))
 					return
 				}
-				if isJSON(r.Header.Get("Content-Type")) && !jsonObject(body) {
-					writeGraphQLError(w, r, interaction.Errorf(interaction.KindInvalid, "request body is not a JSON object"))
-					return
-				}
 				r.Body = io.NopCloser(bytes.NewReader(body))
 			}
-			next.ServeHTTP(&legacyStatus{ResponseWriter: w}, r)
+			next.ServeHTTP(w, r)
 		})
 	}
 }
 
-func isJSON(contentType string) bool {
-	mt, _, _ := mime.ParseMediaType(contentType)
-	return mt == "application/json"
-}
-
-func jsonObject(b []byte) bool {
-	b = bytes.TrimSpace(b)
-	return len(b) > 0 && b[0] == '{' && json.Valid(b)
-}
-
-// legacyStatus turns gqlgen's 422 into 200 on application/json responses.
-type legacyStatus struct {
-	http.ResponseWriter
-}
-
-func (w *legacyStatus) WriteHeader(code int) {
-	if code == http.StatusUnprocessableEntity && strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
-		code = http.StatusOK
+// acceptsJSON reports whether an Accept header (absent means anything)
+// allows one of the GraphQL response media types.
+func acceptsJSON(values []string) bool {
+	if len(values) == 0 {
+		return true
 	}
-	w.ResponseWriter.WriteHeader(code)
+	for _, v := range values {
+		for part := range strings.SplitSeq(v, ",") {
+			mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil {
+				continue
+			}
+			switch mt {
+			case "application/json", "application/graphql-response+json", "application/*", "*/*":
+				return true
+			}
+		}
+	}
+	return false
 }
-
-func (w *legacyStatus) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // GraphQL codes for errors raised before gqlgen runs.
 var graphQLCodes = map[interaction.Kind]string{
-	interaction.KindInvalid:      "BAD_REQUEST",
-	interaction.KindUnauthorized: "UNAUTHENTICATED",
-	interaction.KindForbidden:    "FORBIDDEN",
-	interaction.KindRateLimited:  "RATE_LIMITED",
-	interaction.KindNotFound:     "NOT_FOUND",
-	interaction.KindTooLarge:     "REQUEST_TOO_LARGE",
+	interaction.KindInvalid:       "BAD_REQUEST",
+	interaction.KindUnauthorized:  "UNAUTHENTICATED",
+	interaction.KindForbidden:     "FORBIDDEN",
+	interaction.KindRateLimited:   "RATE_LIMITED",
+	interaction.KindNotFound:      "NOT_FOUND",
+	interaction.KindTooLarge:      "REQUEST_TOO_LARGE",
+	interaction.KindNotAcceptable: "NOT_ACCEPTABLE",
 }
 
 func writeGraphQLError(w http.ResponseWriter, r *http.Request, err error) {

@@ -33,11 +33,13 @@ type Config struct {
 
 // DefaultConfig returns production defaults: slow clients cannot hold
 // connections open (slowloris), a response may take up to 30 s, headers are
-// bounded at 64 KiB and bodies at 1 MiB.
+// bounded at 64 KiB and bodies at 256 KiB. Bodies are GraphQL documents
+// (REST requests have none); 256 KiB is far beyond any real query and
+// bounds the JSON decoding a hostile body can cost to about 2 ms.
 func DefaultConfig() Config {
 	return Config{
 		DefaultRateLimit:  1000,
-		MaxBodyBytes:      1 << 20,
+		MaxBodyBytes:      256 << 10,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -102,6 +104,8 @@ func StatusOf(k interaction.Kind) int {
 		return http.StatusConflict
 	case interaction.KindTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case interaction.KindNotAcceptable:
+		return http.StatusNotAcceptable
 	}
 	return http.StatusInternalServerError
 }

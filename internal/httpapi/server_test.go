@@ -107,10 +107,10 @@ func TestRoutes(t *testing.T) {
 		{"GET", "/healthz", "", nil, 200, "ok"},
 		{"GET", "/readyz", "", nil, 200, "ready"},
 		{"GET", "/", "", nil, 200, "playground"},
-		{"GET", "/graphql", f.key, nil, 200, `"org":"acme"`},
+		{"GET", "/graphql?query=%7Bx%7D", f.key, nil, 200, `"org":"acme"`},
 		{"POST", "/graphql", f.key, strings.NewReader(`{"query":"{x}"}`), 200, `"org":"acme"`},
 		{"GET", "/v2/customers/interaction", f.key, nil, 200, `"org":"acme"`},
-		{"GET", "/graphql", "", nil, 401, `"code":"UNAUTHENTICATED"`},
+		{"GET", "/graphql?query=%7Bx%7D", "", nil, 401, `"code":"UNAUTHENTICATED"`},
 		{"GET", "/v2/customers/interaction", "tp_x:nope", nil, 401, `"rest_error"`},
 		{"POST", "/graphql", f.key, strings.NewReader(`{"query":"` + strings.Repeat("x", 2000) + `"}`), 413, `"code":"REQUEST_TOO_LARGE"`},
 		{"GET", "/v1.1/customer/interaction", f.key, nil, 500, `"rest_error":"internal error"`},
@@ -185,7 +185,7 @@ func TestRateLimit(t *testing.T) {
 	if limited != 3 {
 		t.Errorf("%d requests limited, want 3", limited)
 	}
-	resp, body := f.do(t, "GET", "/graphql", f.key, nil)
+	resp, body := f.do(t, "GET", "/graphql?query=%7Bx%7D", f.key, nil)
 	if resp.StatusCode != 429 || !strings.Contains(body, `"RATE_LIMITED"`) {
 		t.Errorf("graphql over limit: %d %s", resp.StatusCode, body)
 	}

@@ -13,14 +13,15 @@ type Kind uint8
 
 // The error kinds.
 const (
-	KindInternal     Kind = iota // a bug or an unavailable dependency; details are logged, never shown
-	KindInvalid                  // the caller sent bad input
-	KindNotFound                 // the thing asked for does not exist in the caller's organisation
-	KindUnauthorized             // missing, malformed, wrong or revoked credentials
-	KindForbidden                // authenticated, but the key lacks the scope
-	KindRateLimited              // the key is over its request budget
-	KindConflict                 // a uniqueness rule was broken
-	KindTooLarge                 // the request is larger than the service accepts
+	KindInternal      Kind = iota // a bug or an unavailable dependency; details are logged, never shown
+	KindInvalid                   // the caller sent bad input
+	KindNotFound                  // the thing asked for does not exist in the caller's organisation
+	KindUnauthorized              // missing, malformed, wrong or revoked credentials
+	KindForbidden                 // authenticated, but the key lacks the scope
+	KindRateLimited               // the key is over its request budget
+	KindConflict                  // a uniqueness rule was broken
+	KindTooLarge                  // the request is larger than the service accepts
+	KindNotAcceptable             // the client accepts no media type the service can answer in
 )
 
 func (k Kind) String() string {
@@ -39,6 +40,8 @@ func (k Kind) String() string {
 		return "conflict"
 	case KindTooLarge:
 		return "too large"
+	case KindNotAcceptable:
+		return "not acceptable"
 	}
 	return "internal"
 }
