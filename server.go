@@ -58,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runMigrate(ctx, rest, env)
 	case "demo":
 		return runDemo(ctx, rest, env)
+	case "bench":
+		return runBench(ctx, rest, env)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -75,6 +77,7 @@ Commands:
   orgs      show and change organisation settings
   migrate   apply pending database migrations and exit
   demo      write the demo data set as NDJSON to stdout
+  bench     measure throughput and latency against the machine's own ceilings
   help      show this text
 
 Run 'touchpoint COMMAND -h' for a command's flags. Every command accepts

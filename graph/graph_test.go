@@ -295,3 +295,15 @@ func BenchmarkOneCustomer(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDashboard is the dashboard query: 50 customers, every group's
+// counts and a 20-message page.
+func BenchmarkDashboard(b *testing.B) {
+	e := newEnv(b, 500)
+	q := `{ customers(by: ID, values: [` + ids(50) + `]) { id interactions(limit: 20) { network interactions { type count lastInteractionTime messages { id subject status sentAt } } } } }`
+	for b.Loop() {
+		if r := e.query(b, q, nil); len(r.Errors) > 0 {
+			b.Fatal(r.Errors)
+		}
+	}
+}
