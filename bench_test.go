@@ -2,11 +2,23 @@ package main
 
 import (
 	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/touchpoint/touchpoint/internal/demo"
+	"github.com/touchpoint/touchpoint/internal/httpapi"
+	"github.com/touchpoint/touchpoint/internal/interaction"
+	"github.com/touchpoint/touchpoint/internal/loader"
+	"github.com/touchpoint/touchpoint/internal/ratelimit"
+	"github.com/touchpoint/touchpoint/internal/rest"
 )
 
 // TestBenchSmoke runs the benchmark command at its smallest setting: every
@@ -37,4 +49,53 @@ func TestBenchSmoke(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 		}
 	}
+}
+
+// BenchmarkAuthOverhead measures what authentication, rate limiting and
+// the rest of the HTTP edge add to a REST v2 request: the same request
+// through the full handler and straight to the shim with the principal
+// and loaders put in place by hand, alternated in one run. It reports the
+// edge's share of the full request as overhead-%.
+func BenchmarkAuthOverhead(b *testing.B) {
+	ctx := context.Background()
+	db, err := openStore(ctx, filepath.Join(b.TempDir(), "touchpoint.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := loadDemo(ctx, db, io.Discard); err != nil {
+		b.Fatal(err)
+	}
+	cfg := httpapi.DefaultConfig()
+	cfg.DefaultRateLimit = 1 << 30
+	full := newHandler(cfg, db, slog.New(slog.DiscardHandler), ratelimit.NewMemory(), true, "")
+	org, _ := db.OrgByName(ctx, demo.OrgName)
+	shim := rest.V2(rest.Options{})
+	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := interaction.NewContext(r.Context(), interaction.Principal{Org: org, KeyID: demoKeyID, Scopes: []interaction.Scope{interaction.ScopeRead}})
+		shim.ServeHTTP(w, r.WithContext(loader.NewContext(c, loader.New(db, org.ID, loader.Options{}))))
+	})
+	const target = "/v2/customers/interaction?identifierName=mobile&identifierValue=919988221100&limit=20"
+	var tFull, tBare time.Duration
+	for b.Loop() {
+		for i, h := range []http.Handler{full, bare} {
+			req := httptest.NewRequest("GET", target, nil)
+			req.SetBasicAuth(demoKeyID, demoSecret)
+			rec := httptest.NewRecorder()
+			start := time.Now()
+			h.ServeHTTP(rec, req)
+			d := time.Since(start)
+			if rec.Code != 200 {
+				b.Fatal(rec.Code, rec.Body)
+			}
+			if i == 0 {
+				tFull += d
+			} else {
+				tBare += d
+			}
+		}
+	}
+	b.ReportMetric(float64(tFull)/float64(b.N)/1e3, "full-µs/req")
+	b.ReportMetric(float64(tBare)/float64(b.N)/1e3, "bare-µs/req")
+	b.ReportMetric(100*float64(tFull-tBare)/float64(tFull), "overhead-%")
 }

@@ -3,10 +3,13 @@ package graph_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -305,5 +308,54 @@ func BenchmarkDashboard(b *testing.B) {
 		if r := e.query(b, q, nil); len(r.Errors) > 0 {
 			b.Fatal(r.Errors)
 		}
+	}
+}
+
+func TestPersistedQueriesAndIntrospection(t *testing.T) {
+	e := newEnv(t, 1)
+	q := `{ customer(mobile: "919988221100") { id } }`
+	sum := sha256.Sum256([]byte(q))
+	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
+	post := func(body map[string]any) response {
+		b, _ := json.Marshal(body)
+		req := httptest.NewRequest("POST", "/graphql", bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		e.handler.ServeHTTP(rec, req)
+		var r response
+		json.Unmarshal(rec.Body.Bytes(), &r)
+		return r
+	}
+	// Hash alone before registration: gqlgen's PersistedQueryNotFound.
+	if r := post(map[string]any{"extensions": ext}); len(r.Errors) == 0 || r.Errors[0].Message != "PersistedQueryNotFound" {
+		t.Fatalf("unregistered hash: %+v", r)
+	}
+	if r := post(map[string]any{"query": q, "extensions": ext}); string(r.Data) != `{"customer":{"id":"565039505"}}` {
+		t.Fatalf("register: %s %+v", r.Data, r.Errors)
+	}
+	if r := post(map[string]any{"extensions": ext}); string(r.Data) != `{"customer":{"id":"565039505"}}` {
+		t.Fatalf("hash only: %s %+v", r.Data, r.Errors)
+	}
+	// GET works for queries.
+	rec := httptest.NewRecorder()
+	e.handler.ServeHTTP(rec, httptest.NewRequest("GET", "/graphql?query="+url.QueryEscape(q), nil))
+	if !strings.Contains(rec.Body.String(), "565039505") {
+		t.Errorf("GET: %s", rec.Body)
+	}
+	// Introspection is on here...
+	if r := e.query(t, `{ __schema { queryType { name } } }`, nil); len(r.Errors) > 0 {
+		t.Errorf("introspection on: %+v", r.Errors)
+	}
+	// ...and off, with no "did you mean" hints either.
+	off := graph.NewHandler(graph.HandlerConfig{Introspection: false})
+	e.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := interaction.NewContext(r.Context(), interaction.Principal{Org: e.org, KeyID: "test"})
+		off.ServeHTTP(w, r.WithContext(loader.NewContext(ctx, loader.New(e.db, e.org.ID, loader.Options{}))))
+	})
+	if r := e.query(t, `{ __schema { queryType { name } } }`, nil); len(r.Errors) == 0 {
+		t.Error("introspection off still answers __schema")
+	}
+	if r := e.query(t, `{ custome(id: "1") { id } }`, nil); len(r.Errors) == 0 || strings.Contains(r.Errors[0].Message, "Did you mean") {
+		t.Errorf("suggestions with introspection off: %+v", r.Errors)
 	}
 }

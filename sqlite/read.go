@@ -53,7 +53,11 @@ func (db *DB) in(query string, args []any) (string, []any, error) {
 	return db.r.Rebind(q), a, nil
 }
 
-const customersByIdentifier = `SELECT id, org_id, mobile, email, external_id FROM customers WHERE org_id = ? AND %s IN (?)`
+// customersByIdentifier looks customers up by one identifier column. For
+// mobile, email and external_id the "<> ”" is what lets SQLite use the
+// partial unique index (WHERE col <> ”): the planner does not infer it
+// from the IN list, and without it every lookup scanned the organisation.
+const customersByIdentifier = `SELECT id, org_id, mobile, email, external_id FROM customers WHERE org_id = ? AND %[1]s IN (?) AND %[1]s <> ''`
 
 // CustomersByIdentifier returns the organisation's customers whose kind
 // identifier is one of values, in no particular order.
@@ -65,7 +69,7 @@ func (db *DB) CustomersByIdentifier(ctx context.Context, org interaction.OrgID, 
 	var args []any
 	switch kind {
 	case interaction.ByID:
-		col = "id"
+		col = "id" // the primary key; never '' (it is an integer)
 		ids := make([]any, 0, len(values))
 		for _, v := range values {
 			var n int64
@@ -169,11 +173,16 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 // pageOf wraps a filtered, ordered selection of ids in the window that cuts
 // each customer's page: ranks are computed over the index alone, and only
 // the rows on the page are fetched from the table.
+//
+// The CROSS JOINs fix the join order (SQLite never reorders a CROSS JOIN):
+// left to itself, the planner sometimes drove the join from the table side,
+// scanning every row of the organisation and probing the ranked rows, which
+// made a one-customer page 25 times slower at 200,000 messages.
 func pageOf(table, orderCol, cols string, w *where, p interaction.Page) (string, []any) {
 	q := `WITH ranked AS (
 		SELECT id, customer_id, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY ` + orderCol + ` DESC, id DESC) AS rn
 		FROM ` + table + ` WHERE ` + w.String() + `)
-	SELECT ` + cols + ` FROM ranked JOIN ` + table + ` t ON t.org_id = ? AND t.id = ranked.id
+	SELECT ` + cols + ` FROM ranked CROSS JOIN ` + table + ` t ON t.org_id = ? AND t.id = ranked.id
 	WHERE ranked.rn > ? AND ranked.rn <= ?
 	ORDER BY ranked.customer_id, ranked.rn`
 	args := append(w.args, w.args[0], p.Offset, p.Offset+p.Limit)
@@ -226,8 +235,8 @@ func (db *DB) Messages(ctx context.Context, org interaction.OrgID, customerIDs [
 	ranked AS (
 		SELECT m.id, m.customer_id, w.grp, ROW_NUMBER() OVER (
 			PARTITION BY m.customer_id, w.network, w.grp ORDER BY m.sent_at DESC, m.id DESC) AS rn
-		FROM wanted w JOIN messages m ON ` + w.String() + `)
-	SELECT ranked.grp, ` + messageCols + ` FROM ranked JOIN messages t ON t.org_id = ? AND t.id = ranked.id
+		FROM wanted w CROSS JOIN messages m ON ` + w.String() + `)
+	SELECT ranked.grp, ` + messageCols + ` FROM ranked CROSS JOIN messages t ON t.org_id = ? AND t.id = ranked.id
 	WHERE ranked.rn > ? AND ranked.rn <= ?
 	ORDER BY ranked.customer_id, t.network, ranked.grp, ranked.rn`
 	query, args, err := db.in(query, args)
