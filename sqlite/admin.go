@@ -165,9 +165,8 @@ type credentialRow struct {
 	OrgRateLimit int    `db:"org_rate_limit"`
 }
 
-// Credential returns a key and its organisation in one statement: the
-// authenticator's lookup on every request.
-func (db *DB) Credential(ctx context.Context, id string) (interaction.APIKey, interaction.Org, error) {
+// credential reads a key and its organisation in one statement.
+func (db *DB) credential(ctx context.Context, id string) (interaction.APIKey, interaction.Org, error) {
 	var r credentialRow
 	err := db.getRead(ctx, &r, `SELECT k.id, k.org_id, k.secret_hash, k.md5_hash, k.scopes, k.rate_limit, k.created_at, k.revoked_at,
 		o.name AS org_name, o.time_zone AS org_time_zone, o.mask_otp AS org_mask_otp, o.rate_limit AS org_rate_limit

@@ -71,6 +71,7 @@ type DB struct {
 	// the one connection the transaction holds).
 	upserts map[stmtKey]*sqlx.Stmt
 	reads   *stmtCache
+	creds   *credCache
 }
 
 // Open opens (creating if missing) the database file at path and applies any
@@ -79,7 +80,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
-	db := &DB{reads: newStmtCache()}
+	db := &DB{reads: newStmtCache(), creds: newCredCache(path)}
 	drv := new(sqlite.Driver)
 	// sqlx does not know modernc's driver name "sqlite"; "sqlite3" gives it
 	// the same '?' bind style.

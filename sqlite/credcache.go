@@ -1,0 +1,107 @@
+package sqlite
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/touchpoint/touchpoint/internal/interaction"
+)
+
+// credCache keeps the authenticator's key-and-organisation lookups between
+// commits. Every request authenticates, and the lookup was most of the
+// HTTP edge's cost; but a revoked key must fail on its very next request,
+// even when `touchpoint keys revoke` ran in another process. So an entry is
+// valid only while the database files are unchanged since it was read: any
+// commit, by any process, appends to the WAL and moves its size or
+// modification time, and a stat of two files costs far less than a query.
+type credCache struct {
+	files []string // the database file and its WAL
+	mu    sync.Mutex
+	stamp fileStamp
+	byID  map[string]credEntry
+}
+
+type credEntry struct {
+	key interaction.APIKey
+	org interaction.Org
+}
+
+type fileStamp struct {
+	size  [2]int64
+	mtime [2]time.Time
+}
+
+// maxCredEntries bounds the cache; it is emptied when full (keys are few).
+const maxCredEntries = 10_000
+
+func newCredCache(path string) *credCache {
+	path = strings.TrimPrefix(path, "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	return &credCache{files: []string{path, path + "-wal"}, byID: map[string]credEntry{}}
+}
+
+func (c *credCache) current() (fileStamp, bool) {
+	var s fileStamp
+	for i, f := range c.files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			if i == 1 && os.IsNotExist(err) {
+				continue // no WAL yet
+			}
+			return s, false
+		}
+		s.size[i], s.mtime[i] = fi.Size(), fi.ModTime()
+	}
+	return s, true
+}
+
+// get returns a cached entry if the files are unchanged since it was put,
+// and the stamp to put a fresh lookup under otherwise.
+func (c *credCache) get(id string) (credEntry, fileStamp, bool) {
+	s, ok := c.current()
+	if !ok {
+		return credEntry{}, s, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s != c.stamp {
+		clear(c.byID) // something committed: every entry may be stale
+		c.stamp = s
+		return credEntry{}, s, false
+	}
+	e, hit := c.byID[id]
+	return e, s, hit
+}
+
+// put stores a lookup read after stamp s was taken; if anything committed
+// since, the entry is dropped rather than trusted.
+func (c *credCache) put(id string, s fileStamp, e credEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s != c.stamp {
+		return
+	}
+	if len(c.byID) >= maxCredEntries {
+		clear(c.byID)
+	}
+	c.byID[id] = e
+}
+
+// Credential returns a key and its organisation: from the cache when
+// nothing has been committed since they were read, else with one statement.
+func (db *DB) Credential(ctx context.Context, id string) (interaction.APIKey, interaction.Org, error) {
+	e, stamp, hit := db.creds.get(id)
+	if hit {
+		return e.key, e.org, nil
+	}
+	k, o, err := db.credential(ctx, id)
+	if err == nil {
+		db.creds.put(id, stamp, credEntry{k, o})
+	}
+	return k, o, err
+}
