@@ -8,6 +8,7 @@ package interaction
 
 import (
 	"encoding/json"
+	"sync"
 	"time"
 )
 
@@ -31,15 +32,23 @@ type Org struct {
 // Location returns the organisation's time zone, falling back to UTC when
 // the stored name is empty or unknown to this machine.
 func (o Org) Location() *time.Location {
-	if o.TimeZone == "" {
+	if o.TimeZone == "" || o.TimeZone == "UTC" {
 		return time.UTC
+	}
+	if loc, ok := locations.Load(o.TimeZone); ok {
+		return loc.(*time.Location)
 	}
 	loc, err := time.LoadLocation(o.TimeZone)
 	if err != nil {
-		return time.UTC
+		loc = time.UTC
 	}
+	locations.Store(o.TimeZone, loc)
 	return loc
 }
+
+// locations caches time zones by name: time.LoadLocation reads the zone
+// file on every call, and times are rendered thousands of times a request.
+var locations sync.Map
 
 // Customer is a person a brand talks to. Mobile, Email and ExternalID are
 // empty when not set; each one that is set is unique within the organisation.
