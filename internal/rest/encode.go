@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/touchpoint/touchpoint/internal/interaction"
+	"github.com/touchpoint/touchpoint/internal/httpapi"
 )
 
 // writeJSON writes v compactly, without HTML escaping (the vendor does not
@@ -43,23 +43,5 @@ func write(w http.ResponseWriter, status int, contentType string, body []byte) {
 	w.Write(body)
 }
 
-// statusOf maps an error kind to the HTTP status both endpoints use.
-func statusOf(k interaction.Kind) int {
-	switch k {
-	case interaction.KindInvalid:
-		return http.StatusBadRequest
-	case interaction.KindNotFound:
-		return http.StatusNotFound
-	case interaction.KindUnauthorized:
-		return http.StatusUnauthorized
-	case interaction.KindForbidden:
-		return http.StatusForbidden
-	case interaction.KindRateLimited:
-		return http.StatusTooManyRequests
-	case interaction.KindTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case interaction.KindConflict:
-		return http.StatusConflict
-	}
-	return http.StatusInternalServerError
-}
+// statusOf is the edge's one mapping from error kind to HTTP status.
+var statusOf = httpapi.StatusOf

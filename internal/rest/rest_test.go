@@ -16,11 +16,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/touchpoint/touchpoint/internal/demo"
 	"github.com/touchpoint/touchpoint/internal/importer"
 	"github.com/touchpoint/touchpoint/internal/interaction"
 	"github.com/touchpoint/touchpoint/internal/loader"
 	"github.com/touchpoint/touchpoint/internal/rest"
+	"github.com/touchpoint/touchpoint/internal/testenv"
 	"github.com/touchpoint/touchpoint/sqlite"
 )
 
@@ -36,23 +36,7 @@ type env struct {
 
 func newEnv(t testing.TB, customers int) *env {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	org, err := db.EnsureOrg(ctx, demo.OrgName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := demo.Write(&buf, demo.Options{Customers: customers}); err != nil {
-		t.Fatal(err)
-	}
-	if rep, err := importer.Import(ctx, &buf, db, org.ID, importer.Options{}); err != nil || rep.Rejected > 0 {
-		t.Fatal(err, rep.Rejections)
-	}
+	db, org := testenv.DemoDB(t, customers)
 	e := &env{db: db, org: org, scopes: []interaction.Scope{interaction.ScopeRead}}
 	wrap := func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
