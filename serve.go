@@ -20,6 +20,7 @@ import (
 	"github.com/touchpoint/touchpoint/internal/playground"
 	"github.com/touchpoint/touchpoint/internal/ratelimit"
 	"github.com/touchpoint/touchpoint/internal/rest"
+	"github.com/touchpoint/touchpoint/internal/tracing"
 )
 
 // The demo key is fixed so the README and the playground can show it. It
@@ -52,6 +53,18 @@ func serve(ctx context.Context, args []string, env environment) error {
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
+
+	tracingOn, stopTracing, err := tracing.Setup(ctx, env.getenv)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(sctx); err != nil {
+			logger.Warn("flushing traces", "err", err)
+		}
+	}()
 
 	db, err := openStore(ctx, *dsn)
 	if err != nil {
@@ -86,7 +99,7 @@ func serve(ctx context.Context, args []string, env environment) error {
 	if demoCreds != "" {
 		fmt.Fprintf(env.stdout, "Demo credentials:      %s (organisation %q; HTTP Basic)\n", demoCreds, demo.OrgName)
 	}
-	logger.Info("serving", "addr", ln.Addr().String(), "db", *dsn, "demo", *demoOn, "introspection", *introspection)
+	logger.Info("serving", "addr", ln.Addr().String(), "db", *dsn, "demo", *demoOn, "introspection", *introspection, "tracing", tracingOn)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

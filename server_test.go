@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -51,11 +52,17 @@ func startServer(t *testing.T, dbPath string, extra ...string) string {
 // log).
 func startServerLogs(t *testing.T, dbPath string, extra ...string) (string, *syncBuffer) {
 	t.Helper()
+	return startServerEnv(t, nil, dbPath, extra...)
+}
+
+// startServerEnv is startServerLogs with an environment for the program.
+func startServerEnv(t *testing.T, environ map[string]string, dbPath string, extra ...string) (string, *syncBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dbPath}, extra...)
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, args, getenvFrom(nil), strings.NewReader(""), stdout, stderr) }()
+	go func() { done <- run(ctx, args, getenvFrom(environ), strings.NewReader(""), stdout, stderr) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -267,4 +274,49 @@ func TestMetrics(t *testing.T) {
 	if !strings.Contains(logs.String(), `"operation":"Dash","complexity":`) {
 		t.Errorf("access log lacks the operation and complexity:\n%s", logs)
 	}
+}
+
+// TestTracingExports: with OTEL_EXPORTER_OTLP_ENDPOINT set, request and SQL
+// spans reach an OTLP/HTTP receiver.
+func TestTracingExports(t *testing.T) {
+	var mu sync.Mutex
+	var got []byte
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.URL.Path == "/v1/traces" {
+			mu.Lock()
+			got = append(got, b...)
+			mu.Unlock()
+		}
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer receiver.Close()
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "50") // the SDK reads it from the process
+	base, _ := startServerEnv(t, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.URL, "OTEL_SERVICE_NAME": "touchpoint-test"},
+		filepath.Join(t.TempDir(), "touchpoint.db"))
+	c := client{t: t, base: base, auth: basicAuth(demoKeyID, demoSecret)}
+	req, _ := http.NewRequest("GET", base+"/v2/customers/interaction?identifierName=mobile&identifierValue=917385022695", nil)
+	req.Header.Set("Authorization", c.auth)
+	req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("request: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		b := append([]byte(nil), got...)
+		mu.Unlock()
+		if bytes.Contains(b, []byte("GET v2")) && bytes.Contains(b, []byte("sqlite query")) {
+			if !bytes.Contains(b, []byte("touchpoint-test")) {
+				t.Error("service name not exported")
+			}
+			// The request span joins the caller's trace.
+			if !bytes.Contains(b, []byte{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6}) {
+				t.Error("the incoming traceparent was not joined")
+			}
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no request and SQL spans exported (%d bytes received)", len(got))
 }

@@ -5,13 +5,37 @@ import (
 	"database/sql/driver"
 	"errors"
 	"sync/atomic"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // The counting driver wraps modernc's so the store can say how many SQL
 // statements it ran. The GraphQL N+1 test reads the counter, so it counts at
 // the lowest level there is: every statement executed on a connection,
 // prepared or not, whoever issued it. Transaction control (BEGIN/COMMIT) is
-// not counted; it is not a query a loader could multiply.
+// not counted; it is not a query a loader could multiply. The same place
+// opens a tracing span per statement (a no-op unless tracing is on).
+
+var tracer = otel.Tracer("github.com/touchpoint/touchpoint/sqlite")
+
+// span starts a client span for one statement.
+func span(ctx context.Context, op, query string) (context.Context, trace.Span) {
+	if len(query) > 1000 {
+		query = query[:1000]
+	}
+	return tracer.Start(ctx, "sqlite "+op, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("db.system.name", "sqlite"), attribute.String("db.query.text", query)))
+}
+
+func end(s trace.Span, err error) {
+	if err != nil && !errors.Is(err, driver.ErrSkip) {
+		s.SetStatus(codes.Error, err.Error())
+	}
+	s.End()
+}
 
 type countingConnector struct {
 	drv driver.Driver
@@ -39,7 +63,9 @@ func (c *countingConn) ExecContext(ctx context.Context, query string, args []dri
 	if !ok {
 		return nil, driver.ErrSkip
 	}
+	ctx, sp := span(ctx, "exec", query)
 	res, err := ex.ExecContext(ctx, query, args)
+	end(sp, err)
 	if !errors.Is(err, driver.ErrSkip) {
 		c.n.Add(1)
 	}
@@ -51,7 +77,9 @@ func (c *countingConn) QueryContext(ctx context.Context, query string, args []dr
 	if !ok {
 		return nil, driver.ErrSkip
 	}
+	ctx, sp := span(ctx, "query", query)
 	rows, err := q.QueryContext(ctx, query, args)
+	end(sp, err)
 	if !errors.Is(err, driver.ErrSkip) {
 		c.n.Add(1)
 	}
@@ -71,7 +99,7 @@ func (c *countingConn) PrepareContext(ctx context.Context, query string) (driver
 	if err != nil {
 		return nil, err
 	}
-	return &countingStmt{Stmt: st, n: c.n}, nil
+	return &countingStmt{Stmt: st, n: c.n, query: query}, nil
 }
 
 func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
@@ -104,13 +132,17 @@ func (c *countingConn) CheckNamedValue(nv *driver.NamedValue) error {
 
 type countingStmt struct {
 	driver.Stmt
-	n *atomic.Int64
+	n     *atomic.Int64
+	query string
 }
 
 func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	s.n.Add(1)
 	if ex, ok := s.Stmt.(driver.StmtExecContext); ok {
-		return ex.ExecContext(ctx, args)
+		ctx, sp := span(ctx, "exec", s.query)
+		res, err := ex.ExecContext(ctx, args)
+		end(sp, err)
+		return res, err
 	}
 	return nil, errors.New("sqlite: statement does not support ExecContext")
 }
@@ -118,7 +150,10 @@ func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue
 func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	s.n.Add(1)
 	if q, ok := s.Stmt.(driver.StmtQueryContext); ok {
-		return q.QueryContext(ctx, args)
+		ctx, sp := span(ctx, "query", s.query)
+		rows, err := q.QueryContext(ctx, args)
+		end(sp, err)
+		return rows, err
 	}
 	return nil, errors.New("sqlite: statement does not support QueryContext")
 }

@@ -18,6 +18,12 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/touchpoint/touchpoint/internal/interaction"
 	"github.com/touchpoint/touchpoint/internal/loader"
 	"github.com/touchpoint/touchpoint/internal/ratelimit"
@@ -31,6 +37,8 @@ type server struct {
 	cfg Config
 	d   Deps
 }
+
+var tracer = otel.Tracer("github.com/touchpoint/touchpoint/internal/httpapi")
 
 // reqInfo is filled in as a request goes down the chain and read by the
 // access log on the way back.
@@ -111,9 +119,25 @@ func (s *server) open(route string, next http.Handler) http.Handler {
 		ctx, line := reqlog.NewContext(r.Context())
 		info.line = line
 		ctx = context.WithValue(ctx, infoKey{}, info)
+		// A span per request, joining the caller's trace (W3C traceparent);
+		// the no-op tracer unless tracing is configured (internal/tracing).
+		ctx = otel.GetTextMapPropagator().Extract(ctx, propagation.HeaderCarrier(r.Header))
+		ctx, span := tracer.Start(ctx, "HTTP "+r.Method, trace.WithSpanKind(trace.SpanKindServer))
 		sw := &statusWriter{ResponseWriter: w, info: info}
 		start := time.Now()
 		defer func() {
+			defer func() {
+				if info.route != "" {
+					span.SetName(r.Method + " " + info.route)
+				}
+				span.SetAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path),
+					attribute.String("http.route", info.route), attribute.Int("http.response.status_code", info.status),
+					attribute.String("touchpoint.request_id", info.id), attribute.String("touchpoint.org", info.org))
+				if info.status >= 500 {
+					span.SetStatus(codes.Error, http.StatusText(info.status))
+				}
+				span.End()
+			}()
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
