@@ -16,9 +16,11 @@ import (
 // even when `touchpoint keys revoke` ran in another process. So an entry is
 // valid only while the database files are unchanged since it was read: any
 // commit, by any process, appends to the WAL and moves its size or
-// modification time, and a stat of two files costs far less than a query.
+// modification time, and a stat costs far less than a query. (In WAL mode
+// every commit goes to the WAL; a checkpoint copies pages already
+// committed there, so the main file need not be watched.)
 type credCache struct {
-	files []string // the database file and its WAL
+	wal   string
 	mu    sync.Mutex
 	stamp fileStamp
 	byID  map[string]credEntry
@@ -30,8 +32,8 @@ type credEntry struct {
 }
 
 type fileStamp struct {
-	size  [2]int64
-	mtime [2]time.Time
+	size  int64
+	mtime time.Time
 }
 
 // maxCredEntries bounds the cache; it is emptied when full (keys are few).
@@ -42,22 +44,17 @@ func newCredCache(path string) *credCache {
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
 	}
-	return &credCache{files: []string{path, path + "-wal"}, byID: map[string]credEntry{}}
+	return &credCache{wal: path + "-wal", byID: map[string]credEntry{}}
 }
 
+// current stamps the WAL; without one (not yet created, or removed when the
+// last connection closed) nothing is cached.
 func (c *credCache) current() (fileStamp, bool) {
-	var s fileStamp
-	for i, f := range c.files {
-		fi, err := os.Stat(f)
-		if err != nil {
-			if i == 1 && os.IsNotExist(err) {
-				continue // no WAL yet
-			}
-			return s, false
-		}
-		s.size[i], s.mtime[i] = fi.Size(), fi.ModTime()
+	fi, err := os.Stat(c.wal)
+	if err != nil {
+		return fileStamp{}, false
 	}
-	return s, true
+	return fileStamp{size: fi.Size(), mtime: fi.ModTime()}, true
 }
 
 // get returns a cached entry if the files are unchanged since it was put,
