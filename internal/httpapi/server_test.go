@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/touchpoint/touchpoint/internal/auth"
@@ -24,10 +25,29 @@ import (
 type fixture struct {
 	srv    *httptest.Server
 	db     *sqlite.DB
-	logs   *bytes.Buffer
+	logs   *logBuffer
 	key    string // KEY:SECRET
 	secret string
 	ready  error
+}
+
+// logBuffer collects the server's log lines; the server writes from its
+// own goroutines while the test reads.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // echo answers with the principal's org and whether loaders are installed.
@@ -42,7 +62,9 @@ func restError(w http.ResponseWriter, r *http.Request, err error) {
 	json.NewEncoder(w).Encode(map[string]any{"rest_error": interaction.MessageOf(err)})
 }
 
-func newFixture(t testing.TB, rate int) *fixture {
+// newFixture starts the real handler over a fresh SQLite file with one key
+// for org acme; opts may replace any dependency.
+func newFixture(t testing.TB, rate int, opts ...func(*httpapi.Deps)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
@@ -54,10 +76,10 @@ func newFixture(t testing.TB, rate int) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{db: db, logs: &bytes.Buffer{}, key: id + ":" + secret, secret: secret}
+	f := &fixture{db: db, logs: &logBuffer{}, key: id + ":" + secret, secret: secret}
 	cfg := httpapi.DefaultConfig()
 	cfg.MaxBodyBytes = 1024
-	h := httpapi.NewServer(cfg, httpapi.Deps{
+	d := httpapi.Deps{
 		Logger:   slog.New(slog.NewJSONHandler(f.logs, nil)),
 		Auth:     &auth.Authenticator{Admin: db},
 		Limiter:  ratelimit.NewMemory(),
@@ -71,8 +93,11 @@ func newFixture(t testing.TB, rate int) *fixture {
 		Playground: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, "<html>playground</html>")
 		}),
-	})
-	f.srv = httptest.NewServer(h)
+	}
+	for _, o := range opts {
+		o(&d)
+	}
+	f.srv = httptest.NewServer(httpapi.NewServer(cfg, d))
 	t.Cleanup(f.srv.Close)
 	return f
 }

@@ -1,0 +1,187 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/touchpoint/touchpoint/internal/httpapi"
+)
+
+func panics(w http.ResponseWriter, r *http.Request) { panic("boom: secret internals") }
+
+// TestRecoveryPerRoute: a panic is answered 500 in the route's own error
+// format, and the stack goes to the log only.
+func TestRecoveryPerRoute(t *testing.T) {
+	f := newFixture(t, 0, func(d *httpapi.Deps) {
+		d.GraphQL = http.HandlerFunc(panics)
+		d.Playground = http.HandlerFunc(panics)
+	})
+	tests := []struct {
+		path, cred, want string
+	}{
+		{"/graphql?query=%7Bx%7D", f.key, `{"errors":[{"extensions":{"code":"INTERNAL_SERVER_ERROR"},"message":"internal error"}]}`},
+		{"/v1.1/customer/interaction", f.key, `{"rest_error":"internal error"}`},
+		{"/", "", `{"error":{"message":"internal error","status":500}}`},
+	}
+	for _, tt := range tests {
+		resp, body := f.do(t, "GET", tt.path, tt.cred, nil)
+		if resp.StatusCode != 500 || strings.TrimSpace(body) != tt.want {
+			t.Errorf("%s: %d %s, want 500 %s", tt.path, resp.StatusCode, body, tt.want)
+		}
+	}
+	logs := f.logs.String()
+	if n := strings.Count(logs, `"msg":"panic"`); n != len(tests) {
+		t.Errorf("%d panics logged, want %d", n, len(tests))
+	}
+	if !strings.Contains(logs, "goroutine") || !strings.Contains(logs, "edge_test.go") {
+		t.Error("no stack in the log")
+	}
+}
+
+// TestAccessLog: one line a request, carrying what finds the request again
+// (its id, route, org, key, status, size, duration) and never credentials.
+func TestAccessLog(t *testing.T) {
+	f := newFixture(t, 0)
+	resp, body := f.do(t, "GET", "/v2/customers/interaction?mobile=1", f.key, nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	f.do(t, "GET", "/v2/customers/interaction", "tp_nobody:guess", nil)
+
+	var lines []map[string]any
+	for l := range strings.Lines(f.logs.String()) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		if m["msg"] == "request" {
+			lines = append(lines, m)
+		}
+	}
+	if len(lines) != 2 {
+		t.Fatalf("%d access log lines, want 2: %v", len(lines), lines)
+	}
+	ok, denied := lines[0], lines[1]
+	keyID, _, _ := strings.Cut(f.key, ":")
+	for field, want := range map[string]any{
+		"request_id": resp.Header.Get(httpapi.RequestIDHeader), "route": "v2", "org": "acme", "key": keyID,
+		"status": float64(200), "bytes": float64(len(body)), "path": "/v2/customers/interaction", "method": "GET",
+	} {
+		if ok[field] != want {
+			t.Errorf("%s = %v, want %v", field, ok[field], want)
+		}
+	}
+	if d, _ := ok["duration"].(float64); d <= 0 {
+		t.Errorf("duration = %v", ok["duration"])
+	}
+	if denied["status"] != float64(401) || denied["org"] != "" || denied["request_id"] == ok["request_id"] {
+		t.Errorf("401 line: %v", denied)
+	}
+	logs := f.logs.String()
+	for _, leak := range []string{f.secret, "guess", "Basic ", "Authorization", "mobile=1"} {
+		if strings.Contains(logs, leak) {
+			t.Errorf("log contains %q", leak)
+		}
+	}
+}
+
+// TestRateHeaders: every authenticated response says the budget; the
+// limit is the key's, else the organisation's, else the default, and
+// changes to the organisation apply on the next request.
+func TestRateHeaders(t *testing.T) {
+	f := newFixture(t, 0)
+	check := func(wantLimit string) {
+		t.Helper()
+		before := time.Now().Unix()
+		resp, body := f.do(t, "GET", "/v2/customers/interaction", f.key, nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+		h := resp.Header
+		reset, err := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64)
+		if h.Get("X-RateLimit-Limit") != wantLimit || h.Get("X-RateLimit-Remaining") == "" || err != nil ||
+			reset < before || reset > before+61 {
+			t.Errorf("limit %q remaining %q reset %q (now %d); want limit %s",
+				h.Get("X-RateLimit-Limit"), h.Get("X-RateLimit-Remaining"), h.Get("X-RateLimit-Reset"), before, wantLimit)
+		}
+	}
+	check("1000")
+	ctx := context.Background()
+	org, err := f.db.OrgByName(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	org.RateLimit = 40
+	if err := f.db.UpdateOrg(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	check("40")
+
+	keyed := newFixture(t, 7)
+	resp, _ := keyed.do(t, "GET", "/v2/customers/interaction", keyed.key, nil)
+	if got := resp.Header.Get("X-RateLimit-Limit"); got != "7" {
+		t.Errorf("key limit: X-RateLimit-Limit = %q, want 7", got)
+	}
+	if resp, _ := keyed.do(t, "GET", "/v2/customers/interaction", "", nil); resp.Header.Get("X-RateLimit-Limit") != "" {
+		t.Error("rate headers on an unauthenticated response")
+	}
+}
+
+// TestRevokedKeyFailsNextRequest goes through the real store: a key that
+// just worked is refused on its very next request once revoked.
+func TestRevokedKeyFailsNextRequest(t *testing.T) {
+	f := newFixture(t, 0)
+	if resp, _ := f.do(t, "GET", "/v2/customers/interaction", f.key, nil); resp.StatusCode != 200 {
+		t.Fatalf("before revocation: %d", resp.StatusCode)
+	}
+	id, _, _ := strings.Cut(f.key, ":")
+	if err := f.db.RevokeKey(context.Background(), id, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := f.do(t, "GET", "/v2/customers/interaction", f.key, nil)
+	if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") == "" {
+		t.Errorf("after revocation: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestBodyLimit: a declared or actual body over the limit is a 413 in the
+// route's format, whatever the route; GraphQL's check happens before gqlgen.
+func TestBodyLimit(t *testing.T) {
+	f := newFixture(t, 0)
+	big := strings.Repeat("x", 2000)
+	tests := []struct {
+		name, method, path string
+		chunked            bool
+		contains           string
+	}{
+		{"graphql content-length", "POST", "/graphql", false, `"REQUEST_TOO_LARGE"`},
+		{"graphql chunked", "POST", "/graphql", true, `"REQUEST_TOO_LARGE"`},
+		{"rest content-length", "GET", "/v2/customers/interaction", false, `"rest_error"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, f.srv.URL+tt.path, strings.NewReader(`{"query":"`+big+`"}`))
+			if tt.chunked {
+				req.ContentLength = -1 // unknown: sent chunked, caught while reading
+			}
+			user, pass, _ := strings.Cut(f.key, ":")
+			req.SetBasicAuth(user, pass)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 413 || !strings.Contains(string(body), tt.contains) || resp.Header.Get(httpapi.RequestIDHeader) == "" {
+				t.Errorf("%d %s, want 413 containing %s", resp.StatusCode, body, tt.contains)
+			}
+		})
+	}
+}
