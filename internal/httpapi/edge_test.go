@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/touchpoint/touchpoint/internal/auth"
 	"github.com/touchpoint/touchpoint/internal/httpapi"
+	"github.com/touchpoint/touchpoint/internal/ratelimit"
 )
 
 func panics(w http.ResponseWriter, r *http.Request) { panic("boom: secret internals") }
@@ -184,4 +187,46 @@ func TestBodyLimit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestZeroConfig: fields left zero take the defaults, so a bare Config
+// neither refuses every body nor turns rate limiting off.
+func TestZeroConfig(t *testing.T) {
+	f := newFixture(t, 0)
+	srv := httptest.NewServer(httpapi.NewServer(httpapi.Config{}, httpapi.Deps{
+		Auth: &auth.Authenticator{Admin: f.db}, Limiter: ratelimit.NewMemory(), Reader: f.db,
+		GraphQL: http.HandlerFunc(echo),
+	}))
+	defer srv.Close()
+	req, _ := http.NewRequest("POST", srv.URL+"/graphql", strings.NewReader(`{"query":"{x}"}`))
+	user, pass, _ := strings.Cut(f.key, ":")
+	req.SetBasicAuth(user, pass)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("X-RateLimit-Limit") != "1000" {
+		t.Errorf("%d, limit %q; want 200 and the default 1000", resp.StatusCode, resp.Header.Get("X-RateLimit-Limit"))
+	}
+	// Routes without a handler are not served.
+	resp, err = http.Get(srv.URL + "/v2/customers/interaction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("unmounted route: %d, want 404", resp.StatusCode)
+	}
+}
+
+func TestMissingDependencyPanicsAtStart(t *testing.T) {
+	defer func() {
+		msg, _ := recover().(string)
+		if !strings.Contains(msg, "missing dependencies: Auth, Limiter") {
+			t.Errorf("panic %q, want one naming Auth and Limiter", msg)
+		}
+	}()
+	httpapi.NewServer(httpapi.DefaultConfig(), httpapi.Deps{Reader: newFixture(t, 0).db})
 }

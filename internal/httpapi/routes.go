@@ -9,6 +9,8 @@ import (
 
 // NewServer returns the service's handler. Every route is listed here.
 func NewServer(cfg Config, d Deps) http.Handler {
+	d.mustBeComplete()
+	cfg = cfg.withDefaults()
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -22,11 +24,17 @@ func NewServer(cfg Config, d Deps) http.Handler {
 	if d.Observer != nil {
 		gqlLoaders.Observe, restLoaders.Observe = d.Observer.ObserveBatch, d.Observer.ObserveBatch
 	}
-	gql := s.api("graphql", writeGraphQLError, gqlLoaders, graphQLBody(cfg.MaxBodyBytes)(d.GraphQL))
-	mux.Handle("GET /graphql", gql)
-	mux.Handle("POST /graphql", gql)
-	mux.Handle("GET /v1.1/customer/interaction", s.api("v1.1", d.V11Error, restLoaders, d.V11))
-	mux.Handle("GET /v2/customers/interaction", s.api("v2", d.V2Error, restLoaders, d.V2))
+	if d.GraphQL != nil {
+		gql := s.api("graphql", writeGraphQLError, gqlLoaders, graphQLBody(cfg.MaxBodyBytes)(d.GraphQL))
+		mux.Handle("GET /graphql", gql)
+		mux.Handle("POST /graphql", gql)
+	}
+	if d.V11 != nil {
+		mux.Handle("GET /v1.1/customer/interaction", s.api("v1.1", d.V11Error, restLoaders, d.V11))
+	}
+	if d.V2 != nil {
+		mux.Handle("GET /v2/customers/interaction", s.api("v2", d.V2Error, restLoaders, d.V2))
+	}
 
 	// Open routes.
 	if d.Playground != nil {

@@ -9,6 +9,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/touchpoint/touchpoint/internal/interaction"
@@ -16,7 +18,9 @@ import (
 )
 
 // Config is the HTTP edge's configuration. The timeouts and header limit
-// are for the http.Server the main package builds.
+// are for the http.Server the main package builds. NewServer gives a zero
+// (or negative) DefaultRateLimit or MaxBodyBytes DefaultConfig's value, so
+// a partly filled Config never means "refuse every body" or "no limit".
 type Config struct {
 	// DefaultRateLimit is requests a minute per key when neither the key nor
 	// its organisation sets one: the vendor's documented 1,000.
@@ -48,6 +52,18 @@ func DefaultConfig() Config {
 	}
 }
 
+// withDefaults fills the fields NewServer reads that are left unset.
+func (c Config) withDefaults() Config {
+	def := DefaultConfig()
+	if c.DefaultRateLimit <= 0 {
+		c.DefaultRateLimit = def.DefaultRateLimit
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = def.MaxBodyBytes
+	}
+	return c
+}
+
 // Authenticator turns a request's credentials into a principal or an error
 // of kind KindUnauthorized.
 type Authenticator interface {
@@ -58,7 +74,11 @@ type Authenticator interface {
 // interaction.Kind decides the status.
 type ErrorWriter func(w http.ResponseWriter, r *http.Request, err error)
 
-// Deps are the handlers and services the server wires together.
+// Deps are the handlers and services the server wires together. Auth,
+// Limiter and Reader are required: NewServer panics when one is missing, at
+// start-up rather than on the first request. A route whose handler is nil
+// is not served (404), so a tool can mount only what it measures; the
+// error writers fall back to a plain JSON error.
 type Deps struct {
 	Logger  *slog.Logger
 	Auth    Authenticator
@@ -108,4 +128,21 @@ func StatusOf(k interaction.Kind) int {
 		return http.StatusNotAcceptable
 	}
 	return http.StatusInternalServerError
+}
+
+// mustBeComplete panics, naming it, when a required dependency is missing:
+// wiring is a programming error, best found when the server is built.
+func (d Deps) mustBeComplete() {
+	var missing []string
+	for name, ok := range map[string]bool{
+		"Auth": d.Auth != nil, "Limiter": d.Limiter != nil, "Reader": d.Reader != nil,
+	} {
+		if !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		panic("httpapi: NewServer: missing dependencies: " + strings.Join(missing, ", "))
+	}
 }
