@@ -117,8 +117,15 @@ func FuzzParseBasic(f *testing.F) {
 	f.Add("basic   Og==")
 	f.Fuzz(func(t *testing.T, h string) {
 		u, p, ok := auth.ParseBasic(h)
-		if ok && (u == "" || p == "") {
+		if !ok {
+			return
+		}
+		if u == "" || p == "" || strings.Contains(u, ":") {
 			t.Fatalf("ParseBasic(%q) = %q, %q, ok", h, u, p)
+		}
+		// What was accepted reads back the same from the canonical form.
+		if u2, p2, ok := auth.ParseBasic(basic(u, p)); !ok || u2 != u || p2 != p {
+			t.Fatalf("round trip of %q, %q = %q, %q, %t", u, p, u2, p2, ok)
 		}
 	})
 }
