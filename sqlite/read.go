@@ -1,10 +1,12 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -209,61 +211,119 @@ const messageCols = `t.id, t.customer_id, t.network, t.type, t.sender, t.receive
 	t.campaign_id, t.user_id, t.sent_at, t.delivered_at`
 
 // Messages pages many customers' messages in many groups with one
-// statement: the wanted groups are a VALUES table joined to the customer
-// index, ranked per (customer, group) over the index alone, and only the
-// rows on a page are fetched from the table.
+// statement: rows are ranked per (customer, network, stored type) over the
+// customer index alone, which already holds them in page order, and only
+// the rows a page needs are fetched from the table. A phone group is the
+// sms and phone messages together, so for it the first offset+limit of
+// each of the two partitions are fetched and merged here. (Joining a
+// VALUES table of groups to the index instead made SQLite sort every row
+// again: four times slower for a 50-customer dashboard.)
 func (db *DB) Messages(ctx context.Context, org interaction.OrgID, customerIDs []int64, groups []interaction.GroupKey, span interaction.Span, p interaction.Page) ([]interaction.PagedMessage, error) {
 	if len(customerIDs) == 0 || len(groups) == 0 || p.Limit <= 0 {
 		return nil, nil
 	}
-	var values []string
-	var args []any
+	wanted := make(map[interaction.GroupKey]bool, len(groups))
+	phoneNets := map[interaction.Network]bool{}
+	var nets []string
+	var types []string
 	for _, g := range groups {
+		wanted[g] = true
+		if g.Type == interaction.Phone {
+			phoneNets[g.Network] = true
+		}
+		if !slices.Contains(nets, string(g.Network)) {
+			nets = append(nets, string(g.Network))
+		}
 		for _, st := range g.Type.StoredTypes() {
-			values = append(values, "(?, ?, ?)")
-			args = append(args, string(g.Network), string(g.Type), string(st))
+			if !slices.Contains(types, string(st)) {
+				types = append(types, string(st))
+			}
 		}
 	}
-	w := &where{}
-	w.add("m.org_id = ?", org)
-	w.add("m.customer_id IN (?)", customerIDs)
-	w.add("m.network = w.network AND m.type = w.stored")
-	w.times("m.sent_at", interaction.Filter{Since: span.Since, Until: span.Until})
-	args = append(args, w.args...)
-	args = append(args, org, p.Offset, p.Offset+p.Limit)
-	query := `WITH wanted (network, grp, stored) AS (VALUES ` + strings.Join(values, ", ") + `),
-	ranked AS (
-		SELECT m.id, m.customer_id, w.grp, ROW_NUMBER() OVER (
-			PARTITION BY m.customer_id, w.network, w.grp ORDER BY m.sent_at DESC, m.id DESC) AS rn
-		FROM wanted w CROSS JOIN messages m ON ` + w.String() + `)
-	SELECT ranked.grp, ` + messageCols + ` FROM ranked CROSS JOIN messages t ON t.org_id = ? AND t.id = ranked.id
-	WHERE ranked.rn > ? AND ranked.rn <= ?
-	ORDER BY ranked.customer_id, t.network, ranked.grp, ranked.rn`
+	w := scope(org, customerIDs).times("sent_at", interaction.Filter{Since: span.Since, Until: span.Until})
+	w.add("network IN (?)", nets)
+	w.add("type IN (?)", types)
+	// Rows of a plain group's page, or the head of an sms/phone partition
+	// that a phone group merges.
+	lower := "ranked.rn > ?"
+	args := append([]any{}, w.args...)
+	args = append(args, org)
+	if len(phoneNets) > 0 {
+		var pn []string
+		for n := range phoneNets {
+			pn = append(pn, string(n))
+		}
+		lower = "(ranked.rn > ? OR (t.network IN (?) AND t.type IN ('sms', 'phone')))"
+		args = append(args, p.Offset, pn, p.Offset+p.Limit)
+	} else {
+		args = append(args, p.Offset, p.Offset+p.Limit)
+	}
+	query := `WITH ranked AS (
+		SELECT id, customer_id, ROW_NUMBER() OVER (
+			PARTITION BY customer_id, network, type ORDER BY sent_at DESC, id DESC) AS rn
+		FROM messages WHERE ` + w.String() + `)
+	SELECT ` + messageCols + `, ranked.rn FROM ranked CROSS JOIN messages t ON t.org_id = ? AND t.id = ranked.id
+	WHERE ` + lower + ` AND ranked.rn <= ?
+	ORDER BY ranked.customer_id, t.network, t.type, ranked.rn`
 	query, args, err := db.in(query, args)
 	if err != nil {
 		return nil, err
 	}
-	var rows []pagedRow
+	var rows []rankedRow
 	if err := db.selectRead(ctx, &rows, query, args...); err != nil {
 		return nil, fmt.Errorf("sqlite: messages: %w", err)
 	}
-	out := make([]interaction.PagedMessage, len(rows))
-	for i, r := range rows {
-		out[i] = interaction.PagedMessage{
-			Group: interaction.GroupKey{Network: interaction.Network(r.Network), Type: interaction.Type(r.Group)},
-			Message: interaction.Message{
-				ID: r.ID, CustomerID: r.CustomerID, Network: interaction.Network(r.Network), Type: interaction.Type(r.Type),
-				Sender: r.Sender, Receiver: r.Receiver, Subject: r.Subject, Body: r.Body, Status: r.Status,
-				CampaignID: r.CampaignID, UserID: r.UserID, SentAt: fromMillis(r.SentAt), DeliveredAt: fromNullMillis(r.DeliveredAt),
-			},
+	type phoneKey struct {
+		customer int64
+		network  interaction.Network
+	}
+	var out []interaction.PagedMessage
+	phones := map[phoneKey][]interaction.Message{}
+	var phoneOrder []phoneKey
+	for _, r := range rows {
+		m := r.message()
+		g := interaction.GroupKey{Network: m.Network, Type: m.Type}
+		if wanted[g] && r.Rank > p.Offset && g.Type != interaction.Phone { // phone pages are merged below
+			out = append(out, interaction.PagedMessage{Group: g, Message: m})
+		}
+		if phoneNets[m.Network] && (m.Type == interaction.SMS || m.Type == interaction.Phone) {
+			k := phoneKey{m.CustomerID, m.Network}
+			if _, ok := phones[k]; !ok {
+				phoneOrder = append(phoneOrder, k)
+			}
+			phones[k] = append(phones[k], m)
 		}
 	}
+	for _, k := range phoneOrder {
+		ms := phones[k]
+		slices.SortStableFunc(ms, newestFirst)
+		for _, m := range ms[min(p.Offset, len(ms)):min(p.Offset+p.Limit, len(ms))] {
+			out = append(out, interaction.PagedMessage{Group: interaction.GroupKey{Network: k.network, Type: interaction.Phone}, Message: m})
+		}
+	}
+	// The contract's order: customer, then group, then newest first.
+	slices.SortStableFunc(out, func(a, b interaction.PagedMessage) int {
+		return cmp.Or(cmp.Compare(a.CustomerID, b.CustomerID), cmp.Compare(a.Group.Network, b.Group.Network),
+			cmp.Compare(a.Group.Type, b.Group.Type), newestFirst(a.Message, b.Message))
+	})
 	return out, nil
 }
 
-type pagedRow struct {
-	Group string `db:"grp"`
+func newestFirst(a, b interaction.Message) int {
+	return cmp.Or(b.SentAt.Compare(a.SentAt), cmp.Compare(b.ID, a.ID))
+}
+
+type rankedRow struct {
 	messageRow
+	Rank int `db:"rn"`
+}
+
+func (r messageRow) message() interaction.Message {
+	return interaction.Message{
+		ID: r.ID, CustomerID: r.CustomerID, Network: interaction.Network(r.Network), Type: interaction.Type(r.Type),
+		Sender: r.Sender, Receiver: r.Receiver, Subject: r.Subject, Body: r.Body, Status: r.Status,
+		CampaignID: r.CampaignID, UserID: r.UserID, SentAt: fromMillis(r.SentAt), DeliveredAt: fromNullMillis(r.DeliveredAt),
+	}
 }
 
 type missedCallRow struct {
