@@ -2,17 +2,20 @@ package rest
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/touchpoint/touchpoint/internal/httpapi"
 )
 
 // writeJSON writes v compactly, without HTML escaping (the vendor does not
 // escape "<", ">" or "&" in subjects).
-func writeJSON(w http.ResponseWriter, status int, v any) {
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -20,10 +23,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, `{"errors":[{"code":500,"message":"internal error"}]}`, http.StatusInternalServerError)
 		return
 	}
-	write(w, status, "application/json; charset=utf-8", buf.Bytes())
+	write(w, r, status, "application/json; charset=utf-8", buf.Bytes())
 }
 
-func writeXML(w http.ResponseWriter, status int, v any) {
+func writeXML(w http.ResponseWriter, r *http.Request, status int, v any) {
 	var buf bytes.Buffer
 	buf.WriteString(xml.Header)
 	if err := xml.NewEncoder(&buf).Encode(v); err != nil {
@@ -31,16 +34,43 @@ func writeXML(w http.ResponseWriter, status int, v any) {
 		return
 	}
 	buf.WriteByte('\n')
-	write(w, status, "application/xml; charset=utf-8", buf.Bytes())
+	write(w, r, status, "application/xml; charset=utf-8", buf.Bytes())
 }
 
-func write(w http.ResponseWriter, status int, contentType string, body []byte) {
+// write sends body. A success carries an ETag (a hash of the body, so it
+// changes with any import that changes the answer) and is revalidated on
+// every use by a private cache only (the answer belongs to one key's
+// organisation); a request whose If-None-Match holds that tag gets 304 with
+// no body.
+func write(w http.ResponseWriter, r *http.Request, status int, contentType string, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("X-Content-Type-Options", "nosniff")
+	if status == http.StatusOK {
+		sum := sha256.Sum256(body)
+		etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+		h.Set("ETag", etag)
+		h.Set("Cache-Control", "private, no-cache")
+		h.Set("Vary", "Authorization, Accept")
+		if r != nil && matches(r.Header.Get("If-None-Match"), etag) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body)
+}
+
+// matches reports whether an If-None-Match header lists etag (or is "*").
+func matches(header, etag string) bool {
+	for t := range strings.SplitSeq(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == etag || t == "*" {
+			return true
+		}
+	}
+	return false
 }
 
 // statusOf is the edge's one mapping from error kind to HTTP status.

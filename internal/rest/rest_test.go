@@ -380,3 +380,30 @@ func BenchmarkV11(b *testing.B) {
 func BenchmarkV2(b *testing.B) {
 	benchmarkEndpoint(b, func(e *env) http.Handler { return e.v2 }, "/v2/customers/interaction?identifierName=mobile&identifierValue=bench&limit=20")
 }
+
+func TestETag(t *testing.T) {
+	e := newEnv(t, 3)
+	for i, h := range []http.Handler{e.v11, e.v2} {
+		target := "/v1.1/customer/interaction?mobile=919988221100"
+		if i == 1 {
+			target = "/v2/customers/interaction?identifierName=mobile&identifierValue=919988221100"
+		}
+		first := e.get(h, target)
+		etag := first.Header().Get("ETag")
+		if first.Code != 200 || etag == "" || first.Header().Get("Cache-Control") != "private, no-cache" {
+			t.Fatalf("%s: %d %v", target, first.Code, first.Header())
+		}
+		if again := e.get(h, target, "If-None-Match", etag); again.Code != 304 || again.Body.Len() != 0 {
+			t.Errorf("%s revalidation: %d %q", target, again.Code, again.Body)
+		}
+		if other := e.get(h, target, "If-None-Match", `"stale"`); other.Code != 200 {
+			t.Errorf("%s stale tag: %d", target, other.Code)
+		}
+		// New data for the customer changes the tag.
+		msg := fmt.Sprintf(`{"record":"message","id":%d,"customer_id":565039505,"network":"capillary","type":"email","status":"OPENED","sent_at":"2025-06-01T00:00:00Z"}`, 77+i)
+		importer.Import(context.Background(), strings.NewReader(msg+"\n"), e.db, e.org.ID, importer.Options{})
+		if after := e.get(h, target, "If-None-Match", etag); after.Code != 200 || after.Header().Get("ETag") == etag {
+			t.Errorf("%s: tag unchanged after an import", target)
+		}
+	}
+}

@@ -209,10 +209,10 @@ func wantsXML(r *http.Request) (bool, error) {
 
 func writeV11(w http.ResponseWriter, r *http.Request, asXML bool, status int, v v11Response) {
 	if asXML {
-		writeXML(w, status, v)
+		writeXML(w, r, status, v)
 		return
 	}
-	writeJSON(w, status, struct {
+	writeJSON(w, r, status, struct {
 		Response v11Response `json:"response"`
 	}{v})
 }

@@ -63,7 +63,7 @@ func V2(o Options) http.Handler {
 			var d data
 			d, err = load(r.Context(), req, interaction.LayoutV2, true)
 			if err == nil {
-				writeJSON(w, http.StatusOK, d.v2(req.filter.Network))
+				writeJSON(w, r, http.StatusOK, d.v2(req.filter.Network))
 				return
 			}
 		}
@@ -146,5 +146,5 @@ func WriteV2Error(w http.ResponseWriter, r *http.Request, err error) {
 	case status == http.StatusInternalServerError:
 		e.Message = "internal error"
 	}
-	writeJSON(w, status, v2Errors{Errors: []v2Error{e}})
+	writeJSON(w, r, status, v2Errors{Errors: []v2Error{e}})
 }
