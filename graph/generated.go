@@ -439,7 +439,7 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
-	{Name: "../schema/customer.graphql", Input: `"""
+	{Name: "../schema/customer.graphqls", Input: `"""
 The root of every read. Every lookup is scoped to the organisation of the API
 key the request authenticated with: a customer of another organisation is
 simply not found.
@@ -495,7 +495,7 @@ type Customer {
   ): [NetworkInteractions!]!
 }
 `, BuiltIn: false},
-	{Name: "../schema/interaction.graphql", Input: `"An RFC 3339 date-time. Output is rendered in the organisation's time zone."
+	{Name: "../schema/interaction.graphqls", Input: `"An RFC 3339 date-time. Output is rendered in the organisation's time zone."
 scalar Time
 
 "The network an interaction happened on."
