@@ -137,6 +137,7 @@ func TestImportWhileServing(t *testing.T) {
 	c := client{t: t, base: base, auth: basicAuth(demoKeyID, demoSecret)}
 	file, lines := demoFile(t, 3000)
 
+	before := rowCount(t, dbPath)
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -163,6 +164,9 @@ func TestImportWhileServing(t *testing.T) {
 	if err != nil {
 		t.Fatalf("import: %v\n%s", err, errOut.String())
 	}
+	if got := rowCount(t, dbPath) - before; got != int64(lines) {
+		t.Errorf("%d rows added, want one per line: %d", got, lines)
+	}
 	db, err := sqlite.Open(context.Background(), dbPath)
 	if err != nil {
 		t.Fatal(err)
@@ -177,4 +181,18 @@ func TestImportWhileServing(t *testing.T) {
 		t.Errorf("%d reads served, %d failed", served, failures)
 	}
 	t.Logf("%d lines imported while %d reads were served", lines, served)
+}
+
+func rowCount(t *testing.T, path string) int64 {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	n, err := db.Rows(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
