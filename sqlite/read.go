@@ -263,8 +263,7 @@ func (db *DB) Messages(ctx context.Context, org interaction.OrgID, customerIDs [
 			PARTITION BY customer_id, network, type ORDER BY sent_at DESC, id DESC) AS rn
 		FROM messages WHERE ` + w.String() + `)
 	SELECT ` + messageCols + `, ranked.rn FROM ranked CROSS JOIN messages t ON t.org_id = ? AND t.id = ranked.id
-	WHERE ` + lower + ` AND ranked.rn <= ?
-	ORDER BY ranked.customer_id, t.network, t.type, ranked.rn`
+	WHERE ` + lower + ` AND ranked.rn <= ?` // ordered below, in Go
 	query, args, err := db.in(query, args)
 	if err != nil {
 		return nil, err
