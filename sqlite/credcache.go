@@ -96,7 +96,7 @@ func (db *DB) Credential(ctx context.Context, id string) (interaction.APIKey, in
 	if hit {
 		return e.key, e.org, nil
 	}
-	k, o, err := db.credential(ctx, id)
+	k, o, err := db.Store.Credential(ctx, id)
 	if err == nil {
 		db.creds.put(id, stamp, credEntry{k, o})
 	}

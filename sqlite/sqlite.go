@@ -30,16 +30,17 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"runtime"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"modernc.org/sqlite"
+
+	"github.com/touchpoint/touchpoint/internal/sqlcount"
+	"github.com/touchpoint/touchpoint/internal/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -60,8 +61,11 @@ var pragmas = []string{
 	"cache_size(-16384)",
 }
 
-// DB is an open Touchpoint database.
+// DB is an open Touchpoint database. The reads and admin queries are the
+// shared ones (sqlstore); this package owns opening, pooling, durability
+// and the bulk import path.
 type DB struct {
+	*sqlstore.Store
 	w     *sqlx.DB // the one writer connection
 	r     *sqlx.DB // read-only pool
 	stmts atomic.Int64
@@ -70,7 +74,6 @@ type DB struct {
 	// connection at Open (preparing inside a transaction would wait for
 	// the one connection the transaction holds).
 	upserts map[stmtKey]*sqlx.Stmt
-	reads   *stmtCache
 	creds   *credCache
 }
 
@@ -80,11 +83,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
-	db := &DB{reads: newStmtCache(), creds: newCredCache(path)}
+	db := &DB{creds: newCredCache(path)}
 	drv := new(sqlite.Driver)
 	// sqlx does not know modernc's driver name "sqlite"; "sqlite3" gives it
 	// the same '?' bind style.
-	db.w = sqlx.NewDb(sql.OpenDB(&countingConnector{drv: drv, dsn: dsn(path, "_txlock=immediate"), n: &db.stmts}), "sqlite3")
+	db.w = sqlx.NewDb(sql.OpenDB(sqlcount.NewConnector(drv, dsn(path, "_txlock=immediate"), "sqlite", &db.stmts)), "sqlite3")
 	db.w.SetMaxOpenConns(1)
 	db.w.SetMaxIdleConns(1)
 	db.w.SetConnMaxLifetime(0)
@@ -99,11 +102,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 
-	db.r = sqlx.NewDb(sql.OpenDB(&countingConnector{drv: drv, dsn: dsn(path, "_pragma=query_only(1)"), n: &db.stmts}), "sqlite3")
+	db.r = sqlx.NewDb(sql.OpenDB(sqlcount.NewConnector(drv, dsn(path, "_pragma=query_only(1)"), "sqlite", &db.stmts)), "sqlite3")
 	readers := max(4, 2*runtime.GOMAXPROCS(0))
 	db.r.SetMaxOpenConns(readers)
 	db.r.SetMaxIdleConns(readers)
 	db.r.SetConnMaxIdleTime(5 * time.Minute)
+	db.Store = sqlstore.New(db.w, db.r, sqlstore.Dialect{Join: "CROSS JOIN", Violation: violation})
 	return db, nil
 }
 
@@ -132,7 +136,7 @@ func dsn(path string, extra ...string) string {
 // Close closes both pools.
 func (db *DB) Close() error {
 	var errs []error
-	db.reads.close()
+	db.Store.Close()
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
 	}
@@ -152,74 +156,21 @@ func (db *DB) Stats() sql.DBStats { return db.r.Stats() }
 
 // Ready reports whether the database answers and is fully migrated.
 func (db *DB) Ready(ctx context.Context) error {
-	var applied int
-	if err := db.r.GetContext(ctx, &applied, `SELECT COUNT(*) FROM schema_migrations`); err != nil {
+	n, err := sqlstore.Pending(ctx, db.r, migrations, "migrations")
+	if err != nil {
 		return fmt.Errorf("sqlite: not ready: %w", err)
 	}
-	all, err := migrationFiles()
-	if err != nil {
-		return err
-	}
-	if applied < len(all) {
-		return fmt.Errorf("sqlite: %d migrations pending", len(all)-applied)
-	}
-	return nil
-}
-
-func migrationFiles() ([]string, error) {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(names) // numbered names: lexical order is apply order
-	return names, nil
-}
-
-// migrate applies the embedded migrations not yet recorded in
-// schema_migrations, each in its own transaction, in file-name order.
-func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("sqlite: create schema_migrations: %w", err)
-	}
-	names, err := migrationFiles()
-	if err != nil {
-		return err
-	}
-	for _, name := range names {
-		version := strings.TrimSuffix(strings.TrimPrefix(name, "migrations/"), ".sql")
-		if err := db.apply(ctx, version, name); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (db *DB) apply(ctx context.Context, version, name string) error {
-	tx, err := db.w.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var n int
-	if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version); err != nil {
-		return err
-	}
 	if n > 0 {
-		return nil
+		return fmt.Errorf("sqlite: %d migrations pending", n)
 	}
-	body, err := migrations.ReadFile(name)
-	if err != nil {
-		return err
+	return nil
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	if err := sqlstore.Migrate(ctx, db.w, migrations, "migrations"); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-		return fmt.Errorf("sqlite: migration %s: %w", version, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
-		version, time.Now().UnixMilli()); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return nil
 }
 
 func millis(t time.Time) int64 { return t.UnixMilli() }

@@ -12,6 +12,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/touchpoint/touchpoint/internal/interaction"
+	"github.com/touchpoint/touchpoint/internal/sqlstore"
 )
 
 // Upserts keyed by (org_id, id): importing the same record again rewrites
@@ -243,6 +244,17 @@ func appendArgs(args []any, org interaction.OrgID, r interaction.Record) []any {
 
 // constraint reports whether err is SQLite's extended result code code.
 // Result codes are SQLite's dialect; a PostgreSQL store maps SQLSTATEs.
+// violation classifies SQLite's constraint errors for the shared queries.
+func violation(err error) sqlstore.Violation {
+	switch {
+	case constraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY), constraint(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE):
+		return sqlstore.Unique
+	case constraint(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY):
+		return sqlstore.ForeignKey
+	}
+	return sqlstore.None
+}
+
 func constraint(err error, code int) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && se.Code() == code

@@ -1,4 +1,6 @@
-package sqlite
+// Package sqlcount wraps a database/sql driver so a store can say how many
+// SQL statements it ran and trace each one. Both stores use it.
+package sqlcount
 
 import (
 	"context"
@@ -19,15 +21,26 @@ import (
 // not counted; it is not a query a loader could multiply. The same place
 // opens a tracing span per statement (a no-op unless tracing is on).
 
-var tracer = otel.Tracer("github.com/touchpoint/touchpoint/sqlite")
+var tracer = otel.Tracer("github.com/touchpoint/touchpoint/internal/sqlcount")
 
 // span starts a client span for one statement.
-func span(ctx context.Context, op, query string) (context.Context, trace.Span) {
+func (c *countingConn) span(ctx context.Context, op, query string) (context.Context, trace.Span) {
+	return startSpan(ctx, c.system, op, query)
+}
+
+func startSpan(ctx context.Context, system, op, query string) (context.Context, trace.Span) {
 	if len(query) > 1000 {
 		query = query[:1000]
 	}
-	return tracer.Start(ctx, "sqlite "+op, trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(attribute.String("db.system.name", "sqlite"), attribute.String("db.query.text", query)))
+	return tracer.Start(ctx, system+" "+op, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("db.system.name", system), attribute.String("db.query.text", query)))
+}
+
+// NewConnector returns a connector opening dsn with drv whose connections
+// count every statement they execute in n, and trace it as system (for
+// example "sqlite" or "postgresql").
+func NewConnector(drv driver.Driver, dsn, system string, n *atomic.Int64) driver.Connector {
+	return &countingConnector{drv: drv, dsn: dsn, n: n, system: system}
 }
 
 func end(s trace.Span, err error) {
@@ -38,9 +51,10 @@ func end(s trace.Span, err error) {
 }
 
 type countingConnector struct {
-	drv driver.Driver
-	dsn string
-	n   *atomic.Int64
+	drv    driver.Driver
+	dsn    string
+	n      *atomic.Int64
+	system string
 }
 
 func (c *countingConnector) Connect(context.Context) (driver.Conn, error) {
@@ -48,22 +62,27 @@ func (c *countingConnector) Connect(context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &countingConn{Conn: conn, n: c.n}, nil
+	return &countingConn{Conn: conn, n: c.n, system: c.system}, nil
 }
 
 func (c *countingConnector) Driver() driver.Driver { return c.drv }
 
 type countingConn struct {
 	driver.Conn
-	n *atomic.Int64
+	n      *atomic.Int64
+	system string
 }
+
+// Unwrap returns the driver's own connection (for driver-specific work
+// such as PostgreSQL's COPY through database/sql's Conn.Raw).
+func (c *countingConn) Unwrap() driver.Conn { return c.Conn }
 
 func (c *countingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	ex, ok := c.Conn.(driver.ExecerContext)
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	ctx, sp := span(ctx, "exec", query)
+	ctx, sp := c.span(ctx, "exec", query)
 	res, err := ex.ExecContext(ctx, query, args)
 	end(sp, err)
 	if !errors.Is(err, driver.ErrSkip) {
@@ -77,7 +96,7 @@ func (c *countingConn) QueryContext(ctx context.Context, query string, args []dr
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	ctx, sp := span(ctx, "query", query)
+	ctx, sp := c.span(ctx, "query", query)
 	rows, err := q.QueryContext(ctx, query, args)
 	end(sp, err)
 	if !errors.Is(err, driver.ErrSkip) {
@@ -99,7 +118,7 @@ func (c *countingConn) PrepareContext(ctx context.Context, query string) (driver
 	if err != nil {
 		return nil, err
 	}
-	return &countingStmt{Stmt: st, n: c.n, query: query}, nil
+	return &countingStmt{Stmt: st, n: c.n, query: query, system: c.system}, nil
 }
 
 func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
@@ -132,14 +151,15 @@ func (c *countingConn) CheckNamedValue(nv *driver.NamedValue) error {
 
 type countingStmt struct {
 	driver.Stmt
-	n     *atomic.Int64
-	query string
+	n      *atomic.Int64
+	query  string
+	system string
 }
 
 func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	s.n.Add(1)
 	if ex, ok := s.Stmt.(driver.StmtExecContext); ok {
-		ctx, sp := span(ctx, "exec", s.query)
+		ctx, sp := startSpan(ctx, s.system, "exec", s.query)
 		res, err := ex.ExecContext(ctx, args)
 		end(sp, err)
 		return res, err
@@ -150,7 +170,7 @@ func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue
 func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	s.n.Add(1)
 	if q, ok := s.Stmt.(driver.StmtQueryContext); ok {
-		ctx, sp := span(ctx, "query", s.query)
+		ctx, sp := startSpan(ctx, s.system, "query", s.query)
 		rows, err := q.QueryContext(ctx, args)
 		end(sp, err)
 		return rows, err

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -36,7 +36,7 @@ func (c *stmtCache) stmt(ctx context.Context, db *sqlx.DB, query string) (*sqlx.
 	if s, ok := c.cache.Get(query); ok {
 		return s, nil
 	}
-	s, err := db.PreparexContext(ctx, query)
+	s, err := db.PreparexContext(ctx, db.Rebind(query))
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +47,7 @@ func (c *stmtCache) stmt(ctx context.Context, db *sqlx.DB, query string) (*sqlx.
 func (c *stmtCache) close() { c.cache.Purge() }
 
 // selectRead runs a cached read statement into dest (a slice).
-func (db *DB) selectRead(ctx context.Context, dest any, query string, args ...any) error {
+func (db *Store) selectRead(ctx context.Context, dest any, query string, args ...any) error {
 	s, err := db.reads.stmt(ctx, db.r, query)
 	if err != nil {
 		return err
@@ -56,7 +56,7 @@ func (db *DB) selectRead(ctx context.Context, dest any, query string, args ...an
 }
 
 // getRead runs a cached read statement into dest (one row).
-func (db *DB) getRead(ctx context.Context, dest any, query string, args ...any) error {
+func (db *Store) getRead(ctx context.Context, dest any, query string, args ...any) error {
 	s, err := db.reads.stmt(ctx, db.r, query)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"cmp"
@@ -47,10 +47,10 @@ func (w *where) times(col string, f interaction.Filter) *where {
 }
 
 // in expands the IN (?) lists and rebinds for the driver.
-func (db *DB) in(query string, args []any) (string, []any, error) {
+func (db *Store) in(query string, args []any) (string, []any, error) {
 	q, a, err := sqlx.In(query, args...)
 	if err != nil {
-		return "", nil, fmt.Errorf("sqlite: expand query: %w", err)
+		return "", nil, fmt.Errorf("sqlstore: expand query: %w", err)
 	}
 	return db.r.Rebind(q), a, nil
 }
@@ -63,7 +63,7 @@ const customersByIdentifier = `SELECT id, org_id, mobile, email, external_id FRO
 
 // CustomersByIdentifier returns the organisation's customers whose kind
 // identifier is one of values, in no particular order.
-func (db *DB) CustomersByIdentifier(ctx context.Context, org interaction.OrgID, kind interaction.IdentifierKind, values []string) ([]interaction.Customer, error) {
+func (db *Store) CustomersByIdentifier(ctx context.Context, org interaction.OrgID, kind interaction.IdentifierKind, values []string) ([]interaction.Customer, error) {
 	if len(values) == 0 {
 		return nil, nil
 	}
@@ -96,7 +96,7 @@ func (db *DB) CustomersByIdentifier(ctx context.Context, org interaction.OrgID, 
 	}
 	var out []interaction.Customer
 	if err := db.selectRead(ctx, &out, q, a...); err != nil {
-		return nil, fmt.Errorf("sqlite: customers by %s: %w", kind, err)
+		return nil, fmt.Errorf("sqlstore: customers by %s: %w", kind, err)
 	}
 	return out, nil
 }
@@ -112,7 +112,7 @@ type summaryRow struct {
 
 // Summaries answers counts, last times and used flags for many customers in
 // one statement. Only indexes are read: message bodies are never touched.
-func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs []int64, f interaction.Filter) ([]interaction.Summary, error) {
+func (db *Store) Summaries(ctx context.Context, org interaction.OrgID, customerIDs []int64, f interaction.Filter) ([]interaction.Summary, error) {
 	if len(customerIDs) == 0 {
 		return nil, nil
 	}
@@ -127,7 +127,7 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 		if f.Type != "" {
 			w.add("type IN (?)", f.Type.StoredTypes())
 		}
-		parts = append(parts, `SELECT customer_id, network, type, COUNT(*) AS n, MAX(sent_at) AS last, 0 AS used
+		parts = append(parts, `SELECT customer_id, network, type, COUNT(*) AS n, MAX(sent_at) AS last, FALSE AS used
 			FROM messages WHERE `+w.String()+` GROUP BY customer_id, network, type`)
 		args = append(args, w.args...)
 	}
@@ -147,7 +147,7 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 	}
 	if capillary && (f.Type == "" || f.Type == interaction.SurveyType) {
 		w := scope(org, customerIDs).times("submitted_at", f)
-		parts = append(parts, `SELECT customer_id, 'capillary' AS network, 'survey' AS type, COUNT(*) AS n, MAX(submitted_at) AS last, 0 AS used
+		parts = append(parts, `SELECT customer_id, 'capillary' AS network, 'survey' AS type, COUNT(*) AS n, MAX(submitted_at) AS last, FALSE AS used
 			FROM surveys WHERE `+w.String()+` GROUP BY customer_id`)
 		args = append(args, w.args...)
 	}
@@ -160,7 +160,7 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 	}
 	var rows []summaryRow
 	if err := db.selectRead(ctx, &rows, q, a...); err != nil {
-		return nil, fmt.Errorf("sqlite: summaries: %w", err)
+		return nil, fmt.Errorf("sqlstore: summaries: %w", err)
 	}
 	out := make([]interaction.Summary, len(rows))
 	for i, r := range rows {
@@ -176,15 +176,16 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 // each customer's page: ranks are computed over the index alone, and only
 // the rows on the page are fetched from the table.
 //
-// The CROSS JOINs fix the join order (SQLite never reorders a CROSS JOIN):
+// On SQLite the join is a CROSS JOIN, which fixes the join order (SQLite
+// never reorders a CROSS JOIN; PostgreSQL's planner needs no such help):
 // left to itself, the planner sometimes drove the join from the table side,
 // scanning every row of the organisation and probing the ranked rows, which
 // made a one-customer page 25 times slower at 200,000 messages.
-func pageOf(table, orderCol, cols string, w *where, p interaction.Page) (string, []any) {
+func (db *Store) pageOf(table, orderCol, cols string, w *where, p interaction.Page) (string, []any) {
 	q := `WITH ranked AS (
 		SELECT id, customer_id, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY ` + orderCol + ` DESC, id DESC) AS rn
 		FROM ` + table + ` WHERE ` + w.String() + `)
-	SELECT ` + cols + ` FROM ranked CROSS JOIN ` + table + ` t ON t.org_id = ? AND t.id = ranked.id
+	SELECT ` + cols + ` FROM ranked ` + db.join + ` ` + table + ` t ON t.org_id = ? AND t.id = ranked.id
 	WHERE ranked.rn > ? AND ranked.rn <= ?
 	ORDER BY ranked.customer_id, ranked.rn`
 	args := append(w.args, w.args[0], p.Offset, p.Offset+p.Limit)
@@ -218,7 +219,7 @@ const messageCols = `t.id, t.customer_id, t.network, t.type, t.sender, t.receive
 // each of the two partitions are fetched and merged here. (Joining a
 // VALUES table of groups to the index instead made SQLite sort every row
 // again: four times slower for a 50-customer dashboard.)
-func (db *DB) Messages(ctx context.Context, org interaction.OrgID, customerIDs []int64, groups []interaction.GroupKey, span interaction.Span, p interaction.Page) ([]interaction.PagedMessage, error) {
+func (db *Store) Messages(ctx context.Context, org interaction.OrgID, customerIDs []int64, groups []interaction.GroupKey, span interaction.Span, p interaction.Page) ([]interaction.PagedMessage, error) {
 	if len(customerIDs) == 0 || len(groups) == 0 || p.Limit <= 0 {
 		return nil, nil
 	}
@@ -262,7 +263,7 @@ func (db *DB) Messages(ctx context.Context, org interaction.OrgID, customerIDs [
 		SELECT id, customer_id, ROW_NUMBER() OVER (
 			PARTITION BY customer_id, network, type ORDER BY sent_at DESC, id DESC) AS rn
 		FROM messages WHERE ` + w.String() + `)
-	SELECT ` + messageCols + `, ranked.rn FROM ranked CROSS JOIN messages t ON t.org_id = ? AND t.id = ranked.id
+	SELECT ` + messageCols + `, ranked.rn FROM ranked ` + db.join + ` messages t ON t.org_id = ? AND t.id = ranked.id
 	WHERE ` + lower + ` AND ranked.rn <= ?` // ordered below, in Go
 	query, args, err := db.in(query, args)
 	if err != nil {
@@ -270,7 +271,7 @@ func (db *DB) Messages(ctx context.Context, org interaction.OrgID, customerIDs [
 	}
 	var rows []rankedRow
 	if err := db.selectRead(ctx, &rows, query, args...); err != nil {
-		return nil, fmt.Errorf("sqlite: messages: %w", err)
+		return nil, fmt.Errorf("sqlstore: messages: %w", err)
 	}
 	type phoneKey struct {
 		customer int64
@@ -333,19 +334,19 @@ type missedCallRow struct {
 }
 
 // MissedCalls returns each customer's page of missed calls, newest first.
-func (db *DB) MissedCalls(ctx context.Context, org interaction.OrgID, customerIDs []int64, q interaction.PageQuery) ([]interaction.MissedCall, error) {
+func (db *Store) MissedCalls(ctx context.Context, org interaction.OrgID, customerIDs []int64, q interaction.PageQuery) ([]interaction.MissedCall, error) {
 	if len(customerIDs) == 0 || q.Limit <= 0 || (q.Network != "" && q.Network != interaction.Capillary) {
 		return nil, nil
 	}
 	w := scope(org, customerIDs).times("called_at", interaction.Filter{Since: q.Since, Until: q.Until})
-	query, args := pageOf("missed_calls", "called_at", "t.id, t.customer_id, t.called_at, t.used", w, q.Page)
+	query, args := db.pageOf("missed_calls", "called_at", "t.id, t.customer_id, t.called_at, t.used", w, q.Page)
 	query, args, err := db.in(query, args)
 	if err != nil {
 		return nil, err
 	}
 	var rows []missedCallRow
 	if err := db.selectRead(ctx, &rows, query, args...); err != nil {
-		return nil, fmt.Errorf("sqlite: missed calls: %w", err)
+		return nil, fmt.Errorf("sqlstore: missed calls: %w", err)
 	}
 	out := make([]interaction.MissedCall, len(rows))
 	for i, r := range rows {
@@ -363,19 +364,19 @@ type surveyRow struct {
 }
 
 // Surveys returns each customer's page of submitted surveys, newest first.
-func (db *DB) Surveys(ctx context.Context, org interaction.OrgID, customerIDs []int64, q interaction.PageQuery) ([]interaction.Survey, error) {
+func (db *Store) Surveys(ctx context.Context, org interaction.OrgID, customerIDs []int64, q interaction.PageQuery) ([]interaction.Survey, error) {
 	if len(customerIDs) == 0 || q.Limit <= 0 || (q.Network != "" && q.Network != interaction.Capillary) {
 		return nil, nil
 	}
 	w := scope(org, customerIDs).times("submitted_at", interaction.Filter{Since: q.Since, Until: q.Until})
-	query, args := pageOf("surveys", "submitted_at", "t.id, t.customer_id, t.name, t.submitted_at, t.responses", w, q.Page)
+	query, args := db.pageOf("surveys", "submitted_at", "t.id, t.customer_id, t.name, t.submitted_at, t.responses", w, q.Page)
 	query, args, err := db.in(query, args)
 	if err != nil {
 		return nil, err
 	}
 	var rows []surveyRow
 	if err := db.selectRead(ctx, &rows, query, args...); err != nil {
-		return nil, fmt.Errorf("sqlite: surveys: %w", err)
+		return nil, fmt.Errorf("sqlstore: surveys: %w", err)
 	}
 	out := make([]interaction.Survey, len(rows))
 	for i, r := range rows {

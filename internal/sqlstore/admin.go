@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/touchpoint/touchpoint/internal/interaction"
 )
@@ -39,23 +37,23 @@ const (
 
 // EnsureOrg returns the organisation called name, creating it with default
 // settings if it does not exist.
-func (db *DB) EnsureOrg(ctx context.Context, name string) (interaction.Org, error) {
+func (db *Store) EnsureOrg(ctx context.Context, name string) (interaction.Org, error) {
 	if name == "" {
 		return interaction.Org{}, interaction.Errorf(interaction.KindInvalid, "organisation name is empty")
 	}
-	if _, err := db.w.ExecContext(ctx, ensureOrg, name, time.Now().UnixMilli()); err != nil {
-		return interaction.Org{}, fmt.Errorf("sqlite: ensure org: %w", err)
+	if _, err := db.w.ExecContext(ctx, db.w.Rebind(ensureOrg), name, time.Now().UnixMilli()); err != nil {
+		return interaction.Org{}, fmt.Errorf("sqlstore: ensure org: %w", err)
 	}
 	return db.org(ctx, db.w, orgByName, name)
 }
 
 // OrgByName returns the organisation called name.
-func (db *DB) OrgByName(ctx context.Context, name string) (interaction.Org, error) {
+func (db *Store) OrgByName(ctx context.Context, name string) (interaction.Org, error) {
 	return db.org(ctx, db.r, orgByName, name)
 }
 
 // OrgByID returns the organisation with id.
-func (db *DB) OrgByID(ctx context.Context, id interaction.OrgID) (interaction.Org, error) {
+func (db *Store) OrgByID(ctx context.Context, id interaction.OrgID) (interaction.Org, error) {
 	return db.org(ctx, db.r, orgByID, id)
 }
 
@@ -65,23 +63,23 @@ type getter interface {
 
 // org reads one organisation with query; EnsureOrg passes the writer so
 // it sees the row it may just have inserted.
-func (db *DB) org(ctx context.Context, g getter, query string, arg any) (interaction.Org, error) {
+func (db *Store) org(ctx context.Context, g getter, query string, arg any) (interaction.Org, error) {
 	var r orgRow
-	err := g.GetContext(ctx, &r, query, arg)
+	err := g.GetContext(ctx, &r, db.r.Rebind(query), arg)
 	if errors.Is(err, sql.ErrNoRows) {
 		return interaction.Org{}, interaction.Errorf(interaction.KindNotFound, "no organisation %v", arg)
 	}
 	if err != nil {
-		return interaction.Org{}, fmt.Errorf("sqlite: org: %w", err)
+		return interaction.Org{}, fmt.Errorf("sqlstore: org: %w", err)
 	}
 	return r.org(), nil
 }
 
 // UpdateOrg stores o's settings (time zone, OTP masking, rate limit).
-func (db *DB) UpdateOrg(ctx context.Context, o interaction.Org) error {
-	res, err := db.w.ExecContext(ctx, updateOrg, o.TimeZone, o.MaskOTP, o.RateLimit, o.ID)
+func (db *Store) UpdateOrg(ctx context.Context, o interaction.Org) error {
+	res, err := db.w.ExecContext(ctx, db.w.Rebind(updateOrg), o.TimeZone, o.MaskOTP, o.RateLimit, o.ID)
 	if err != nil {
-		return fmt.Errorf("sqlite: update org: %w", err)
+		return fmt.Errorf("sqlstore: update org: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return interaction.Errorf(interaction.KindNotFound, "no organisation %d", o.ID)
@@ -106,37 +104,37 @@ func (r keyRow) key() interaction.APIKey {
 }
 
 // CreateKey stores a new API key.
-func (db *DB) CreateKey(ctx context.Context, k interaction.APIKey) error {
-	_, err := db.w.ExecContext(ctx, createKey, k.ID, k.OrgID, k.SecretHash, k.MD5Hash, k.Scopes, k.RateLimit, millis(k.CreatedAt))
+func (db *Store) CreateKey(ctx context.Context, k interaction.APIKey) error {
+	_, err := db.w.ExecContext(ctx, db.w.Rebind(createKey), k.ID, k.OrgID, k.SecretHash, k.MD5Hash, k.Scopes, k.RateLimit, millis(k.CreatedAt))
 	switch {
-	case constraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY):
+	case db.violation(err) == Unique:
 		return interaction.Errorf(interaction.KindConflict, "key %q already exists", k.ID)
-	case constraint(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY):
+	case db.violation(err) == ForeignKey:
 		return interaction.Errorf(interaction.KindNotFound, "no organisation %d", k.OrgID)
 	case err != nil:
-		return fmt.Errorf("sqlite: create key: %w", err)
+		return fmt.Errorf("sqlstore: create key: %w", err)
 	}
 	return nil
 }
 
 // Key returns the key with id, revoked or not.
-func (db *DB) Key(ctx context.Context, id string) (interaction.APIKey, error) {
+func (db *Store) Key(ctx context.Context, id string) (interaction.APIKey, error) {
 	var r keyRow
 	err := db.getRead(ctx, &r, keyByID, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return interaction.APIKey{}, interaction.Errorf(interaction.KindNotFound, "no key %q", id)
 	}
 	if err != nil {
-		return interaction.APIKey{}, fmt.Errorf("sqlite: key: %w", err)
+		return interaction.APIKey{}, fmt.Errorf("sqlstore: key: %w", err)
 	}
 	return r.key(), nil
 }
 
 // Keys lists an organisation's keys, oldest first.
-func (db *DB) Keys(ctx context.Context, org interaction.OrgID) ([]interaction.APIKey, error) {
+func (db *Store) Keys(ctx context.Context, org interaction.OrgID) ([]interaction.APIKey, error) {
 	var rows []keyRow
 	if err := db.selectRead(ctx, &rows, keysByOrg, org); err != nil {
-		return nil, fmt.Errorf("sqlite: keys: %w", err)
+		return nil, fmt.Errorf("sqlstore: keys: %w", err)
 	}
 	out := make([]interaction.APIKey, len(rows))
 	for i, r := range rows {
@@ -146,10 +144,10 @@ func (db *DB) Keys(ctx context.Context, org interaction.OrgID) ([]interaction.AP
 }
 
 // RevokeKey marks the key revoked at at. Revoking twice keeps the first time.
-func (db *DB) RevokeKey(ctx context.Context, id string, at time.Time) error {
-	res, err := db.w.ExecContext(ctx, revokeKey, millis(at), id)
+func (db *Store) RevokeKey(ctx context.Context, id string, at time.Time) error {
+	res, err := db.w.ExecContext(ctx, db.w.Rebind(revokeKey), millis(at), id)
 	if err != nil {
-		return fmt.Errorf("sqlite: revoke key: %w", err)
+		return fmt.Errorf("sqlstore: revoke key: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return interaction.Errorf(interaction.KindNotFound, "no key %q", id)
@@ -165,8 +163,8 @@ type credentialRow struct {
 	OrgRateLimit int    `db:"org_rate_limit"`
 }
 
-// credential reads a key and its organisation in one statement.
-func (db *DB) credential(ctx context.Context, id string) (interaction.APIKey, interaction.Org, error) {
+// Credential reads a key and its organisation in one statement.
+func (db *Store) Credential(ctx context.Context, id string) (interaction.APIKey, interaction.Org, error) {
 	var r credentialRow
 	err := db.getRead(ctx, &r, `SELECT k.id, k.org_id, k.secret_hash, k.md5_hash, k.scopes, k.rate_limit, k.created_at, k.revoked_at,
 		o.name AS org_name, o.time_zone AS org_time_zone, o.mask_otp AS org_mask_otp, o.rate_limit AS org_rate_limit
@@ -175,7 +173,7 @@ func (db *DB) credential(ctx context.Context, id string) (interaction.APIKey, in
 		return interaction.APIKey{}, interaction.Org{}, interaction.Errorf(interaction.KindNotFound, "no key %q", id)
 	}
 	if err != nil {
-		return interaction.APIKey{}, interaction.Org{}, fmt.Errorf("sqlite: credential: %w", err)
+		return interaction.APIKey{}, interaction.Org{}, fmt.Errorf("sqlstore: credential: %w", err)
 	}
 	k := r.key()
 	return k, interaction.Org{ID: k.OrgID, Name: r.OrgName, TimeZone: r.OrgTimeZone, MaskOTP: r.OrgMaskOTP, RateLimit: r.OrgRateLimit}, nil

@@ -1,0 +1,139 @@
+// Package sqlstore is the SQL shared by Touchpoint's two stores (sqlite and
+// postgres): the interaction.Reader and interaction.Admin queries, written
+// once with '?' placeholders that sqlx rebinds for each driver, the
+// prepared-statement cache and the ordered migrations runner. What differs
+// between the dialects lives in Dialect; opening, pooling, durability and
+// bulk import stay in each store's own package.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Dialect is what the shared SQL needs to know about a database.
+type Dialect struct {
+	// Join joins the ranked page ids to their table. SQLite wants
+	// "CROSS JOIN", its way of pinning the join order; PostgreSQL has no
+	// ON clause for CROSS JOIN and plans a plain JOIN well.
+	Join string
+	// Violation classifies a constraint violation the driver reported.
+	Violation func(error) Violation
+}
+
+// Violation is the kind of constraint an error broke.
+type Violation int
+
+// Violations; None for errors that are not constraint violations.
+const (
+	None Violation = iota
+	Unique
+	ForeignKey
+)
+
+// Store runs the shared queries: reads on r, writes on w.
+type Store struct {
+	w, r      *sqlx.DB
+	join      string
+	violation func(error) Violation
+	reads     *stmtCache
+}
+
+// New returns a Store over a writer and a reader pool (they may be the same).
+func New(w, r *sqlx.DB, d Dialect) *Store {
+	return &Store{w: w, r: r, join: d.Join, violation: d.Violation, reads: newStmtCache()}
+}
+
+// Close releases the prepared statements; the pools belong to the caller.
+func (db *Store) Close() { db.reads.close() }
+
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+func fromNullMillis(ms sql.NullInt64) *time.Time {
+	if !ms.Valid {
+		return nil
+	}
+	t := fromMillis(ms.Int64)
+	return &t
+}
+
+// Migrations returns the names of the *.sql files in dir of fsys, in
+// apply order (their numbered names sort lexically).
+func Migrations(fsys fs.FS, dir string) ([]string, error) {
+	names, err := fs.Glob(fsys, dir+"/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// Migrate applies the migrations in dir of fsys not yet recorded in
+// schema_migrations, each in its own transaction, in order.
+func Migrate(ctx context.Context, w *sqlx.DB, fsys fs.FS, dir string) error {
+	if _, err := w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	names, err := Migrations(fsys, dir)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		version := strings.TrimSuffix(strings.TrimPrefix(name, dir+"/"), ".sql")
+		if err := apply(ctx, w, fsys, version, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func apply(ctx context.Context, w *sqlx.DB, fsys fs.FS, version, name string) error {
+	tx, err := w.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	body, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return fmt.Errorf("migration %s: %w", version, err)
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`),
+		version, time.Now().UnixMilli()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Pending returns how many migrations in dir of fsys are not applied; an
+// error means the database does not answer.
+func Pending(ctx context.Context, r *sqlx.DB, fsys fs.FS, dir string) (int, error) {
+	var applied int
+	if err := r.GetContext(ctx, &applied, `SELECT COUNT(*) FROM schema_migrations`); err != nil {
+		return 0, err
+	}
+	all, err := Migrations(fsys, dir)
+	if err != nil {
+		return 0, err
+	}
+	return max(0, len(all)-applied), nil
+}
