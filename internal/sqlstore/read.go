@@ -59,7 +59,10 @@ func (db *Store) in(query string, args []any) (string, []any, error) {
 // mobile, email and external_id the "<> ”" is what lets SQLite use the
 // partial unique index (WHERE col <> ”): the planner does not infer it
 // from the IN list, and without it every lookup scanned the organisation.
-const customersByIdentifier = `SELECT id, org_id, mobile, email, external_id FROM customers WHERE org_id = ? AND %[1]s IN (?) AND %[1]s <> ''`
+const (
+	customersByIdentifier = `SELECT id, org_id, mobile, email, external_id FROM customers WHERE org_id = ? AND %[1]s IN (?) AND %[1]s <> ''`
+	customersByID         = `SELECT id, org_id, mobile, email, external_id FROM customers WHERE org_id = ? AND id IN (?)`
+)
 
 // CustomersByIdentifier returns the organisation's customers whose kind
 // identifier is one of values, in no particular order.
@@ -71,7 +74,7 @@ func (db *Store) CustomersByIdentifier(ctx context.Context, org interaction.OrgI
 	var args []any
 	switch kind {
 	case interaction.ByID:
-		col = "id" // the primary key; never '' (it is an integer)
+		col = "id"
 		ids := make([]any, 0, len(values))
 		for _, v := range values {
 			var n int64
@@ -90,7 +93,11 @@ func (db *Store) CustomersByIdentifier(ctx context.Context, org interaction.OrgI
 	default:
 		return nil, interaction.Errorf(interaction.KindInvalid, "invalid identifier name %q", kind)
 	}
-	q, a, err := db.in(fmt.Sprintf(customersByIdentifier, col), args)
+	query := fmt.Sprintf(customersByIdentifier, col)
+	if kind == interaction.ByID {
+		query = customersByID
+	}
+	q, a, err := db.in(query, args)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,362 @@
+// Package storetest is the test suite every store must pass: the same
+// reads, filters, paging, tenancy, admin and import cases run against SQLite
+// and PostgreSQL, so the two stores cannot drift apart.
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/touchpoint/touchpoint/internal/importer"
+	"github.com/touchpoint/touchpoint/internal/interaction"
+)
+
+// Store is what the suite needs of a store.
+type Store interface {
+	interaction.Reader
+	interaction.Admin
+	importer.Sink
+	Statements() int64
+}
+
+// Opener returns a fresh, empty, migrated store for one test.
+type Opener func(t *testing.T) Store
+
+// Run runs the whole suite, each case on a store of its own.
+func Run(t *testing.T, open Opener) {
+	for name, test := range map[string]func(*testing.T, Opener){
+		"ReaderQueries":          testReaderQueries,
+		"Tenancy":                testTenancy,
+		"StatementsCounted":      testStatementsCounted,
+		"Admin":                  testAdmin,
+		"SummaryFilters":         testSummaryFilters,
+		"UsedFollowsFilter":      testUsedFollowsFilter,
+		"PagesOfCallsAndSurveys": testPagesOfCallsAndSurveys,
+		"WritesAreCounted":       testWritesAreCounted,
+		"CreateKeyErrors":        testCreateKeyErrors,
+	} {
+		t.Run(name, func(t *testing.T) { test(t, open) })
+	}
+}
+
+func load(t *testing.T, db Store, org string, ndjson string) interaction.Org {
+	t.Helper()
+	ctx := context.Background()
+	o, err := db.EnsureOrg(ctx, org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := importer.Import(ctx, strings.NewReader(ndjson), db, o.ID, importer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Rejected != 0 {
+		t.Fatalf("rejections: %+v", rep.Rejections)
+	}
+	return o
+}
+
+func at(day, hour int) time.Time { return time.Date(2025, 1, day, hour, 0, 0, 0, time.UTC) }
+
+const fixture = `{"record":"customer","id":1,"mobile":"9100","email":"one@x.com","external_id":"E1"}
+{"record":"customer","id":2,"mobile":"9200","email":"","external_id":""}
+{"record":"message","id":10,"customer_id":1,"network":"capillary","type":"sms","subject":"s10","status":"DELIVERED","sent_at":"2025-01-01T10:00:00Z","delivered_at":"2025-01-01T10:00:05Z"}
+{"record":"message","id":11,"customer_id":1,"network":"capillary","type":"sms","subject":"s11","status":"FAILED","sent_at":"2025-01-02T10:00:00Z"}
+{"record":"message","id":12,"customer_id":1,"network":"capillary","type":"phone","subject":"p12","status":"WEIRD_NEW_STATUS","sent_at":"2025-01-03T10:00:00Z"}
+{"record":"message","id":13,"customer_id":1,"network":"capillary","type":"email","subject":"e13","status":"OPENED","sent_at":"2025-01-04T10:00:00Z"}
+{"record":"message","id":14,"customer_id":1,"network":"twitter","type":"tweet","subject":"t14","status":"SENT","sent_at":"2025-01-05T10:00:00Z"}
+{"record":"message","id":20,"customer_id":2,"network":"capillary","type":"sms","subject":"s20","status":"DELIVERED","sent_at":"2025-02-01T10:00:00Z"}
+{"record":"missed_call","id":1,"customer_id":1,"called_at":"2025-01-01T00:00:00Z","used":false}
+{"record":"missed_call","id":2,"customer_id":1,"called_at":"2025-01-09T00:00:00Z","used":true}
+{"record":"survey","id":1,"customer_id":2,"name":"NPS","submitted_at":"2025-03-01T00:00:00Z","responses":{"score": 9}}
+`
+
+func testReaderQueries(t *testing.T, open Opener) {
+	db := open(t)
+	ctx := context.Background()
+	org := load(t, db, "a", fixture)
+
+	cs, err := db.CustomersByIdentifier(ctx, org.ID, interaction.ByEmail, []string{"one@x.com", "none@x.com"})
+	if err != nil || len(cs) != 1 || cs[0].ID != 1 || cs[0].ExternalID != "E1" {
+		t.Fatalf("by email: %+v %v", cs, err)
+	}
+	cs, _ = db.CustomersByIdentifier(ctx, org.ID, interaction.ByID, []string{"2", "x", "1"})
+	if len(cs) != 2 {
+		t.Fatalf("by id: %+v", cs)
+	}
+
+	sums, err := db.Summaries(ctx, org.ID, []int64{1, 2}, interaction.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]interaction.Summary{}
+	for _, s := range sums {
+		got[string(rune('0'+s.CustomerID))+"/"+string(s.Network)+"/"+string(s.Type)] = s
+	}
+	for key, want := range map[string]int{"1/capillary/sms": 2, "1/capillary/phone": 1, "1/capillary/email": 1,
+		"1/twitter/tweet": 1, "1/capillary/missed_call": 2, "2/capillary/sms": 1, "2/capillary/survey": 1} {
+		if got[key].Count != want {
+			t.Errorf("%s count = %d, want %d", key, got[key].Count, want)
+		}
+	}
+	if mc := got["1/capillary/missed_call"]; !mc.Used || mc.Last == nil || !mc.Last.Equal(time.Date(2025, 1, 9, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("missed call summary = %+v, want used newest", mc)
+	}
+	if len(got) != 7 {
+		t.Errorf("got %d summaries, want 7: %v", len(got), got)
+	}
+
+	capSMS := interaction.GroupKey{Network: interaction.Capillary, Type: interaction.SMS}
+	capPhone := interaction.GroupKey{Network: interaction.Capillary, Type: interaction.Phone}
+	capEmail := interaction.GroupKey{Network: interaction.Capillary, Type: interaction.Email}
+	tweet := interaction.GroupKey{Network: interaction.Twitter, Type: interaction.Tweet}
+	page := func(limit, offset int) interaction.Page { return interaction.Page{Limit: limit, Offset: offset} }
+	tests := []struct {
+		name   string
+		groups []interaction.GroupKey
+		span   interaction.Span
+		page   interaction.Page
+		ids    []int64
+		want   []string
+	}{
+		{"phone is sms+phone newest first", []interaction.GroupKey{capPhone}, interaction.Span{}, page(10, 0), []int64{1}, []string{"phone:12", "phone:11", "phone:10"}},
+		{"offset", []interaction.GroupKey{capPhone}, interaction.Span{}, page(1, 1), []int64{1}, []string{"phone:11"}},
+		{"per customer pages", []interaction.GroupKey{capSMS}, interaction.Span{}, page(1, 0), []int64{1, 2}, []string{"sms:11", "sms:20"}},
+		{"until", []interaction.GroupKey{capSMS}, interaction.Span{Until: time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)}, page(5, 0), []int64{1}, []string{"sms:10"}},
+		{"network", []interaction.GroupKey{tweet}, interaction.Span{}, page(5, 0), []int64{1}, []string{"tweet:14"}},
+		{"many groups, one statement", []interaction.GroupKey{capSMS, capPhone, capEmail, tweet}, interaction.Span{}, page(1, 0), []int64{1, 2},
+			[]string{"email:13", "phone:12", "sms:11", "tweet:14", "phone:20", "sms:20"}},
+		{"limit 0", []interaction.GroupKey{capSMS}, interaction.Span{}, page(0, 0), []int64{1}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ms, err := db.Messages(ctx, org.ID, tt.ids, tt.groups, tt.span, tt.page)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, m := range ms {
+				got = append(got, fmt.Sprintf("%s:%d", m.Group.Type, m.ID))
+			}
+			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+	ms, _ := db.Messages(ctx, org.ID, []int64{1}, []interaction.GroupKey{capSMS}, interaction.Span{}, page(5, 0))
+	if ms[1].DeliveredAt == nil || ms[0].DeliveredAt != nil || ms[1].Status != "DELIVERED" || ms[0].CampaignID != -1 {
+		t.Errorf("message fields: %+v", ms)
+	}
+	calls, _ := db.MissedCalls(ctx, org.ID, []int64{1}, interaction.PageQuery{Page: interaction.Page{Limit: 5}})
+	if len(calls) != 2 || calls[0].ID != 2 {
+		t.Errorf("missed calls: %+v", calls)
+	}
+	svs, _ := db.Surveys(ctx, org.ID, []int64{2}, interaction.PageQuery{Page: interaction.Page{Limit: 5}})
+	if len(svs) != 1 || string(svs[0].Responses) != `{"score":9}` {
+		t.Errorf("surveys: %+v", svs)
+	}
+}
+
+// TestTenancy: the same ids and identifiers in two organisations never leak.
+func testTenancy(t *testing.T, open Opener) {
+	db := open(t)
+	ctx := context.Background()
+	a := load(t, db, "a", fixture)
+	b := load(t, db, "b", `{"record":"customer","id":1,"mobile":"9100","email":"one@x.com","external_id":"E1"}`+"\n")
+	for _, o := range []interaction.Org{a, b} {
+		cs, _ := db.CustomersByIdentifier(ctx, o.ID, interaction.ByMobile, []string{"9100"})
+		if len(cs) != 1 || cs[0].OrgID != o.ID {
+			t.Fatalf("org %d: %+v", o.ID, cs)
+		}
+	}
+	if sums, _ := db.Summaries(ctx, b.ID, []int64{1}, interaction.Filter{}); len(sums) != 0 {
+		t.Errorf("org b sees org a's interactions: %+v", sums)
+	}
+	all := []interaction.GroupKey{{Network: interaction.Capillary, Type: interaction.SMS}, {Network: interaction.Capillary, Type: interaction.Phone}}
+	if ms, _ := db.Messages(ctx, b.ID, []int64{1}, all, interaction.Span{}, interaction.Page{Limit: 50}); len(ms) != 0 {
+		t.Errorf("org b sees org a's messages: %+v", ms)
+	}
+}
+
+func testStatementsCounted(t *testing.T, open Opener) {
+	db := open(t)
+	ctx := context.Background()
+	org := load(t, db, "a", fixture)
+	before := db.Statements()
+	if _, err := db.Summaries(ctx, org.ID, []int64{1, 2}, interaction.Filter{}); err != nil {
+		t.Fatal(err)
+	}
+	groups := []interaction.GroupKey{{Network: interaction.Capillary, Type: interaction.SMS}, {Network: interaction.Capillary, Type: interaction.Phone}}
+	if _, err := db.Messages(ctx, org.ID, []int64{1, 2}, groups, interaction.Span{}, interaction.Page{Limit: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if d := db.Statements() - before; d != 2 {
+		t.Errorf("statements = %d, want 2", d)
+	}
+}
+
+func testAdmin(t *testing.T, open Opener) {
+	db := open(t)
+	ctx := context.Background()
+	o, err := db.EnsureOrg(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := db.EnsureOrg(ctx, "acme"); again.ID != o.ID {
+		t.Fatal("EnsureOrg created a second org")
+	}
+	o.TimeZone, o.MaskOTP, o.RateLimit = "Asia/Kolkata", true, 30
+	if err := db.UpdateOrg(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.OrgByName(ctx, "acme"); got != o {
+		t.Errorf("org = %+v, want %+v", got, o)
+	}
+	if _, err := db.OrgByName(ctx, "nope"); interaction.KindOf(err) != interaction.KindNotFound {
+		t.Errorf("missing org: %v", err)
+	}
+	k := interaction.APIKey{ID: "tp_x", OrgID: o.ID, SecretHash: []byte{1}, MD5Hash: []byte{2}, Scopes: "read", CreatedAt: time.Now()}
+	if err := db.CreateKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RevokeKey(ctx, "tp_x", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Key(ctx, "tp_x")
+	if err != nil || got.RevokedAt == nil || got.Scopes != "read" {
+		t.Errorf("key = %+v %v", got, err)
+	}
+	if ks, _ := db.Keys(ctx, o.ID); len(ks) != 1 {
+		t.Errorf("keys = %+v", ks)
+	}
+	if err := db.RevokeKey(ctx, "nope", time.Now()); interaction.KindOf(err) != interaction.KindNotFound {
+		t.Errorf("revoke missing: %v", err)
+	}
+}
+
+// TestSummaryFilters runs each filter over the fixture and compares the set
+// of customer/network/type groups it answers, with their counts.
+func testSummaryFilters(t *testing.T, open Opener) {
+	db := open(t)
+	ctx := context.Background()
+	org := load(t, db, "a", fixture)
+	tests := []struct {
+		name string
+		f    interaction.Filter
+		want []string
+	}{
+		{"phone reads sms and phone", interaction.Filter{Type: interaction.Phone},
+			[]string{"1/capillary/phone=1", "1/capillary/sms=2", "2/capillary/sms=1"}},
+		{"network", interaction.Filter{Network: interaction.Twitter}, []string{"1/twitter/tweet=1"}},
+		{"no such network data", interaction.Filter{Network: interaction.Facebook}, nil},
+		{"missed calls only", interaction.Filter{Type: interaction.MissedCallType}, []string{"1/capillary/missed_call=2"}},
+		{"surveys only", interaction.Filter{Type: interaction.SurveyType}, []string{"2/capillary/survey=1"}},
+		{"surveys are capillary", interaction.Filter{Network: interaction.Twitter, Type: interaction.SurveyType}, nil},
+		{"bounds are inclusive", interaction.Filter{Since: at(3, 10), Until: at(5, 10)},
+			[]string{"1/capillary/email=1", "1/capillary/phone=1", "1/twitter/tweet=1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sums, err := db.Summaries(ctx, org.ID, []int64{1, 2}, tt.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, s := range sums {
+				got = append(got, strconv.FormatInt(s.CustomerID, 10)+"/"+string(s.Network)+"/"+string(s.Type)+"="+strconv.Itoa(s.Count))
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestUsedFollowsFilter: the used flag is the newest missed call's among
+// those the filter keeps, not the newest overall.
+func testUsedFollowsFilter(t *testing.T, open Opener) {
+	db := open(t)
+	ctx := context.Background()
+	org := load(t, db, "a", fixture)
+	for _, tt := range []struct {
+		until time.Time
+		used  bool
+		count int
+	}{
+		{time.Time{}, true, 2}, // call 2 (Jan 9) is used
+		{at(5, 0), false, 1},   // only call 1 (Jan 1) is left
+	} {
+		sums, err := db.Summaries(ctx, org.ID, []int64{1}, interaction.Filter{Type: interaction.MissedCallType, Until: tt.until})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sums) != 1 || sums[0].Used != tt.used || sums[0].Count != tt.count {
+			t.Errorf("until %v: %+v, want used %v count %d", tt.until, sums, tt.used, tt.count)
+		}
+	}
+}
+
+func testPagesOfCallsAndSurveys(t *testing.T, open Opener) {
+	db := open(t)
+	ctx := context.Background()
+	org := load(t, db, "a", fixture)
+	sms := []interaction.GroupKey{{Network: interaction.Capillary, Type: interaction.SMS}}
+	ms, err := db.Messages(ctx, org.ID, []int64{1}, sms, interaction.Span{Since: at(2, 10)}, interaction.Page{Limit: 5})
+	if err != nil || len(ms) != 1 || ms[0].ID != 11 {
+		t.Errorf("since is inclusive: %+v %v", ms, err)
+	}
+	calls, err := db.MissedCalls(ctx, org.ID, []int64{1}, interaction.PageQuery{Page: interaction.Page{Limit: 1, Offset: 1}})
+	if err != nil || len(calls) != 1 || calls[0].ID != 1 || calls[0].Used {
+		t.Errorf("second page of calls: %+v %v", calls, err)
+	}
+	calls, _ = db.MissedCalls(ctx, org.ID, []int64{1}, interaction.PageQuery{Since: at(2, 0), Page: interaction.Page{Limit: 5}})
+	if len(calls) != 1 || calls[0].ID != 2 || !calls[0].Used || !calls[0].CalledAt.Equal(at(9, 0)) {
+		t.Errorf("calls since Jan 2: %+v", calls)
+	}
+	if svs, _ := db.Surveys(ctx, org.ID, []int64{2}, interaction.PageQuery{Until: at(31, 0), Page: interaction.Page{Limit: 5}}); len(svs) != 0 {
+		t.Errorf("survey after until returned: %+v", svs)
+	}
+	if svs, _ := db.Surveys(ctx, org.ID, []int64{1}, interaction.PageQuery{Page: interaction.Page{Limit: 5}}); len(svs) != 0 {
+		t.Errorf("customer 1 has no surveys: %+v", svs)
+	}
+}
+
+// TestWritesAreCounted: the counter sees the importer's prepared statements
+// too, not only the read path's queries.
+func testWritesAreCounted(t *testing.T, open Opener) {
+	db := open(t)
+	before := db.Statements()
+	load(t, db, "a", fixture)
+	if db.Statements() == before {
+		t.Error("import ran no counted statements")
+	}
+}
+
+func testCreateKeyErrors(t *testing.T, open Opener) {
+	db := open(t)
+	ctx := context.Background()
+	o, err := db.EnsureOrg(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := interaction.APIKey{ID: "tp_1", OrgID: o.ID, SecretHash: []byte{1}, MD5Hash: []byte{2}, Scopes: "read", CreatedAt: time.Now()}
+	if err := db.CreateKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateKey(ctx, k); interaction.KindOf(err) != interaction.KindConflict {
+		t.Errorf("duplicate key: %v, want conflict", err)
+	}
+	k.ID, k.OrgID = "tp_2", o.ID+100
+	if err := db.CreateKey(ctx, k); interaction.KindOf(err) != interaction.KindNotFound {
+		t.Errorf("key for missing org: %v, want not found", err)
+	}
+	if _, err := db.Key(ctx, "tp_2"); interaction.KindOf(err) != interaction.KindNotFound {
+		t.Errorf("Key(missing): %v, want not found", err)
+	}
+}

@@ -1,0 +1,156 @@
+// Package postgres is Touchpoint's store for deployments that outgrow one
+// machine: the same interaction.Reader and interaction.Admin (the shared
+// queries of internal/sqlstore) over PostgreSQL through pgx's database/sql
+// driver, with migrations serialised by an advisory lock so replicas never
+// race, an optional read-replica pool, and bulk import through COPY.
+//
+// What differs from SQLite is kept here and in the Dialect: the join
+// keyword of the page queries, how constraint violations are reported, the
+// migrations (BOOLEAN for flags, identity keys, INCLUDE on the missed-call
+// index) and the import path.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/touchpoint/touchpoint/internal/sqlcount"
+	"github.com/touchpoint/touchpoint/internal/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// IsDSN reports whether s names a PostgreSQL database.
+func IsDSN(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// Options tune Open.
+type Options struct {
+	// ReadDSN, when set, sends queries to a read replica; writes and
+	// migrations always go to the primary.
+	ReadDSN string
+	// MaxConns bounds each pool; 0 means 16. Size it so that replicas ×
+	// pools × MaxConns stays under the server's max_connections.
+	MaxConns int
+	// NoMigrate leaves pending migrations alone (run `touchpoint migrate`
+	// as a separate step when several replicas start at once).
+	NoMigrate bool
+}
+
+// DB is an open PostgreSQL store.
+type DB struct {
+	*sqlstore.Store
+	w, r  *sqlx.DB
+	stmts atomic.Int64
+}
+
+// advisoryLock is the key of the lock migrations run under.
+const advisoryLock = 727368 // "touchpoint" on a phone keypad, roughly
+
+// Open connects to the database at dsn and applies pending migrations
+// (unless o.NoMigrate).
+func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
+	if o.MaxConns <= 0 {
+		o.MaxConns = 16
+	}
+	db := &DB{}
+	pool := func(dsn string) *sqlx.DB {
+		x := sqlx.NewDb(sql.OpenDB(sqlcount.NewConnector(stdlib.GetDefaultDriver(), dsn, "postgresql", &db.stmts)), "pgx")
+		x.SetMaxOpenConns(o.MaxConns)
+		x.SetMaxIdleConns(o.MaxConns)
+		x.SetConnMaxIdleTime(5 * time.Minute)
+		return x
+	}
+	db.w = pool(dsn)
+	if err := db.w.PingContext(ctx); err != nil {
+		db.w.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	if !o.NoMigrate {
+		if err := db.Migrate(ctx); err != nil {
+			db.w.Close()
+			return nil, err
+		}
+	}
+	db.r = db.w
+	if o.ReadDSN != "" {
+		db.r = pool(o.ReadDSN)
+	}
+	db.Store = sqlstore.New(db.w, db.r, sqlstore.Dialect{Join: "JOIN", Violation: violation})
+	return db, nil
+}
+
+// Migrate applies pending migrations while holding an advisory lock, so
+// replicas starting together apply each migration once.
+func (db *DB) Migrate(ctx context.Context) error {
+	conn, err := db.w.Connx(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, advisoryLock); err != nil {
+		return fmt.Errorf("postgres: migration lock: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, advisoryLock)
+	if err := sqlstore.Migrate(ctx, db.w, migrations, "migrations"); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	return nil
+}
+
+// Ready reports whether the database answers and is fully migrated.
+func (db *DB) Ready(ctx context.Context) error {
+	n, err := sqlstore.Pending(ctx, db.r, migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("postgres: not ready: %w", err)
+	}
+	if n > 0 {
+		return fmt.Errorf("postgres: %d migrations pending", n)
+	}
+	return nil
+}
+
+// Close closes the pools.
+func (db *DB) Close() error {
+	if db.Store != nil {
+		db.Store.Close()
+	}
+	errs := []error{db.w.Close()}
+	if db.r != db.w && db.r != nil {
+		errs = append(errs, db.r.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Statements returns how many SQL statements this DB has executed.
+func (db *DB) Statements() int64 { return db.stmts.Load() }
+
+// Stats reports the read pool's statistics.
+func (db *DB) Stats() sql.DBStats { return db.r.Stats() }
+
+// violation classifies PostgreSQL's constraint errors by SQLSTATE.
+func violation(err error) sqlstore.Violation {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return sqlstore.None
+	}
+	switch pe.Code {
+	case "23505":
+		return sqlstore.Unique
+	case "23503":
+		return sqlstore.ForeignKey
+	}
+	return sqlstore.None
+}
