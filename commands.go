@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/touchpoint/touchpoint/internal/importer"
 	"github.com/touchpoint/touchpoint/internal/interaction"
 	"github.com/touchpoint/touchpoint/internal/metrics"
+	"github.com/touchpoint/touchpoint/postgres"
 	"github.com/touchpoint/touchpoint/sqlite"
 )
 
@@ -65,7 +67,7 @@ func exitCode(err error) int {
 func (env environment) flags(name string) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet("touchpoint "+name, flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	db := fs.String("db", envOr(env.getenv, "TOUCHPOINT_DB", "touchpoint.db"), "SQLite database file (env TOUCHPOINT_DB)")
+	db := fs.String("db", envOr(env.getenv, "TOUCHPOINT_DB", "touchpoint.db"), "SQLite database file, or a postgres:// URL (env TOUCHPOINT_DB)")
 	return fs, db
 }
 
@@ -122,11 +124,36 @@ type store interface {
 }
 
 func openStore(ctx context.Context, dsn string) (store, error) {
+	return openStoreRead(ctx, dsn, "")
+}
+
+// openStoreRead opens PostgreSQL for a postgres:// URL (with queries on
+// readDSN when set) and a SQLite file otherwise, applying pending
+// migrations either way.
+func openStoreRead(ctx context.Context, dsn, readDSN string) (store, error) {
+	if postgres.IsDSN(dsn) {
+		db, err := postgres.Open(ctx, dsn, postgres.Options{ReadDSN: readDSN})
+		if err != nil {
+			return nil, fmt.Errorf("open database %s: %w", redact(dsn), err)
+		}
+		return db, nil
+	}
+	if readDSN != "" {
+		return nil, usageErrorf("--read-db needs a PostgreSQL --db")
+	}
 	db, err := sqlite.Open(ctx, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", dsn, err)
 	}
 	return db, nil
+}
+
+// redact hides a URL's password, for logs and errors.
+func redact(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return dsn
 }
 
 func runImport(ctx context.Context, args []string, env environment) error {
@@ -332,7 +359,7 @@ func runMigrate(ctx context.Context, args []string, env environment) error {
 		return err
 	}
 	defer db.Close()
-	fmt.Fprintf(env.stderr, "database %s is up to date\n", *dsn)
+	fmt.Fprintf(env.stderr, "database %s is up to date\n", redact(*dsn))
 	return nil
 }
 

@@ -40,6 +40,7 @@ func serve(ctx context.Context, args []string, env environment) error {
 	addr := fs.String("addr", envOr(env.getenv, "TOUCHPOINT_ADDR", "127.0.0.1:8080"), "listen address (env TOUCHPOINT_ADDR)")
 	demoOn := fs.Bool("demo", envBool(env.getenv, "TOUCHPOINT_DEMO", true), "load the demo organisation, its data and demo key (env TOUCHPOINT_DEMO)")
 	introspection := fs.Bool("introspection", envBool(env.getenv, "TOUCHPOINT_INTROSPECTION", true), "allow GraphQL introspection (env TOUCHPOINT_INTROSPECTION)")
+	readDSN := fs.String("read-db", envOr(env.getenv, "TOUCHPOINT_READ_DB", ""), "PostgreSQL read replica for queries (env TOUCHPOINT_READ_DB)")
 	logFormat := fs.String("log-format", envOr(env.getenv, "TOUCHPOINT_LOG_FORMAT", "text"), "log format: text or json (env TOUCHPOINT_LOG_FORMAT)")
 	cfg := httpapi.DefaultConfig()
 	fs.IntVar(&cfg.DefaultRateLimit, "rate-limit", cfg.DefaultRateLimit, "requests a minute per API key unless the key or organisation says otherwise")
@@ -66,7 +67,7 @@ func serve(ctx context.Context, args []string, env environment) error {
 		}
 	}()
 
-	db, err := openStore(ctx, *dsn)
+	db, err := openStoreRead(ctx, *dsn, *readDSN)
 	if err != nil {
 		return err
 	}
@@ -99,7 +100,7 @@ func serve(ctx context.Context, args []string, env environment) error {
 	if demoCreds != "" {
 		fmt.Fprintf(env.stdout, "Demo credentials:      %s (organisation %q; HTTP Basic)\n", demoCreds, demo.OrgName)
 	}
-	logger.Info("serving", "addr", ln.Addr().String(), "db", *dsn, "demo", *demoOn, "introspection", *introspection, "tracing", tracingOn)
+	logger.Info("serving", "addr", ln.Addr().String(), "db", redact(*dsn), "demo", *demoOn, "introspection", *introspection, "tracing", tracingOn)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/touchpoint/touchpoint/internal/pgtest"
 )
 
 // syncBuffer is an io.Writer safe for the server goroutine and the test.
@@ -91,156 +93,159 @@ func startServerEnv(t *testing.T, environ map[string]string, dbPath string, extr
 }
 
 func TestServeDemoEndToEnd(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "touchpoint.db")
-	base := startServer(t, db)
+	eachStore(t, func(t *testing.T, dsn string) {
+		db := dsn
+		base := startServer(t, db)
 
-	get := func(path, user, pass string) (*http.Response, []byte) {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
-		if user != "" {
-			req.SetBasicAuth(user, pass)
+		get := func(path, user, pass string) (*http.Response, []byte) {
+			t.Helper()
+			req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+			if user != "" {
+				req.SetBasicAuth(user, pass)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			return resp, body
 		}
+
+		if resp, _ := get("/healthz", "", ""); resp.StatusCode != 200 {
+			t.Errorf("/healthz = %d", resp.StatusCode)
+		}
+		if resp, _ := get("/readyz", "", ""); resp.StatusCode != 200 {
+			t.Errorf("/readyz = %d", resp.StatusCode)
+		}
+		if resp, _ := get("/", "", ""); resp.StatusCode != 200 {
+			t.Errorf("playground = %d", resp.StatusCode)
+		}
+
+		// GraphQL with the demo key finds the vendor-sample customer.
+		q := `{"query":"{ customer(mobile: \"919988221100\") { id email interactions(type: EMAIL) { network interactions { type count messages { id } } } } }"}`
+		req, _ := http.NewRequest(http.MethodPost, base+"/graphql", strings.NewReader(q))
+		req.Header.Set("Content-Type", "application/json")
+		req.SetBasicAuth(demoKeyID, demoSecret)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
-		return resp, body
-	}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), `"email":"tom.sawyer@capillarytech.com"`) ||
+			!strings.Contains(string(body), `"count":2`) || !strings.Contains(string(body), "1743467660038") {
+			t.Errorf("GraphQL = %d %s", resp.StatusCode, body)
+		}
 
-	if resp, _ := get("/healthz", "", ""); resp.StatusCode != 200 {
-		t.Errorf("/healthz = %d", resp.StatusCode)
-	}
-	if resp, _ := get("/readyz", "", ""); resp.StatusCode != 200 {
-		t.Errorf("/readyz = %d", resp.StatusCode)
-	}
-	if resp, _ := get("/", "", ""); resp.StatusCode != 200 {
-		t.Errorf("playground = %d", resp.StatusCode)
-	}
+		// Both REST shims answer for the same customer.
+		resp, body = get("/v1.1/customer/interaction?mobile=919988221100&format=json", demoKeyID, demoSecret)
+		if resp.StatusCode != 200 || !strings.Contains(string(body), `"reciever":"aditi.khandelwal@capillarytech.com"`) {
+			t.Errorf("v1.1 = %d %s", resp.StatusCode, body)
+		}
+		if resp.Header.Get("X-Cap-Requestid") == "" {
+			t.Error("v1.1 response has no X-Cap-Requestid")
+		}
+		resp, body = get("/v2/customers/interaction?identifierName=mobile&identifierValue=917385022695&network=capillary", demoKeyID, demoSecret)
+		var v2 struct {
+			Name        string `json:"name"`
+			Interaction []struct {
+				Name  string `json:"name"`
+				Count int    `json:"count"`
+			} `json:"interaction"`
+		}
+		if err := json.Unmarshal(body, &v2); resp.StatusCode != 200 || err != nil || v2.Name != "capillary" {
+			t.Errorf("v2 = %d %s (%v)", resp.StatusCode, body, err)
+		}
 
-	// GraphQL with the demo key finds the vendor-sample customer.
-	q := `{"query":"{ customer(mobile: \"919988221100\") { id email interactions(type: EMAIL) { network interactions { type count messages { id } } } } }"}`
-	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", strings.NewReader(q))
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth(demoKeyID, demoSecret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `"email":"tom.sawyer@capillarytech.com"`) ||
-		!strings.Contains(string(body), `"count":2`) || !strings.Contains(string(body), "1743467660038") {
-		t.Errorf("GraphQL = %d %s", resp.StatusCode, body)
-	}
-
-	// Both REST shims answer for the same customer.
-	resp, body = get("/v1.1/customer/interaction?mobile=919988221100&format=json", demoKeyID, demoSecret)
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `"reciever":"aditi.khandelwal@capillarytech.com"`) {
-		t.Errorf("v1.1 = %d %s", resp.StatusCode, body)
-	}
-	if resp.Header.Get("X-Cap-Requestid") == "" {
-		t.Error("v1.1 response has no X-Cap-Requestid")
-	}
-	resp, body = get("/v2/customers/interaction?identifierName=mobile&identifierValue=917385022695&network=capillary", demoKeyID, demoSecret)
-	var v2 struct {
-		Name        string `json:"name"`
-		Interaction []struct {
-			Name  string `json:"name"`
-			Count int    `json:"count"`
-		} `json:"interaction"`
-	}
-	if err := json.Unmarshal(body, &v2); resp.StatusCode != 200 || err != nil || v2.Name != "capillary" {
-		t.Errorf("v2 = %d %s (%v)", resp.StatusCode, body, err)
-	}
-
-	// No credentials: 401 with a challenge.
-	resp, _ = get("/v2/customers/interaction?identifierName=mobile&identifierValue=917385022695", "", "")
-	if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") == "" {
-		t.Errorf("unauthenticated = %d, WWW-Authenticate %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
-	}
-	resp, _ = get("/v2/customers/interaction?identifierName=mobile&identifierValue=917385022695", demoKeyID, "wrong")
-	if resp.StatusCode != 401 {
-		t.Errorf("wrong secret = %d", resp.StatusCode)
-	}
+		// No credentials: 401 with a challenge.
+		resp, _ = get("/v2/customers/interaction?identifierName=mobile&identifierValue=917385022695", "", "")
+		if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") == "" {
+			t.Errorf("unauthenticated = %d, WWW-Authenticate %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+		}
+		resp, _ = get("/v2/customers/interaction?identifierName=mobile&identifierValue=917385022695", demoKeyID, "wrong")
+		if resp.StatusCode != 401 {
+			t.Errorf("wrong secret = %d", resp.StatusCode)
+		}
+	})
 }
 
 func TestCommands(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "t.db")
-	ctx := context.Background()
-	runCmd := func(stdin string, args ...string) (stdout, stderr string, err error) {
-		var o, e bytes.Buffer
-		err = run(ctx, append(args, "--db", db), getenvFrom(nil), strings.NewReader(stdin), &o, &e)
-		return o.String(), e.String(), err
-	}
-	// keys create prints exactly one line: KEY:SECRET.
-	out, _, err := runCmd("", "keys", "create", "--org", "acme", "--scopes", "read,otp:read", "--rate", "60")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	if len(lines) != 1 || !regexp.MustCompile(`^[^:\s]+:[^:\s]{20,}$`).MatchString(lines[0]) {
-		t.Fatalf("keys create stdout = %q, want one KEY:SECRET line", out)
-	}
-	keyID := strings.SplitN(lines[0], ":", 2)[0]
+	eachStore(t, func(t *testing.T, dsn string) {
+		db := dsn
+		ctx := context.Background()
+		runCmd := func(stdin string, args ...string) (stdout, stderr string, err error) {
+			var o, e bytes.Buffer
+			err = run(ctx, append(args, "--db", db), getenvFrom(nil), strings.NewReader(stdin), &o, &e)
+			return o.String(), e.String(), err
+		}
+		// keys create prints exactly one line: KEY:SECRET.
+		out, _, err := runCmd("", "keys", "create", "--org", "acme", "--scopes", "read,otp:read", "--rate", "60")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if len(lines) != 1 || !regexp.MustCompile(`^[^:\s]+:[^:\s]{20,}$`).MatchString(lines[0]) {
+			t.Fatalf("keys create stdout = %q, want one KEY:SECRET line", out)
+		}
+		keyID := strings.SplitN(lines[0], ":", 2)[0]
 
-	out, _, err = runCmd("", "keys", "list", "--org", "acme")
-	if err != nil || !strings.Contains(out, keyID) || strings.Contains(out, strings.SplitN(lines[0], ":", 2)[1]) {
-		t.Errorf("keys list = %q, %v (must show the key, never the secret)", out, err)
-	}
-	if _, _, err := runCmd("", "keys", "revoke", keyID); err != nil {
-		t.Errorf("revoke: %v", err)
-	}
-	if out, _, _ := runCmd("", "keys", "list", "--org", "acme"); !strings.Contains(out, "revoked") {
-		t.Errorf("after revoke, keys list = %q", out)
-	}
+		out, _, err = runCmd("", "keys", "list", "--org", "acme")
+		if err != nil || !strings.Contains(out, keyID) || strings.Contains(out, strings.SplitN(lines[0], ":", 2)[1]) {
+			t.Errorf("keys list = %q, %v (must show the key, never the secret)", out, err)
+		}
+		if _, _, err := runCmd("", "keys", "revoke", keyID); err != nil {
+			t.Errorf("revoke: %v", err)
+		}
+		if out, _, _ := runCmd("", "keys", "list", "--org", "acme"); !strings.Contains(out, "revoked") {
+			t.Errorf("after revoke, keys list = %q", out)
+		}
 
-	// import reports bad lines with their numbers, commits the good ones and
-	// exits with the "rejected" code.
-	ndjson := `{"record":"customer","id":1,"mobile":"9111","email":"a@b.c","external_id":""}
-{"record":"message","id":10,"customer_id":1,"network":"capillary","type":"sms","sender":"","receiver":"9111","subject":"hi","body":"","status":"DELIVERED","sent_at":"2025-01-01T00:00:00Z"}
-not json
-{"record":"message","id":11,"customer_id":999,"network":"capillary","type":"sms","sent_at":"2025-01-01T00:00:00Z"}
-`
-	_, errOut, err := runCmd(ndjson, "import", "--org", "acme", "-")
-	if exitCode(err) != exitRejected || !strings.Contains(errOut, "line 3") || !strings.Contains(errOut, "line 4") {
-		t.Errorf("import: exit %d (%v), stderr %q", exitCode(err), err, errOut)
-	}
-	// Importing the same file again changes nothing and reports the same.
-	if _, _, err := runCmd(ndjson, "import", "--org", "acme", "-"); exitCode(err) != exitRejected {
-		t.Errorf("re-import: %v", err)
-	}
-	good := strings.Join(strings.Split(ndjson, "\n")[:2], "\n")
-	if _, _, err := runCmd(good, "import", "--org", "acme", "-"); err != nil {
-		t.Errorf("clean import: %v", err)
-	}
+		// import reports bad lines with their numbers, commits the good ones and
+		// exits with the "rejected" code.
+		ndjson := `{"record":"customer","id":1,"mobile":"9111","email":"a@b.c","external_id":""}
+	{"record":"message","id":10,"customer_id":1,"network":"capillary","type":"sms","sender":"","receiver":"9111","subject":"hi","body":"","status":"DELIVERED","sent_at":"2025-01-01T00:00:00Z"}
+	not json
+	{"record":"message","id":11,"customer_id":999,"network":"capillary","type":"sms","sent_at":"2025-01-01T00:00:00Z"}
+	`
+		_, errOut, err := runCmd(ndjson, "import", "--org", "acme", "-")
+		if exitCode(err) != exitRejected || !strings.Contains(errOut, "line 3") || !strings.Contains(errOut, "line 4") {
+			t.Errorf("import: exit %d (%v), stderr %q", exitCode(err), err, errOut)
+		}
+		// Importing the same file again changes nothing and reports the same.
+		if _, _, err := runCmd(ndjson, "import", "--org", "acme", "-"); exitCode(err) != exitRejected {
+			t.Errorf("re-import: %v", err)
+		}
+		good := strings.Join(strings.Split(ndjson, "\n")[:2], "\n")
+		if _, _, err := runCmd(good, "import", "--org", "acme", "-"); err != nil {
+			t.Errorf("clean import: %v", err)
+		}
 
-	out, _, err = runCmd("", "orgs", "set", "--org", "acme", "--timezone", "Asia/Kolkata", "--mask-otp", "true", "--rate", "5")
-	if err != nil || !strings.Contains(out, "timezone=Asia/Kolkata mask_otp=true rate_limit=5") {
-		t.Errorf("orgs set = %q, %v", out, err)
-	}
-	if _, _, err := runCmd("", "orgs", "set", "--org", "acme", "--timezone", "Mars/Olympus"); exitCode(err) != exitUsage {
-		t.Errorf("bad time zone: %v", err)
-	}
-	if _, _, err := runCmd("", "frobnicate"); exitCode(err) != exitUsage {
-		t.Errorf("unknown command: %v", err)
-	}
-	if _, _, err := runCmd("", "migrate"); err != nil {
-		t.Errorf("migrate: %v", err)
-	}
+		out, _, err = runCmd("", "orgs", "set", "--org", "acme", "--timezone", "Asia/Kolkata", "--mask-otp", "true", "--rate", "5")
+		if err != nil || !strings.Contains(out, "timezone=Asia/Kolkata mask_otp=true rate_limit=5") {
+			t.Errorf("orgs set = %q, %v", out, err)
+		}
+		if _, _, err := runCmd("", "orgs", "set", "--org", "acme", "--timezone", "Mars/Olympus"); exitCode(err) != exitUsage {
+			t.Errorf("bad time zone: %v", err)
+		}
+		if _, _, err := runCmd("", "frobnicate"); exitCode(err) != exitUsage {
+			t.Errorf("unknown command: %v", err)
+		}
+		if _, _, err := runCmd("", "migrate"); err != nil {
+			t.Errorf("migrate: %v", err)
+		}
 
-	// demo writes NDJSON that starts with a record.
-	out, _, err = runCmd("", "demo", "--customers", "3")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(strings.NewReader(out))
-	if !sc.Scan() || !strings.HasPrefix(sc.Text(), `{"record":`) {
-		t.Errorf("demo output starts %q", sc.Text())
-	}
-	_ = os.Remove(db)
+		// demo writes NDJSON that starts with a record.
+		out, _, err = runCmd("", "demo", "--customers", "3")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(strings.NewReader(out))
+		if !sc.Scan() || !strings.HasPrefix(sc.Text(), `{"record":`) {
+			t.Errorf("demo output starts %q", sc.Text())
+		}
+		_ = os.Remove(db)
+	})
 }
 
 // TestMetrics: /metrics exposes the request, latency, error, rate-limit,
@@ -319,4 +324,12 @@ func TestTracingExports(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("no request and SQL spans exported (%d bytes received)", len(got))
+}
+
+// eachStore runs fn on a fresh SQLite file and, when
+// TOUCHPOINT_TEST_POSTGRES names a server, on a fresh PostgreSQL database:
+// the whole service must behave the same on both.
+func eachStore(t *testing.T, fn func(t *testing.T, dsn string)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, filepath.Join(t.TempDir(), "touchpoint.db")) })
+	t.Run("postgres", func(t *testing.T) { fn(t, pgtest.DSN(t)) })
 }

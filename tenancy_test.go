@@ -55,8 +55,8 @@ func (c client) graphql(q string) (int, string) {
 // tenancyDB builds a database with two organisations whose customers share
 // every identifier (id, mobile, email, external id) but not their data, and
 // a customer only org B has. It returns KEY:SECRET credentials per org.
-func tenancyDB(t *testing.T) (db string, keys map[string]string) {
-	db = filepath.Join(t.TempDir(), "tenancy.db")
+func tenancyDB(t *testing.T, dsn string) (db string, keys map[string]string) {
+	db = dsn
 	runCmd := func(stdin string, args ...string) string {
 		t.Helper()
 		var out, errOut strings.Builder
@@ -90,58 +90,60 @@ func keyClient(t *testing.T, base, cred string) client {
 }
 
 func TestTenantIsolation(t *testing.T) {
-	db, keys := tenancyDB(t)
-	base := startServer(t, db, "--demo=false")
-	a, b := keyClient(t, base, keys["a"]), keyClient(t, base, keys["b"])
+	eachStore(t, func(t *testing.T, dsn string) {
+		db, keys := tenancyDB(t, dsn)
+		base := startServer(t, db, "--demo=false")
+		a, b := keyClient(t, base, keys["a"]), keyClient(t, base, keys["b"])
 
-	// B's own customer is not found for A through every transport.
-	for _, path := range []string{
-		"/v1.1/customer/interaction?mobile=9200&format=json", "/v1.1/customer/interaction?id=8&format=xml",
-		"/v1.1/customer/interaction?external_id=E8", "/v2/customers/interaction?identifierName=email&identifierValue=only-b%40x.com",
-	} {
-		if status, body, _ := a.do("GET", path, ""); status != 404 || strings.Contains(body, "only-b") && !strings.Contains(path, "only-b") {
-			t.Errorf("A %s = %d %s", path, status, body)
+		// B's own customer is not found for A through every transport.
+		for _, path := range []string{
+			"/v1.1/customer/interaction?mobile=9200&format=json", "/v1.1/customer/interaction?id=8&format=xml",
+			"/v1.1/customer/interaction?external_id=E8", "/v2/customers/interaction?identifierName=email&identifierValue=only-b%40x.com",
+		} {
+			if status, body, _ := a.do("GET", path, ""); status != 404 || strings.Contains(body, "only-b") && !strings.Contains(path, "only-b") {
+				t.Errorf("A %s = %d %s", path, status, body)
+			}
+			if status, _, _ := b.do("GET", path, ""); status != 200 {
+				t.Errorf("B %s = %d", path, status)
+			}
 		}
-		if status, _, _ := b.do("GET", path, ""); status != 200 {
-			t.Errorf("B %s = %d", path, status)
+		for _, arg := range []string{`mobile: "9200"`, `id: "8"`, `email: "only-b@x.com"`, `externalId: "E8"`} {
+			if _, body := a.graphql(`{ customer(` + arg + `) { id } }`); body != `{"data":{"customer":null}}` {
+				t.Errorf("A GraphQL %s = %s", arg, body)
+			}
 		}
-	}
-	for _, arg := range []string{`mobile: "9200"`, `id: "8"`, `email: "only-b@x.com"`, `externalId: "E8"`} {
-		if _, body := a.graphql(`{ customer(` + arg + `) { id } }`); body != `{"data":{"customer":null}}` {
-			t.Errorf("A GraphQL %s = %s", arg, body)
-		}
-	}
 
-	// Shared identifiers: each key sees its own organisation's data, also
-	// when both organisations' requests run concurrently.
-	var wg sync.WaitGroup
-	for i := range 40 {
-		for org, c := range map[string]client{"a": a, "b": b} {
-			wg.Go(func() {
-				want, other := "subject of org "+org, "subject of org "+map[string]string{"a": "b", "b": "a"}[org]
-				var body string
-				switch i % 3 {
-				case 0:
-					_, body = c.graphql(`{ customers(by: MOBILE, values: ["9100", "9200"]) { id interactions(type: SMS) { interactions { messages { subject } } } } }`)
-				case 1:
-					_, body, _ = c.do("GET", "/v1.1/customer/interaction?external_id=E7&format=json", "")
-				case 2:
-					_, body, _ = c.do("GET", "/v2/customers/interaction?identifierName=id&identifierValue=7&type=sms", "")
-				}
-				if !strings.Contains(body, want) || strings.Contains(body, other) {
-					t.Errorf("org %s request %d saw %s", org, i, body)
-				}
-				if org == "a" && i%3 == 0 && !strings.Contains(body, `[{"id":"7"`) || org == "a" && strings.Contains(body, `"id":"8"`) {
-					t.Errorf("org a batch leaked: %s", body)
-				}
-			})
+		// Shared identifiers: each key sees its own organisation's data, also
+		// when both organisations' requests run concurrently.
+		var wg sync.WaitGroup
+		for i := range 40 {
+			for org, c := range map[string]client{"a": a, "b": b} {
+				wg.Go(func() {
+					want, other := "subject of org "+org, "subject of org "+map[string]string{"a": "b", "b": "a"}[org]
+					var body string
+					switch i % 3 {
+					case 0:
+						_, body = c.graphql(`{ customers(by: MOBILE, values: ["9100", "9200"]) { id interactions(type: SMS) { interactions { messages { subject } } } } }`)
+					case 1:
+						_, body, _ = c.do("GET", "/v1.1/customer/interaction?external_id=E7&format=json", "")
+					case 2:
+						_, body, _ = c.do("GET", "/v2/customers/interaction?identifierName=id&identifierValue=7&type=sms", "")
+					}
+					if !strings.Contains(body, want) || strings.Contains(body, other) {
+						t.Errorf("org %s request %d saw %s", org, i, body)
+					}
+					if org == "a" && i%3 == 0 && !strings.Contains(body, `[{"id":"7"`) || org == "a" && strings.Contains(body, `"id":"8"`) {
+						t.Errorf("org a batch leaked: %s", body)
+					}
+				})
+			}
 		}
-	}
-	wg.Wait()
+		wg.Wait()
+	})
 }
 
 func TestRateLimitPerKey(t *testing.T) {
-	db, keys := tenancyDB(t)
+	db, keys := tenancyDB(t, filepath.Join(t.TempDir(), "tenancy.db"))
 	base := startServer(t, db, "--demo=false")
 	noisy, quiet := keyClient(t, base, keys["a"]), keyClient(t, base, keys["b"])
 	var mu sync.Mutex
@@ -186,71 +188,75 @@ func TestRateLimitPerKey(t *testing.T) {
 }
 
 func TestOTPMaskingEverywhere(t *testing.T) {
-	db, keys := tenancyDB(t)
-	base, logs := startServerLogs(t, db, "--demo=false", "--log-format", "json")
-	masked, clear := keyClient(t, base, keys["a"]), keyClient(t, base, keys["a-otp"])
-	requests := []func(c client) string{
-		func(c client) string {
-			_, b := c.graphql(`{ customer(id: "7") { interactions { interactions { messages { subject body } } } } }`)
-			return b
-		},
-		func(c client) string {
-			_, b, _ := c.do("GET", "/v1.1/customer/interaction?id=7&format=json", "")
-			return b
-		},
-		func(c client) string {
-			_, b, _ := c.do("GET", "/v1.1/customer/interaction?id=7&format=xml", "")
-			return b
-		},
-		func(c client) string {
-			_, b, _ := c.do("GET", "/v2/customers/interaction?identifierName=id&identifierValue=7", "")
-			return b
-		},
-		func(c client) string { // an error response mentioning the request
-			_, b := c.graphql(`{ customer(id: "7") { interactions(since: "482913") { network } } }`)
-			return b
-		},
-	}
-	for i, req := range requests {
-		out := req(masked)
-		for _, otp := range []string{"482913", "739146"} {
-			if i < 4 && strings.Contains(out, otp) {
-				t.Errorf("request %d without otp:read shows %s: %s", i, otp, out)
+	eachStore(t, func(t *testing.T, dsn string) {
+		db, keys := tenancyDB(t, dsn)
+		base, logs := startServerLogs(t, db, "--demo=false", "--log-format", "json")
+		masked, clear := keyClient(t, base, keys["a"]), keyClient(t, base, keys["a-otp"])
+		requests := []func(c client) string{
+			func(c client) string {
+				_, b := c.graphql(`{ customer(id: "7") { interactions { interactions { messages { subject body } } } } }`)
+				return b
+			},
+			func(c client) string {
+				_, b, _ := c.do("GET", "/v1.1/customer/interaction?id=7&format=json", "")
+				return b
+			},
+			func(c client) string {
+				_, b, _ := c.do("GET", "/v1.1/customer/interaction?id=7&format=xml", "")
+				return b
+			},
+			func(c client) string {
+				_, b, _ := c.do("GET", "/v2/customers/interaction?identifierName=id&identifierValue=7", "")
+				return b
+			},
+			func(c client) string { // an error response mentioning the request
+				_, b := c.graphql(`{ customer(id: "7") { interactions(since: "482913") { network } } }`)
+				return b
+			},
+		}
+		for i, req := range requests {
+			out := req(masked)
+			for _, otp := range []string{"482913", "739146"} {
+				if i < 4 && strings.Contains(out, otp) {
+					t.Errorf("request %d without otp:read shows %s: %s", i, otp, out)
+				}
+			}
+			if i < 4 && !strings.Contains(out, "******") {
+				t.Errorf("request %d: no masked code in %s", i, out)
+			}
+			if i < 2 && !strings.Contains(req(clear), "739146") {
+				t.Errorf("request %d: otp:read key does not see the code", i)
 			}
 		}
-		if i < 4 && !strings.Contains(out, "******") {
-			t.Errorf("request %d: no masked code in %s", i, out)
+		if strings.Contains(logs.String(), "739146") || strings.Contains(logs.String(), "482913") {
+			t.Error("an OTP reached the log")
 		}
-		if i < 2 && !strings.Contains(req(clear), "739146") {
-			t.Errorf("request %d: otp:read key does not see the code", i)
-		}
-	}
-	if strings.Contains(logs.String(), "739146") || strings.Contains(logs.String(), "482913") {
-		t.Error("an OTP reached the log")
-	}
+	})
 }
 
 func TestBadCredentials(t *testing.T) {
-	db, keys := tenancyDB(t)
-	base := startServer(t, db, "--demo=false")
-	id, secret, _ := strings.Cut(keys["a"], ":")
-	sum := md5.Sum([]byte(secret))
-	good := []string{basicAuth(id, secret), basicAuth(id, hex.EncodeToString(sum[:]))}
-	for _, h := range good {
-		if status, _, _ := (client{t, base, h}).do("GET", "/v2/customers/interaction?identifierName=id&identifierValue=7", ""); status != 200 {
-			t.Errorf("good credentials %q = %d", h, status)
-		}
-	}
-	var out, errOut strings.Builder
-	if err := run(context.Background(), []string{"keys", "revoke", id, "--db", db}, getenvFrom(nil), strings.NewReader(""), &out, &errOut); err != nil {
-		t.Fatal(err, errOut.String())
-	}
-	for _, h := range append(good, "", "Basic", "Basic !!!", "Bearer x", basicAuth(id, ""), basicAuth("", secret), basicAuth("tp_unknown", secret)) {
-		for _, path := range []string{"/v2/customers/interaction?identifierName=id&identifierValue=7", "/v1.1/customer/interaction?id=7", "/graphql?query=%7B__typename%7D"} {
-			status, body, hdr := (client{t, base, h}).do("GET", path, "")
-			if status != 401 || hdr.Get("WWW-Authenticate") == "" || strings.Contains(body, secret) {
-				t.Errorf("%q %s = %d %s", h, path, status, body)
+	eachStore(t, func(t *testing.T, dsn string) {
+		db, keys := tenancyDB(t, dsn)
+		base := startServer(t, db, "--demo=false")
+		id, secret, _ := strings.Cut(keys["a"], ":")
+		sum := md5.Sum([]byte(secret))
+		good := []string{basicAuth(id, secret), basicAuth(id, hex.EncodeToString(sum[:]))}
+		for _, h := range good {
+			if status, _, _ := (client{t, base, h}).do("GET", "/v2/customers/interaction?identifierName=id&identifierValue=7", ""); status != 200 {
+				t.Errorf("good credentials %q = %d", h, status)
 			}
 		}
-	}
+		var out, errOut strings.Builder
+		if err := run(context.Background(), []string{"keys", "revoke", id, "--db", db}, getenvFrom(nil), strings.NewReader(""), &out, &errOut); err != nil {
+			t.Fatal(err, errOut.String())
+		}
+		for _, h := range append(good, "", "Basic", "Basic !!!", "Bearer x", basicAuth(id, ""), basicAuth("", secret), basicAuth("tp_unknown", secret)) {
+			for _, path := range []string{"/v2/customers/interaction?identifierName=id&identifierValue=7", "/v1.1/customer/interaction?id=7", "/graphql?query=%7B__typename%7D"} {
+				status, body, hdr := (client{t, base, h}).do("GET", path, "")
+				if status != 401 || hdr.Get("WWW-Authenticate") == "" || strings.Contains(body, secret) {
+					t.Errorf("%q %s = %d %s", h, path, status, body)
+				}
+			}
+		}
+	})
 }
