@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,6 +20,7 @@ import (
 	"github.com/touchpoint/touchpoint/internal/demo"
 	"github.com/touchpoint/touchpoint/internal/httpapi"
 	"github.com/touchpoint/touchpoint/internal/interaction"
+	"github.com/touchpoint/touchpoint/internal/pgtest"
 	"github.com/touchpoint/touchpoint/internal/ratelimit"
 	"github.com/touchpoint/touchpoint/internal/rest"
 )
@@ -111,4 +115,70 @@ func BenchmarkAuthOverhead(b *testing.B) {
 	b.ReportMetric(float64(spent[0])/float64(b.N)/1e3, "full-µs/req")
 	b.ReportMetric(float64(spent[1])/float64(b.N)/1e3, "no-auth-µs/req")
 	b.ReportMetric(100*float64(spent[0]-spent[1])/float64(spent[0]), "overhead-%")
+}
+
+// BenchmarkStores runs the same GraphQL and REST requests against the
+// service on SQLite and, when TOUCHPOINT_TEST_POSTGRES is set, on
+// PostgreSQL, side by side (go test -bench Stores -run X .).
+func BenchmarkStores(b *testing.B) {
+	stores := map[string]func(testing.TB) string{
+		"sqlite":   func(tb testing.TB) string { return filepath.Join(tb.TempDir(), "touchpoint.db") },
+		"postgres": func(tb testing.TB) string { return pgtest.DSN(tb) },
+	}
+	ids := make([]string, 50)
+	for i := range ids {
+		ids[i] = fmt.Sprintf(`"%d"`, 1_000_001+i*7)
+	}
+	requests := []struct {
+		name string
+		make func() *http.Request
+	}{
+		{"rest-v1.1", func() *http.Request {
+			return httptest.NewRequest("GET", "/v1.1/customer/interaction?mobile=919988221100&format=json&limit=20", nil)
+		}},
+		{"rest-v2", func() *http.Request {
+			return httptest.NewRequest("GET", "/v2/customers/interaction?identifierName=mobile&identifierValue=917385022695&limit=20", nil)
+		}},
+		{"graphql-one", func() *http.Request {
+			r := httptest.NewRequest("POST", "/graphql", strings.NewReader(`{"query":"{ customer(mobile: \"919988221100\") { id email interactions(limit: 20) { network interactions { type count messages { id subject status sentAt } } } } }"}`))
+			r.Header.Set("Content-Type", "application/json")
+			return r
+		}},
+		{"graphql-dashboard-50", func() *http.Request {
+			q := `{ customers(by: ID, values: [` + strings.Join(ids, ",") + `]) { id interactions(limit: 20) { network interactions { type count lastInteractionTime messages { id subject status sentAt } } } } }`
+			body, _ := json.Marshal(map[string]string{"query": q})
+			r := httptest.NewRequest("POST", "/graphql", bytes.NewReader(body))
+			r.Header.Set("Content-Type", "application/json")
+			return r
+		}},
+	}
+	for _, store := range []string{"sqlite", "postgres"} {
+		b.Run(store, func(b *testing.B) {
+			ctx := context.Background()
+			db, err := openStore(ctx, stores[store](b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := loadDemo(ctx, db, io.Discard); err != nil {
+				b.Fatal(err)
+			}
+			cfg := httpapi.DefaultConfig()
+			cfg.DefaultRateLimit = 1 << 30
+			h := newHandler(cfg, db, slog.New(slog.DiscardHandler), ratelimit.NewMemory(), true, "")
+			for _, rq := range requests {
+				b.Run(rq.name, func(b *testing.B) {
+					for b.Loop() {
+						req := rq.make()
+						req.SetBasicAuth(demoKeyID, demoSecret)
+						rec := httptest.NewRecorder()
+						h.ServeHTTP(rec, req)
+						if rec.Code != 200 {
+							b.Fatal(rec.Code, rec.Body)
+						}
+					}
+				})
+			}
+		})
+	}
 }

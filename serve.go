@@ -8,7 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/touchpoint/touchpoint/graph"
 	"github.com/touchpoint/touchpoint/internal/auth"
@@ -40,6 +43,7 @@ func serve(ctx context.Context, args []string, env environment) error {
 	addr := fs.String("addr", envOr(env.getenv, "TOUCHPOINT_ADDR", "127.0.0.1:8080"), "listen address (env TOUCHPOINT_ADDR)")
 	demoOn := fs.Bool("demo", envBool(env.getenv, "TOUCHPOINT_DEMO", true), "load the demo organisation, its data and demo key (env TOUCHPOINT_DEMO)")
 	introspection := fs.Bool("introspection", envBool(env.getenv, "TOUCHPOINT_INTROSPECTION", true), "allow GraphQL introspection (env TOUCHPOINT_INTROSPECTION)")
+	redisURL := fs.String("redis", envOr(env.getenv, "TOUCHPOINT_REDIS", ""), "Redis for rate limits shared by replicas: host:port or redis:// URL (env TOUCHPOINT_REDIS)")
 	readDSN := fs.String("read-db", envOr(env.getenv, "TOUCHPOINT_READ_DB", ""), "PostgreSQL read replica for queries (env TOUCHPOINT_READ_DB)")
 	logFormat := fs.String("log-format", envOr(env.getenv, "TOUCHPOINT_LOG_FORMAT", "text"), "log format: text or json (env TOUCHPOINT_LOG_FORMAT)")
 	cfg := httpapi.DefaultConfig()
@@ -80,7 +84,19 @@ func serve(ctx context.Context, args []string, env environment) error {
 		}
 	}
 
-	handler := newHandler(cfg, db, logger, ratelimit.NewMemory(), *introspection, demoCreds)
+	var limiter ratelimit.Limiter = ratelimit.NewMemory()
+	if *redisURL != "" {
+		client, err := redisClient(*redisURL)
+		if err != nil {
+			return usageErrorf("--redis: %v", err)
+		}
+		defer client.Close()
+		if err := client.Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("redis %s: %w", redact(*redisURL), err)
+		}
+		limiter = ratelimit.NewRedis(client)
+	}
+	handler := newHandler(cfg, db, logger, limiter, *introspection, demoCreds)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -100,7 +116,7 @@ func serve(ctx context.Context, args []string, env environment) error {
 	if demoCreds != "" {
 		fmt.Fprintf(env.stdout, "Demo credentials:      %s (organisation %q; HTTP Basic)\n", demoCreds, demo.OrgName)
 	}
-	logger.Info("serving", "addr", ln.Addr().String(), "db", redact(*dsn), "demo", *demoOn, "introspection", *introspection, "tracing", tracingOn)
+	logger.Info("serving", "addr", ln.Addr().String(), "db", redact(*dsn), "demo", *demoOn, "introspection", *introspection, "tracing", tracingOn, "shared_rate_limits", *redisURL != "")
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -145,6 +161,18 @@ func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratel
 		V2Error:    rest.WriteV2Error,
 		Playground: playground.Handler(playground.Options{Endpoint: "/graphql", DemoCredentials: demoCreds}),
 	})
+}
+
+// redisClient connects to a redis:// URL or a bare host:port.
+func redisClient(addr string) (*redis.Client, error) {
+	if strings.Contains(addr, "://") {
+		opts, err := redis.ParseURL(addr)
+		if err != nil {
+			return nil, err
+		}
+		return redis.NewClient(opts), nil
+	}
+	return redis.NewClient(&redis.Options{Addr: addr}), nil
 }
 
 func newLogger(w io.Writer, format string) (*slog.Logger, error) {
