@@ -19,11 +19,10 @@ import (
 	"github.com/touchpoint/touchpoint/internal/interaction"
 	"github.com/touchpoint/touchpoint/internal/loader"
 	"github.com/touchpoint/touchpoint/internal/testenv"
-	"github.com/touchpoint/touchpoint/sqlite"
 )
 
 type env struct {
-	db      *sqlite.DB
+	db      testenv.Store
 	org     interaction.Org
 	handler http.Handler
 	scopes  []interaction.Scope

@@ -21,13 +21,12 @@ import (
 	"github.com/touchpoint/touchpoint/internal/loader"
 	"github.com/touchpoint/touchpoint/internal/rest"
 	"github.com/touchpoint/touchpoint/internal/testenv"
-	"github.com/touchpoint/touchpoint/sqlite"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 type env struct {
-	db     *sqlite.DB
+	db     testenv.Store
 	org    interaction.Org
 	scopes []interaction.Scope
 	v11    http.Handler
