@@ -264,7 +264,8 @@ func tooLarge(limit int64) error {
 // sees it: gqlgen answers 200 when a MaxBytesReader trips mid-decode, so an
 // oversize body must be refused here, as a real 413. It also refuses what
 // the GraphQL-over-HTTP spec says to refuse before execution: an Accept
-// header allowing no JSON type (406) and a GET without a query (400).
+// header allowing no JSON type (406), a POST body that is not
+// application/json (415) and a GET without a query (400).
 func graphQLBody(limit int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -281,6 +282,11 @@ func graphQLBody(limit int64) func(http.Handler) http.Handler {
 				}
 			}
 			if r.Method == http.MethodPost {
+				if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+					writeGraphQLError(w, r, interaction.Errorf(interaction.KindUnsupportedMedia,
+						"a POST body must be application/json"))
+					return
+				}
 				body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 				var mbe *http.MaxBytesError
 				if err == nil && int64(len(body)) > limit || errors.As(err, &mbe) {
@@ -321,13 +327,14 @@ func acceptsJSON(values []string) bool {
 
 // GraphQL codes for errors raised before gqlgen runs.
 var graphQLCodes = map[interaction.Kind]string{
-	interaction.KindInvalid:       "BAD_REQUEST",
-	interaction.KindUnauthorized:  "UNAUTHENTICATED",
-	interaction.KindForbidden:     "FORBIDDEN",
-	interaction.KindRateLimited:   "RATE_LIMITED",
-	interaction.KindNotFound:      "NOT_FOUND",
-	interaction.KindTooLarge:      "REQUEST_TOO_LARGE",
-	interaction.KindNotAcceptable: "NOT_ACCEPTABLE",
+	interaction.KindInvalid:          "BAD_REQUEST",
+	interaction.KindUnauthorized:     "UNAUTHENTICATED",
+	interaction.KindForbidden:        "FORBIDDEN",
+	interaction.KindRateLimited:      "RATE_LIMITED",
+	interaction.KindNotFound:         "NOT_FOUND",
+	interaction.KindTooLarge:         "REQUEST_TOO_LARGE",
+	interaction.KindNotAcceptable:    "NOT_ACCEPTABLE",
+	interaction.KindUnsupportedMedia: "UNSUPPORTED_MEDIA_TYPE",
 }
 
 func writeGraphQLError(w http.ResponseWriter, r *http.Request, err error) {

@@ -126,6 +126,8 @@ func StatusOf(k interaction.Kind) int {
 		return http.StatusRequestEntityTooLarge
 	case interaction.KindNotAcceptable:
 		return http.StatusNotAcceptable
+	case interaction.KindUnsupportedMedia:
+		return http.StatusUnsupportedMediaType
 	}
 	return http.StatusInternalServerError
 }

@@ -13,15 +13,16 @@ type Kind uint8
 
 // The error kinds.
 const (
-	KindInternal      Kind = iota // a bug or an unavailable dependency; details are logged, never shown
-	KindInvalid                   // the caller sent bad input
-	KindNotFound                  // the thing asked for does not exist in the caller's organisation
-	KindUnauthorized              // missing, malformed, wrong or revoked credentials
-	KindForbidden                 // authenticated, but the key lacks the scope
-	KindRateLimited               // the key is over its request budget
-	KindConflict                  // a uniqueness rule was broken
-	KindTooLarge                  // the request is larger than the service accepts
-	KindNotAcceptable             // the client accepts no media type the service can answer in
+	KindInternal         Kind = iota // a bug or an unavailable dependency; details are logged, never shown
+	KindInvalid                      // the caller sent bad input
+	KindNotFound                     // the thing asked for does not exist in the caller's organisation
+	KindUnauthorized                 // missing, malformed, wrong or revoked credentials
+	KindForbidden                    // authenticated, but the key lacks the scope
+	KindRateLimited                  // the key is over its request budget
+	KindConflict                     // a uniqueness rule was broken
+	KindTooLarge                     // the request is larger than the service accepts
+	KindNotAcceptable                // the client accepts no media type the service can answer in
+	KindUnsupportedMedia             // the request body's media type is not one the service reads
 )
 
 func (k Kind) String() string {
@@ -42,6 +43,8 @@ func (k Kind) String() string {
 		return "too large"
 	case KindNotAcceptable:
 		return "not acceptable"
+	case KindUnsupportedMedia:
+		return "unsupported media type"
 	}
 	return "internal"
 }
