@@ -271,8 +271,8 @@ func parse(raw []byte) (interaction.Record, error) {
 	}
 	id := *l.ID
 	if l.Record == "customer" {
-		c := interaction.Customer{ID: id, Mobile: strings.TrimSpace(l.Mobile),
-			Email: strings.ToLower(strings.TrimSpace(l.Email)), ExternalID: strings.TrimSpace(l.ExternalID)}
+		c := interaction.Customer{ID: id, Mobile: interaction.NormalizeMobile(l.Mobile),
+			Email: interaction.NormalizeEmail(l.Email), ExternalID: strings.TrimSpace(l.ExternalID)}
 		return interaction.Record{Customer: &c}, nil
 	}
 	if l.CustomerID == nil {

@@ -106,7 +106,9 @@ func (id Identifier) Normalize() (Identifier, error) {
 	}
 	switch id.Kind {
 	case ByEmail:
-		v = strings.ToLower(v)
+		v = NormalizeEmail(v)
+	case ByMobile:
+		v = NormalizeMobile(v)
 	case ByID:
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
@@ -118,6 +120,27 @@ func (id Identifier) Normalize() (Identifier, error) {
 }
 
 // Matches reports whether c is the customer id names (id must be normalised).
+// NormalizeEmail lower-cases an email. A space inside it can only be a
+// "+" that a client put in a query string unescaped (which decodes as a
+// space): emails hold no spaces, so it is turned back.
+func NormalizeEmail(s string) string {
+	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), " ", "+"))
+}
+
+// NormalizeMobile drops the formatting people and phones put in numbers
+// (spaces, dashes, dots, brackets and a leading "+"), so "+91 99882-21100"
+// finds the customer stored as 919988221100.
+func NormalizeMobile(s string) string {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "+")
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '-', '.', '(', ')':
+			return -1
+		}
+		return r
+	}, s)
+}
+
 func (c Customer) Matches(id Identifier) bool {
 	switch id.Kind {
 	case ByID:

@@ -145,3 +145,22 @@ func TestErrors(t *testing.T) {
 type errPlain struct{}
 
 func (errPlain) Error() string { return "plain" }
+
+func TestNormalizeIdentifiers(t *testing.T) {
+	tests := []struct {
+		in   Identifier
+		want string
+	}{
+		{Identifier{ByMobile, "+91 99882-21100"}, "919988221100"},
+		{Identifier{ByMobile, " (91) 9988.221100 "}, "919988221100"},
+		{Identifier{ByEmail, "Tom Sawyer@Example.com"}, "tom+sawyer@example.com"},
+		{Identifier{ByEmail, " A@B.C "}, "a@b.c"},
+		{Identifier{ByExternalID, " EXT-1 "}, "EXT-1"},
+	}
+	for _, tt := range tests {
+		got, err := tt.in.Normalize()
+		if err != nil || got.Value != tt.want {
+			t.Errorf("Normalize(%+v) = %q, %v; want %q", tt.in, got.Value, err, tt.want)
+		}
+	}
+}

@@ -406,3 +406,22 @@ func TestETag(t *testing.T) {
 		}
 	}
 }
+
+// TestLenientIdentifiers: a "+" left unescaped in a query string (it
+// decodes as a space) and a formatted mobile still find the customer.
+func TestLenientIdentifiers(t *testing.T) {
+	e := newEnv(t, 3)
+	for _, target := range []string{
+		"/v1.1/customer/interaction?mobile=%2B91%2099882-21100",
+		"/v1.1/customer/interaction?mobile=+919988221100",
+		"/v2/customers/interaction?identifierName=email&identifierValue=TOM.SAWYER@capillarytech.com",
+	} {
+		h := e.v11
+		if strings.HasPrefix(target, "/v2") {
+			h = e.v2
+		}
+		if rec := e.get(h, target); rec.Code != 200 {
+			t.Errorf("%s: %d %s", target, rec.Code, rec.Body)
+		}
+	}
+}
