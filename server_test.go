@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/touchpoint/touchpoint/internal/pgtest"
+	"github.com/touchpoint/touchpoint/internal/playground"
 )
 
 // syncBuffer is an io.Writer safe for the server goroutine and the test.
@@ -332,4 +333,15 @@ func TestTracingExports(t *testing.T) {
 func eachStore(t *testing.T, fn func(t *testing.T, dsn string)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, filepath.Join(t.TempDir(), "touchpoint.db")) })
 	t.Run("postgres", func(t *testing.T) { fn(t, pgtest.DSN(t)) })
+}
+
+// TestPlaygroundDefaultQuery: the query the playground opens with runs
+// without errors against the demo data.
+func TestPlaygroundDefaultQuery(t *testing.T) {
+	base := startServer(t, filepath.Join(t.TempDir(), "touchpoint.db"))
+	c := client{t: t, base: base, auth: basicAuth(demoKeyID, demoSecret)}
+	status, body := c.graphql(playground.DefaultQuery)
+	if status != 200 || strings.Contains(body, `"errors"`) || !strings.Contains(body, `"565039505"`) {
+		t.Errorf("default query: %d %s", status, body)
+	}
 }
