@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -45,6 +46,7 @@ func serve(ctx context.Context, args []string, env environment) error {
 	introspection := fs.Bool("introspection", envBool(env.getenv, "TOUCHPOINT_INTROSPECTION", true), "allow GraphQL introspection (env TOUCHPOINT_INTROSPECTION)")
 	redisURL := fs.String("redis", envOr(env.getenv, "TOUCHPOINT_REDIS", ""), "Redis for rate limits shared by replicas: host:port or redis:// URL (env TOUCHPOINT_REDIS)")
 	readDSN := fs.String("read-db", envOr(env.getenv, "TOUCHPOINT_READ_DB", ""), "PostgreSQL read replica for queries (env TOUCHPOINT_READ_DB)")
+	debugAddr := fs.String("debug-addr", envOr(env.getenv, "TOUCHPOINT_DEBUG_ADDR", ""), "serve Go's pprof profiles at /debug/pprof/ on this address, apart from the API; empty for none (env TOUCHPOINT_DEBUG_ADDR)")
 	logFormat := fs.String("log-format", envOr(env.getenv, "TOUCHPOINT_LOG_FORMAT", "text"), "log format: text or json (env TOUCHPOINT_LOG_FORMAT)")
 	cfg := httpapi.DefaultConfig()
 	fs.IntVar(&cfg.DefaultRateLimit, "rate-limit", cfg.DefaultRateLimit, "requests a minute per API key unless the key or organisation says otherwise")
@@ -118,6 +120,14 @@ func serve(ctx context.Context, args []string, env environment) error {
 	}
 	logger.Info("serving", "addr", ln.Addr().String(), "db", redact(*dsn), "demo", *demoOn, "introspection", *introspection, "tracing", tracingOn, "shared_rate_limits", *redisURL != "")
 
+	if *debugAddr != "" {
+		stopDebug, err := serveDebug(*debugAddr, logger)
+		if err != nil {
+			return fmt.Errorf("--debug-addr: %w", err)
+		}
+		defer stopDebug()
+	}
+
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -136,6 +146,26 @@ func serve(ctx context.Context, args []string, env environment) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// serveDebug serves the runtime's profiles on their own listener, so they
+// are never reachable through the API's address, its authentication or its
+// rate limits: bind it to loopback or an operator-only network.
+func serveDebug(addr string, logger *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	logger.Info("serving profiles", "addr", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return func() { srv.Close() }, nil
 }
 
 // newHandler wires the service: the HTTP edge around the GraphQL handler,

@@ -14,7 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// The counting driver wraps modernc's so the store can say how many SQL
+// The counting driver wraps a store's driver so the store can say how many SQL
 // statements it ran. The GraphQL N+1 test reads the counter, so it counts at
 // the lowest level there is: every statement executed on a connection,
 // prepared or not, whoever issued it. Transaction control (BEGIN/COMMIT) is
@@ -25,10 +25,13 @@ var tracer = otel.Tracer("github.com/touchpoint/touchpoint/internal/sqlcount")
 
 // span starts a client span for one statement.
 func (c *countingConn) span(ctx context.Context, op, query string) (context.Context, trace.Span) {
-	return startSpan(ctx, c.system, op, query)
+	return StartSpan(ctx, c.system, op, query)
 }
 
-func startSpan(ctx context.Context, system, op, query string) (context.Context, trace.Span) {
+// StartSpan starts a client span for one statement of database system
+// (for a store that runs some statements without database/sql); finish it
+// with End.
+func StartSpan(ctx context.Context, system, op, query string) (context.Context, trace.Span) {
 	if len(query) > 1000 {
 		query = query[:1000]
 	}
@@ -42,6 +45,9 @@ func startSpan(ctx context.Context, system, op, query string) (context.Context, 
 func NewConnector(drv driver.Driver, dsn, system string, n *atomic.Int64) driver.Connector {
 	return &countingConnector{drv: drv, dsn: dsn, n: n, system: system}
 }
+
+// End ends a statement's span, recording err.
+func End(s trace.Span, err error) { end(s, err) }
 
 func end(s trace.Span, err error) {
 	if err != nil && !errors.Is(err, driver.ErrSkip) {
@@ -159,7 +165,7 @@ type countingStmt struct {
 func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	s.n.Add(1)
 	if ex, ok := s.Stmt.(driver.StmtExecContext); ok {
-		ctx, sp := startSpan(ctx, s.system, "exec", s.query)
+		ctx, sp := StartSpan(ctx, s.system, "exec", s.query)
 		res, err := ex.ExecContext(ctx, args)
 		end(sp, err)
 		return res, err
@@ -170,10 +176,19 @@ func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue
 func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	s.n.Add(1)
 	if q, ok := s.Stmt.(driver.StmtQueryContext); ok {
-		ctx, sp := startSpan(ctx, s.system, "query", s.query)
+		ctx, sp := StartSpan(ctx, s.system, "query", s.query)
 		rows, err := q.QueryContext(ctx, args)
 		end(sp, err)
 		return rows, err
 	}
 	return nil, errors.New("sqlite: statement does not support QueryContext")
+}
+
+// CheckNamedValue lets the driver's statement convert its own arguments
+// (some drivers check arguments only on statements, not connections).
+func (s *countingStmt) CheckNamedValue(nv *driver.NamedValue) error {
+	if ch, ok := s.Stmt.(driver.NamedValueChecker); ok {
+		return ch.CheckNamedValue(nv)
+	}
+	return driver.ErrSkip
 }
