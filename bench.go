@@ -303,36 +303,19 @@ func benchScenarios(db store, org interaction.OrgID, customers int, authz string
 	}
 }
 
-// writeDirect is ceiling B1: the customers, their summaries and (when
-// limit > 0) every group's page of messages, read with one store call each
-// and JSON-encoded as they come.
+// writeDirect is ceiling B1: the customers' interactions (and, when
+// limit > 0, every group's page of messages) read through the shared read
+// path, interaction.Read, and JSON-encoded as they come.
 func writeDirect(w http.ResponseWriter, db store, org interaction.OrgID, ids []int64, cs []interaction.Customer, limit int) {
-	ctx := context.Background()
-	sums, err := db.Summaries(ctx, org, ids, interaction.Filter{})
+	req := interaction.Request{Page: interaction.Page{Limit: limit}, Layout: interaction.LayoutV2,
+		Lists: interaction.AllLists, Fields: interaction.AllMessageFields}
+	groups, err := interaction.Read(context.Background(), db, org, ids, req)
 	if err != nil {
 		http.Error(w, err.Error(), 500)
 		return
 	}
-	out := map[string]any{"customers": cs, "summaries": sums}
-	if limit > 0 {
-		seen := map[interaction.GroupKey]bool{}
-		var groups []interaction.GroupKey
-		for _, s := range sums {
-			g := interaction.GroupKey{Network: s.Network, Type: s.Type}
-			if s.Type.IsMessage() && !seen[g] {
-				seen[g] = true
-				groups = append(groups, g)
-			}
-		}
-		ms, err := db.Messages(ctx, org, ids, groups, interaction.Span{}, interaction.Page{Limit: limit})
-		if err != nil {
-			http.Error(w, err.Error(), 500)
-			return
-		}
-		out["messages"] = ms
-	}
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(out)
+	json.NewEncoder(w).Encode(map[string]any{"customers": cs, "interactions": groups})
 }
 
 func ratio(a, b float64) string {

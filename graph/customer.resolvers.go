@@ -15,8 +15,8 @@ import (
 	"github.com/touchpoint/touchpoint/internal/loader"
 )
 
-// Interactions is the resolver for the interactions field.
-func (r *customerResolver) Interactions(ctx context.Context, obj *interaction.Customer, network *interaction.Network, typeArg *interaction.Type, limit *int, offset *int, since *time.Time, until *time.Time) ([]*model.NetworkInteractions, error) {
+// Interactions is the batch resolver for the interactions field.
+func (r *customerResolver) Interactions(ctx context.Context, objs []*interaction.Customer, network *interaction.Network, typeArg *interaction.Type, limit *int, offset *int, since *time.Time, until *time.Time) ([][]*model.NetworkInteractions, error) {
 	f, err := interaction.NewFilter(network, typeArg, since, until)
 	if err != nil {
 		return nil, err
@@ -25,12 +25,28 @@ func (r *customerResolver) Interactions(ctx context.Context, obj *interaction.Cu
 	if err != nil {
 		return nil, err
 	}
-	sums, err := loader.For(ctx).Summaries(ctx, obj.ID, f)
+	lists, fields := rendered(ctx)
+	ids := make([]int64, 0, len(objs))
+	for _, c := range objs {
+		if c != nil { // a null in the parent list has no interactions to read
+			ids = append(ids, c.ID)
+		}
+	}
+	groups, err := loader.For(ctx).Interactions(ctx, ids, interaction.Request{
+		Filter: f, Page: page, Layout: interaction.LayoutV2, Lists: lists, Fields: fields,
+	})
 	if err != nil {
 		return nil, err
 	}
-	groups := interaction.Assemble(obj.ID, sums, f, interaction.LayoutV2)
-	return interactionsFor(ctx, obj.ID, groups, f, page, selectedLists(ctx)), nil
+	p, _ := interaction.FromContext(ctx)
+	shown := present(groups, p.Org.MaskOTP && !p.Has(interaction.ScopeOTPRead))
+	out := make([][]*model.NetworkInteractions, len(objs))
+	for i, c := range objs {
+		if c != nil {
+			out[i], shown = shown[0], shown[1:]
+		}
+	}
+	return out, nil
 }
 
 // Customer is the resolver for the customer field.
@@ -59,21 +75,15 @@ func (r *queryResolver) Customers(ctx context.Context, by interaction.Identifier
 	if len(values) > MaxCustomers {
 		return nil, interaction.Errorf(interaction.KindInvalid, "at most %d values per customers query (got %d)", MaxCustomers, len(values))
 	}
-	// Queue every key before waiting on any, so they share one batch.
-	l := loader.For(ctx)
-	waits := make([]func() (interaction.Customer, error), len(values))
-	for i, v := range values {
-		waits[i] = l.CustomerLater(ctx, interaction.Identifier{Kind: by, Value: v})
-	}
+	cs, errs := loader.For(ctx).Customers(ctx, by, values)
 	out := make([]*interaction.Customer, len(values))
-	for i, wait := range waits {
-		c, err := found(wait())
+	for i := range cs {
+		c, err := found(cs[i], errs[i])
 		if err != nil {
 			return nil, err
 		}
 		out[i] = c
 	}
-	prefetch(ctx, out)
 	return out, nil
 }
 

@@ -31,7 +31,6 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Customer() CustomerResolver
-	Interaction() InteractionResolver
 	Query() QueryResolver
 }
 
@@ -102,12 +101,7 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type CustomerResolver interface {
-	Interactions(ctx context.Context, obj *interaction.Customer, network *interaction.Network, typeArg *interaction.Type, limit *int, offset *int, since *time.Time, until *time.Time) ([]*model.NetworkInteractions, error)
-}
-type InteractionResolver interface {
-	Messages(ctx context.Context, obj *model.Interaction) ([]*model.Message, error)
-	MissedCalls(ctx context.Context, obj *model.Interaction) ([]*interaction.MissedCall, error)
-	Surveys(ctx context.Context, obj *model.Interaction) ([]*model.Survey, error)
+	Interactions(ctx context.Context, objs []*interaction.Customer, network *interaction.Network, typeArg *interaction.Type, limit *int, offset *int, since *time.Time, until *time.Time) ([][]*model.NetworkInteractions, error)
 }
 type QueryResolver interface {
 	Customer(ctx context.Context, mobile *string, email *string, externalID *string, id *int64) (*interaction.Customer, error)
@@ -1132,8 +1126,7 @@ func (ec *executionContext) _Customer_interactions(ctx context.Context, field gr
 			return ec.fieldContext_Customer_interactions(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Customer().Interactions(ctx, obj, fc.Args["network"].(*interaction.Network), fc.Args["type"].(*interaction.Type), fc.Args["limit"].(*int), fc.Args["offset"].(*int), fc.Args["since"].(*time.Time), fc.Args["until"].(*time.Time))
+			return ec.resolveBatch_Customer_interactions(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.NetworkInteractions) graphql.Marshaler {
@@ -1165,6 +1158,30 @@ func (ec *executionContext) fieldContext_Customer_interactions(ctx context.Conte
 		return fc, err
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Customer_interactions(ctx context.Context, field graphql.CollectedField, obj *interaction.Customer) (any, error) {
+	resolver := ec.Resolvers.Customer()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*interaction.Customer](ctx, "Customer"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Interactions(ctx, batch.Parents, fc.Args["network"].(*interaction.Network), fc.Args["type"].(*interaction.Type), fc.Args["limit"].(*int), fc.Args["offset"].(*int), fc.Args["since"].(*time.Time), fc.Args["until"].(*time.Time))
+		})
+		return graphql.ResolveBatchGroupResult[[]*model.NetworkInteractions](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Customer.interactions",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Interactions(ctx, []*interaction.Customer{obj}, fc.Args["network"].(*interaction.Network), fc.Args["type"].(*interaction.Type), fc.Args["limit"].(*int), fc.Args["offset"].(*int), fc.Args["since"].(*time.Time), fc.Args["until"].(*time.Time))
+	return graphql.ResolveBatchSingleResult[[]*model.NetworkInteractions](
+		ctx,
+		results,
+		err,
+		"Customer.interactions",
+	)
 }
 
 func (ec *executionContext) _Interaction_network(ctx context.Context, field graphql.CollectedField, obj *model.Interaction) (ret graphql.Marshaler) {
@@ -1291,7 +1308,7 @@ func (ec *executionContext) _Interaction_messages(ctx context.Context, field gra
 			return ec.fieldContext_Interaction_messages(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Interaction().Messages(ctx, obj)
+			return obj.Messages(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Message) graphql.Marshaler {
@@ -1306,7 +1323,7 @@ func (ec *executionContext) fieldContext_Interaction_messages(_ context.Context,
 		Object:     "Interaction",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Message(ctx, field)
 		},
@@ -1323,7 +1340,7 @@ func (ec *executionContext) _Interaction_missedCalls(ctx context.Context, field 
 			return ec.fieldContext_Interaction_missedCalls(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Interaction().MissedCalls(ctx, obj)
+			return obj.MissedCalls(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*interaction.MissedCall) graphql.Marshaler {
@@ -1338,7 +1355,7 @@ func (ec *executionContext) fieldContext_Interaction_missedCalls(_ context.Conte
 		Object:     "Interaction",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_MissedCall(ctx, field)
 		},
@@ -1355,7 +1372,7 @@ func (ec *executionContext) _Interaction_surveys(ctx context.Context, field grap
 			return ec.fieldContext_Interaction_surveys(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Interaction().Surveys(ctx, obj)
+			return obj.Surveys(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Survey) graphql.Marshaler {
@@ -1370,7 +1387,7 @@ func (ec *executionContext) fieldContext_Interaction_surveys(_ context.Context, 
 		Object:     "Interaction",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Survey(ctx, field)
 		},
@@ -3183,46 +3200,43 @@ func (ec *executionContext) _Interaction(ctx context.Context, sel ast.SelectionS
 		case "network":
 			out.Values[i] = ec._Interaction_network(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "type":
 			out.Values[i] = ec._Interaction_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "count":
 			out.Values[i] = ec._Interaction_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "lastInteractionTime":
 			out.Values[i] = ec._Interaction_lastInteractionTime(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "usedStatus":
 			out.Values[i] = ec._Interaction_usedStatus(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "messages":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Interaction_messages(ctx, field, obj)
-				})
+			out.Values[i] = ec._Interaction_messages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "missedCalls":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Interaction_missedCalls(ctx, field, obj)
-				})
+			out.Values[i] = ec._Interaction_missedCalls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "surveys":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Interaction_surveys(ctx, field, obj)
-				})
+			out.Values[i] = ec._Interaction_surveys(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -3896,6 +3910,7 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 }
 
 func (ec *executionContext) marshalNCustomer2ᚕᚖgithubᚗcomᚋtouchpointᚋtouchpointᚋinternalᚋinteractionᚐCustomer(ctx context.Context, sel ast.SelectionSet, v []*interaction.Customer) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "Customer", v, nil)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 128, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]

@@ -84,7 +84,8 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	c := Config{Resolvers: &Resolver{Logger: logger}}
+	resolvers := &Resolver{Logger: logger}
+	c := Config{Resolvers: resolvers}
 	setComplexity(&c.Complexity)
 	srv := handler.New(NewExecutableSchema(c))
 	srv.AddTransport(transport.GET{})

@@ -30,23 +30,35 @@ type bulk struct {
 	types   []string // the staging table's column types, parallel to cols
 	row     func(interaction.Record) []any
 	matches func(interaction.Record) bool
+	// staged, when set, are the staging table's columns that go elsewhere
+	// (a message's body), and then the statement ($1 the organisation)
+	// that stores them from the staging table s, for rows whose customer
+	// is known.
+	staged     []string
+	stagedType []string
+	then       string
 }
 
 var bulks = []bulk{
 	{
 		table: "messages",
-		cols:  []string{"id", "customer_id", "network", "type", "sender", "receiver", "subject", "body", "status", "campaign_id", "user_id", "sent_at", "delivered_at"},
-		types: []string{"bigint", "bigint", "text", "text", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bigint"},
+		cols:  []string{"id", "customer_id", "network", "type", "sender", "receiver", "subject", "status", "campaign_id", "user_id", "sent_at", "delivered_at"},
+		types: []string{"bigint", "bigint", "text", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bigint"},
 		row: func(r interaction.Record) []any {
 			m := r.Message
 			var delivered any
 			if m.DeliveredAt != nil {
 				delivered = m.DeliveredAt.UnixMilli()
 			}
-			return []any{m.ID, m.CustomerID, string(m.Network), string(m.Type), m.Sender, m.Receiver, m.Subject, m.Body,
-				m.Status, m.CampaignID, m.UserID, m.SentAt.UnixMilli(), delivered}
+			return []any{m.ID, m.CustomerID, string(m.Network), string(m.Type), m.Sender, m.Receiver, m.Subject,
+				m.Status, m.CampaignID, m.UserID, m.SentAt.UnixMilli(), delivered, m.Body}
 		},
-		matches: func(r interaction.Record) bool { return r.Message != nil },
+		matches:    func(r interaction.Record) bool { return r.Message != nil },
+		staged:     []string{"body"},
+		stagedType: []string{"text"},
+		then: `INSERT INTO message_bodies (org_id, id, body)
+			SELECT DISTINCT ON (id) $1, id, body FROM stage_messages s WHERE ` + known + ` ORDER BY id, line DESC
+			ON CONFLICT (org_id, id) DO UPDATE SET body = excluded.body`,
 	},
 	{
 		table: "missed_calls",
@@ -112,12 +124,16 @@ func (db *DB) Write(ctx context.Context, org interaction.OrgID, recs []interacti
 			return nil, err
 		}
 	}
+	touched := make(map[int64]bool)
 	for _, b := range bulks {
-		rej, err := db.copyIn(ctx, conn, tx, org, b, recs)
+		rej, err := db.copyIn(ctx, conn, tx, org, b, recs, touched)
 		if err != nil {
 			return nil, fmt.Errorf("postgres: import %s: %w", b.table, err)
 		}
 		rejected = append(rejected, rej...)
+	}
+	if err := refreshCounts(ctx, tx, org, touched); err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("postgres: commit import: %w", err)
@@ -125,7 +141,13 @@ func (db *DB) Write(ctx context.Context, org interaction.OrgID, recs []interacti
 	return rejected, nil
 }
 
-func (db *DB) copyIn(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx, org interaction.OrgID, b bulk, recs []interaction.Record) ([]interaction.Rejection, error) {
+// known says a staged row's customer exists.
+const known = `EXISTS (SELECT 1 FROM customers c WHERE c.org_id = $1 AND c.id = s.customer_id)`
+
+// copyIn stages recs of kind b through COPY and upserts them, adding to
+// touched the customers whose counts change: those the rows now belong to
+// and those they moved away from.
+func (db *DB) copyIn(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx, org interaction.OrgID, b bulk, recs []interaction.Record, touched map[int64]bool) ([]interaction.Rejection, error) {
 	var rows [][]any
 	for _, r := range recs {
 		if b.matches(r) {
@@ -140,6 +162,9 @@ func (db *DB) copyIn(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx, org inte
 	for i, c := range b.cols {
 		cols += ", " + c + " " + b.types[i]
 	}
+	for i, c := range b.staged {
+		cols += ", " + c + " " + b.stagedType[i]
+	}
 	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE `+stage+` (`+cols+`) ON COMMIT DROP`); err != nil {
 		return nil, err
 	}
@@ -148,13 +173,12 @@ func (db *DB) copyIn(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx, org inte
 		if err != nil {
 			return err
 		}
-		_, err = pc.CopyFrom(ctx, pgx.Identifier{stage}, append([]string{"line"}, b.cols...), pgx.CopyFromRows(rows))
+		_, err = pc.CopyFrom(ctx, pgx.Identifier{stage}, append(append([]string{"line"}, b.cols...), b.staged...), pgx.CopyFromRows(rows))
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("copy: %w", err)
 	}
-	const known = `EXISTS (SELECT 1 FROM customers c WHERE c.org_id = $1 AND c.id = s.customer_id)`
 	var unknown []struct {
 		Line       int   `db:"line"`
 		CustomerID int64 `db:"customer_id"`
@@ -178,14 +202,62 @@ func (db *DB) copyIn(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx, org inte
 	upsert := `INSERT INTO ` + b.table + ` (org_id, ` + list + `)
 		SELECT DISTINCT ON (id) $1, ` + list + ` FROM ` + stage + ` s WHERE ` + known + ` ORDER BY id, line DESC
 		ON CONFLICT (org_id, id) DO UPDATE SET ` + sets
+	var moved []int64
+	if err := tx.SelectContext(ctx, &moved, `SELECT DISTINCT t.customer_id FROM `+b.table+` t JOIN `+stage+` s
+		ON t.org_id = $1 AND t.id = s.id WHERE t.customer_id <> s.customer_id`, org); err != nil {
+		return nil, err
+	}
+	var owners []int64
+	if err := tx.SelectContext(ctx, &owners, `SELECT DISTINCT customer_id FROM `+stage+` s WHERE `+known, org); err != nil {
+		return nil, err
+	}
+	for _, id := range append(moved, owners...) {
+		touched[id] = true
+	}
 	if _, err := tx.ExecContext(ctx, upsert, org); err != nil {
 		return nil, err
+	}
+	if b.then != "" {
+		if _, err := tx.ExecContext(ctx, b.then, org); err != nil {
+			return nil, err
+		}
 	}
 	rej := make([]interaction.Rejection, len(unknown))
 	for i, u := range unknown {
 		rej[i] = interaction.Rejection{Line: u.Line, Reason: fmt.Sprintf("unknown customer %d", u.CustomerID)}
 	}
 	return rej, nil
+}
+
+// The counts of a set of customers ($2) are recomputed from their rows.
+const (
+	countsForget   = `DELETE FROM interaction_counts WHERE org_id = $1 AND customer_id = ANY($2)`
+	countsMessages = `INSERT INTO interaction_counts (org_id, customer_id, network, type, n, last_at, used)
+		SELECT $1, customer_id, network, type, COUNT(*), MAX(sent_at), FALSE FROM messages
+		WHERE org_id = $1 AND customer_id = ANY($2) GROUP BY customer_id, network, type`
+	countsMissedCalls = `INSERT INTO interaction_counts (org_id, customer_id, network, type, n, last_at, used)
+		SELECT $1, customer_id, 'capillary', 'missed_call', COUNT(*), MAX(called_at),
+			(SELECT x.used FROM missed_calls x WHERE x.org_id = $1 AND x.customer_id = mc.customer_id ORDER BY x.called_at DESC, x.id DESC LIMIT 1)
+		FROM missed_calls mc WHERE org_id = $1 AND customer_id = ANY($2) GROUP BY customer_id`
+	countsSurveys = `INSERT INTO interaction_counts (org_id, customer_id, network, type, n, last_at, used)
+		SELECT $1, customer_id, 'capillary', 'survey', COUNT(*), MAX(submitted_at), FALSE FROM surveys
+		WHERE org_id = $1 AND customer_id = ANY($2) GROUP BY customer_id`
+)
+
+func refreshCounts(ctx context.Context, tx *sqlx.Tx, org interaction.OrgID, touched map[int64]bool) error {
+	if len(touched) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(touched))
+	for id := range touched {
+		ids = append(ids, id)
+	}
+	for _, q := range []string{countsForget, countsMessages, countsMissedCalls, countsSurveys} {
+		if _, err := tx.ExecContext(ctx, q, org, ids); err != nil {
+			return fmt.Errorf("postgres: recount: %w", err)
+		}
+	}
+	return nil
 }
 
 // pgxConn digs pgx's connection out of database/sql's driver connection

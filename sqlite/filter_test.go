@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	_ "modernc.org/sqlite" // registers "sqlite" to tamper with a file behind the store's back
+	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3" to tamper with a file behind the store's back
 
 	"github.com/touchpoint/touchpoint/sqlite"
 )
@@ -22,7 +22,7 @@ func TestReadyReportsPendingMigrations(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	raw, err := sql.Open("sqlite", path)
+	raw, err := sql.Open("sqlite3", path)
 	if err != nil {
 		t.Fatal(err)
 	}

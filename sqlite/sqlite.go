@@ -1,9 +1,14 @@
 // Package sqlite is Touchpoint's embedded store: the interaction.Reader and
 // interaction.Admin contracts and the importer's sink over one SQLite file,
-// through modernc.org/sqlite (pure Go, so `go run .` needs no C toolchain).
+// through github.com/ncruces/go-sqlite3 (SQLite translated to pure Go, so
+// `go run .` needs no C toolchain).
 //
-// Concurrency: one writer connection and a separate pool of read-only
-// connections. SQLite allows one writer at a time anyway; funnelling writes
+// Concurrency: one writer connection, a small pool of read-only
+// database/sql connections for the admin queries (sqlx), and a pool of
+// read-only connections used directly, without database/sql, by the read
+// path (read.go): database/sql boxes every column of every row into an
+// interface and back, which cost more than SQLite's own work on a page of
+// messages. SQLite allows one writer at a time anyway; funnelling writes
 // through a single connection turns lock contention into a queue in Go,
 // while WAL lets the readers go on reading the last committed snapshot
 // during an import.
@@ -16,12 +21,12 @@
 // makes bulk imports fast, and a gateway that re-imports idempotently can
 // afford it. The database is never corrupted either way.
 //
-// Portability: the SQL here is kept to what PostgreSQL also accepts (ON
-// CONFLICT upserts, window functions, VALUES tables, '?' rebound by sqlx)
-// except where marked: the DSN pragmas and the two pools (this file), the
-// migrations (WITHOUT ROWID, INTEGER affinity), the counting driver wrapper
-// and the mapping of SQLite result codes (constraint, constraintReason). A
-// PostgreSQL store replaces those and keeps the queries.
+// Layout (migrations/): messages are clustered by customer, network, type
+// and newest first, so a page is one contiguous range of one B-tree; their
+// bodies, which no list renders unless asked, live apart; and the counts,
+// newest times and used flags every answer starts with are kept per
+// customer, network and type by the importer (interaction_counts), in the
+// same transaction as the rows they count.
 package sqlite
 
 import (
@@ -37,7 +42,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"modernc.org/sqlite"
+	"github.com/ncruces/go-sqlite3/driver"
 
 	"github.com/touchpoint/touchpoint/internal/sqlcount"
 	"github.com/touchpoint/touchpoint/internal/sqlstore"
@@ -46,28 +51,27 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// pragmas go in the DSN so that every connection the pool opens gets them,
-// not just the first one.
+// pragmas go in the DSN so that every connection gets them, not just the
+// first one.
 var pragmas = []string{
 	"busy_timeout(5000)",
 	"journal_mode(WAL)",
 	"synchronous(NORMAL)",
 	"foreign_keys(1)",
-	// Reads map the file instead of copying pages through read(2), and
-	// each connection keeps a 16 MiB page cache (SQLite's default is 2 MiB):
-	// with 200,000 messages the default made a one-customer request a
-	// stream of page reads.
-	"mmap_size(1073741824)",
+	// Each connection keeps a 16 MiB page cache (SQLite's default is
+	// 2 MiB): with 200,000 messages the default made a one-customer
+	// request a stream of page reads.
 	"cache_size(-16384)",
 }
 
-// DB is an open Touchpoint database. The reads and admin queries are the
-// shared ones (sqlstore); this package owns opening, pooling, durability
+// DB is an open Touchpoint database. The admin queries are the shared ones
+// (sqlstore); this package owns opening, pooling, durability, the read path
 // and the bulk import path.
 type DB struct {
 	*sqlstore.Store
-	w     *sqlx.DB // the one writer connection
-	r     *sqlx.DB // read-only pool
+	w     *sqlx.DB  // the one writer connection
+	r     *sqlx.DB  // read-only pool for the admin queries
+	reads *readPool // read-only connections for the read path
 	stmts atomic.Int64
 
 	// upserts are the importer's statements, prepared once on the writer
@@ -84,9 +88,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, errors.New("sqlite: empty database path")
 	}
 	db := &DB{creds: newCredCache(path)}
-	drv := new(sqlite.Driver)
-	// sqlx does not know modernc's driver name "sqlite"; "sqlite3" gives it
-	// the same '?' bind style.
+	drv := &driver.SQLite{}
+	// The driver registers itself as "sqlite3", which sqlx binds with '?'.
 	db.w = sqlx.NewDb(sql.OpenDB(sqlcount.NewConnector(drv, dsn(path, "_txlock=immediate"), "sqlite", &db.stmts)), "sqlite3")
 	db.w.SetMaxOpenConns(1)
 	db.w.SetMaxIdleConns(1)
@@ -102,11 +105,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 
-	db.r = sqlx.NewDb(sql.OpenDB(sqlcount.NewConnector(drv, dsn(path, "_pragma=query_only(1)"), "sqlite", &db.stmts)), "sqlite3")
-	readers := max(4, 2*runtime.GOMAXPROCS(0))
-	db.r.SetMaxOpenConns(readers)
-	db.r.SetMaxIdleConns(readers)
+	readOnly := dsn(path, "_pragma=query_only(1)")
+	db.r = sqlx.NewDb(sql.OpenDB(sqlcount.NewConnector(drv, readOnly, "sqlite", &db.stmts)), "sqlite3")
+	db.r.SetMaxOpenConns(4)
+	db.r.SetMaxIdleConns(4)
 	db.r.SetConnMaxIdleTime(5 * time.Minute)
+	db.reads = newReadPool(readOnly, max(4, 2*runtime.GOMAXPROCS(0)), &db.stmts)
 	db.Store = sqlstore.New(db.w, db.r, sqlstore.Dialect{Join: "CROSS JOIN", Violation: violation})
 	return db, nil
 }
@@ -133,10 +137,13 @@ func dsn(path string, extra ...string) string {
 	return b.String()
 }
 
-// Close closes both pools.
+// Close closes the pools.
 func (db *DB) Close() error {
 	var errs []error
 	db.Store.Close()
+	if db.reads != nil {
+		errs = append(errs, db.reads.close())
+	}
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
 	}
@@ -151,8 +158,8 @@ func (db *DB) Close() error {
 // the driver. Tests compare deltas of it to prove loaders batch.
 func (db *DB) Statements() int64 { return db.stmts.Load() }
 
-// Stats reports the read pool's statistics (for metrics).
-func (db *DB) Stats() sql.DBStats { return db.r.Stats() }
+// Stats reports the read path's pool statistics (for metrics).
+func (db *DB) Stats() sql.DBStats { return db.reads.stats() }
 
 // Ready reports whether the database answers and is fully migrated.
 func (db *DB) Ready(ctx context.Context) error {
@@ -176,14 +183,6 @@ func (db *DB) migrate(ctx context.Context) error {
 func millis(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
-
-func fromNullMillis(ms sql.NullInt64) *time.Time {
-	if !ms.Valid {
-		return nil
-	}
-	t := fromMillis(ms.Int64)
-	return &t
-}
 
 // CheckIntegrity runs SQLite's integrity check (for operations and the
 // crash test): nil when the database file is sound.

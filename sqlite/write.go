@@ -8,8 +8,7 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	"github.com/ncruces/go-sqlite3"
 
 	"github.com/touchpoint/touchpoint/internal/interaction"
 	"github.com/touchpoint/touchpoint/internal/sqlstore"
@@ -26,16 +25,22 @@ var (
 		conflict: ` ON CONFLICT (org_id, id) DO UPDATE SET mobile = excluded.mobile, email = excluded.email, external_id = excluded.external_id`,
 	}
 	upsertMessage = upsert{
-		insert: `INSERT INTO messages (org_id, id, customer_id, network, type, sender, receiver, subject, body, status,
-			campaign_id, user_id, sent_at, delivered_at) VALUES `,
-		row: `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		insert: `INSERT INTO messages (org_id, customer_id, network, type, sent_at, id, sender, receiver, subject, status,
+			campaign_id, user_id, delivered_at) VALUES `,
+		row: `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		conflict: ` ON CONFLICT (org_id, id) DO UPDATE SET customer_id = excluded.customer_id, network = excluded.network,
-			type = excluded.type, sender = excluded.sender, receiver = excluded.receiver, subject = excluded.subject,
-			body = excluded.body, status = excluded.status, campaign_id = excluded.campaign_id, user_id = excluded.user_id,
-			sent_at = excluded.sent_at, delivered_at = excluded.delivered_at`,
+			type = excluded.type, sent_at = excluded.sent_at, sender = excluded.sender, receiver = excluded.receiver,
+			subject = excluded.subject, status = excluded.status, campaign_id = excluded.campaign_id,
+			user_id = excluded.user_id, delivered_at = excluded.delivered_at`,
+	}
+	// upsertBody follows each run of messages, for those the run stored.
+	upsertBody = upsert{
+		insert:   `INSERT INTO message_bodies (org_id, id, body) VALUES `,
+		row:      `(?, ?, ?)`,
+		conflict: ` ON CONFLICT (org_id, id) DO UPDATE SET body = excluded.body`,
 	}
 	upsertMissedCall = upsert{
-		insert:   `INSERT INTO missed_calls (org_id, id, customer_id, called_at, used) VALUES `,
+		insert:   `INSERT INTO missed_calls (org_id, customer_id, called_at, id, used) VALUES `,
 		row:      `(?, ?, ?, ?, ?)`,
 		conflict: ` ON CONFLICT (org_id, id) DO UPDATE SET customer_id = excluded.customer_id, called_at = excluded.called_at, used = excluded.used`,
 	}
@@ -70,7 +75,7 @@ func (u *upsert) sql(n int) string {
 // two (a run of 20 is 16 + 4), so each kind needs only six statements.
 const rowsPerStatement = 32
 
-var upserts = []*upsert{&upsertCustomer, &upsertMessage, &upsertMissedCall, &upsertSurvey}
+var upserts = []*upsert{&upsertCustomer, &upsertMessage, &upsertBody, &upsertMissedCall, &upsertSurvey}
 
 // prepareUpserts prepares every kind's statements for every run size.
 func (db *DB) prepareUpserts(ctx context.Context) error {
@@ -95,14 +100,16 @@ func (db *DB) prepareUpserts(ctx context.Context) error {
 // Records are written in file order, so a message must follow its customer.
 // Consecutive records of one kind go in multi-row statements; when such a
 // statement breaks a constraint SQLite undoes the whole statement, and its
-// rows are written again one by one to find the culprit.
+// rows are written again one by one to find the culprit. Before the commit
+// the counts of every customer the batch touched are recomputed
+// (refreshCounts), so readers never see rows and counts that disagree.
 func (db *DB) Write(ctx context.Context, org interaction.OrgID, recs []interaction.Record) ([]interaction.Rejection, error) {
 	tx, err := db.w.BeginTxx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: begin import: %w", err)
 	}
 	defer tx.Rollback()
-	w := batchWriter{ctx: ctx, tx: tx, org: org, prepared: db.upserts, stmts: make(map[stmtKey]*sqlx.Stmt)}
+	w := batchWriter{ctx: ctx, tx: tx, org: org, prepared: db.upserts, stmts: make(map[stmtKey]*sqlx.Stmt), touched: make(map[int64]bool)}
 	defer w.close()
 	for i := 0; i < len(recs); {
 		u := upsertFor(recs[i])
@@ -123,10 +130,52 @@ func (db *DB) Write(ctx context.Context, org interaction.OrgID, recs []interacti
 			n -= size
 		}
 	}
+	if err := refreshCounts(ctx, tx, org, w.touched); err != nil {
+		return nil, err
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("sqlite: commit import: %w", err)
 	}
 	return w.rejected, nil
+}
+
+// The counts of a set of customers (?2, a JSON array of ids, plus those the
+// triggers marked stale) are recomputed from their rows: a customer's rows
+// are one range of each table, so this reads only what the batch touched.
+const (
+	countsForget   = `DELETE FROM interaction_counts WHERE org_id = ?1 AND customer_id IN (SELECT value FROM json_each(?2) UNION SELECT customer_id FROM counts_stale WHERE org_id = ?1)`
+	countsMessages = `INSERT INTO interaction_counts (org_id, customer_id, network, type, n, last_at, used)
+		SELECT ?1, customer_id, network, type, COUNT(*), MAX(sent_at), 0 FROM messages
+		WHERE org_id = ?1 AND customer_id IN (SELECT value FROM json_each(?2) UNION SELECT customer_id FROM counts_stale WHERE org_id = ?1)
+		GROUP BY customer_id, network, type`
+	countsMissedCalls = `INSERT INTO interaction_counts (org_id, customer_id, network, type, n, last_at, used)
+		SELECT ?1, customer_id, 'capillary', 'missed_call', COUNT(*), MAX(called_at),
+			(SELECT x.used FROM missed_calls x WHERE x.org_id = ?1 AND x.customer_id = mc.customer_id ORDER BY x.called_at DESC, x.id DESC LIMIT 1)
+		FROM missed_calls mc
+		WHERE org_id = ?1 AND customer_id IN (SELECT value FROM json_each(?2) UNION SELECT customer_id FROM counts_stale WHERE org_id = ?1)
+		GROUP BY customer_id`
+	countsSurveys = `INSERT INTO interaction_counts (org_id, customer_id, network, type, n, last_at, used)
+		SELECT ?1, customer_id, 'capillary', 'survey', COUNT(*), MAX(submitted_at), 0 FROM surveys
+		WHERE org_id = ?1 AND customer_id IN (SELECT value FROM json_each(?2) UNION SELECT customer_id FROM counts_stale WHERE org_id = ?1)
+		GROUP BY customer_id`
+	countsFresh = `DELETE FROM counts_stale WHERE org_id = ?1`
+)
+
+func refreshCounts(ctx context.Context, tx *sqlx.Tx, org interaction.OrgID, touched map[int64]bool) error {
+	ids := make([]int64, 0, len(touched))
+	for id := range touched {
+		ids = append(ids, id)
+	}
+	list := jsonInts(ids)
+	for _, q := range []string{countsForget, countsMessages, countsMissedCalls, countsSurveys} {
+		if _, err := tx.ExecContext(ctx, q, int64(org), list); err != nil {
+			return fmt.Errorf("sqlite: recount: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, countsFresh, int64(org)); err != nil {
+		return fmt.Errorf("sqlite: recount: %w", err)
+	}
+	return nil
 }
 
 type stmtKey struct {
@@ -144,6 +193,9 @@ type batchWriter struct {
 	stmts    map[stmtKey]*sqlx.Stmt
 	args     []any
 	rejected []interaction.Rejection
+	// touched are the customers whose messages, missed calls or surveys
+	// the batch stored: their counts are recomputed before the commit.
+	touched map[int64]bool
 }
 
 func (w *batchWriter) close() {
@@ -182,7 +234,7 @@ func (w *batchWriter) write(u *upsert, recs []interaction.Record) error {
 	}
 	_, err = st.ExecContext(w.ctx, w.args...)
 	if err == nil {
-		return nil
+		return w.stored(u, recs)
 	}
 	if _, ok := constraintReason(err, recs[0]); !ok {
 		return fmt.Errorf("sqlite: import lines %d-%d: %w", recs[0].Line, recs[len(recs)-1].Line, err)
@@ -197,6 +249,36 @@ func (w *batchWriter) write(u *upsert, recs []interaction.Record) error {
 	}
 	reason, _ := constraintReason(err, recs[0])
 	w.rejected = append(w.rejected, interaction.Rejection{Line: recs[0].Line, Reason: reason})
+	return nil
+}
+
+// stored follows a successful upsert of recs: their customers' counts will
+// be recomputed, and a run of messages is followed by its bodies.
+func (w *batchWriter) stored(u *upsert, recs []interaction.Record) error {
+	for _, r := range recs {
+		switch {
+		case r.Message != nil:
+			w.touched[r.Message.CustomerID] = true
+		case r.MissedCall != nil:
+			w.touched[r.MissedCall.CustomerID] = true
+		case r.Survey != nil:
+			w.touched[r.Survey.CustomerID] = true
+		}
+	}
+	if u != &upsertMessage {
+		return nil
+	}
+	st, err := w.stmt(&upsertBody, len(recs))
+	if err != nil {
+		return err
+	}
+	w.args = w.args[:0]
+	for _, r := range recs {
+		w.args = append(w.args, int64(w.org), r.Message.ID, r.Message.Body)
+	}
+	if _, err := st.ExecContext(w.ctx, w.args...); err != nil {
+		return fmt.Errorf("sqlite: import lines %d-%d: bodies: %w", recs[0].Line, recs[len(recs)-1].Line, err)
+	}
 	return nil
 }
 
@@ -226,11 +308,11 @@ func appendArgs(args []any, org interaction.OrgID, r interaction.Record) []any {
 		if m.DeliveredAt != nil {
 			delivered = millis(*m.DeliveredAt)
 		}
-		return append(args, int64(org), m.ID, m.CustomerID, string(m.Network), string(m.Type), m.Sender, m.Receiver,
-			m.Subject, m.Body, m.Status, m.CampaignID, m.UserID, millis(m.SentAt), delivered)
+		return append(args, int64(org), m.CustomerID, string(m.Network), string(m.Type), millis(m.SentAt), m.ID,
+			m.Sender, m.Receiver, m.Subject, m.Status, m.CampaignID, m.UserID, delivered)
 	case r.MissedCall != nil:
 		c := r.MissedCall
-		return append(args, int64(org), c.ID, c.CustomerID, millis(c.CalledAt), c.Used)
+		return append(args, int64(org), c.CustomerID, millis(c.CalledAt), c.ID, c.Used)
 	case r.Survey != nil:
 		s := r.Survey
 		resp := string(s.Responses)
@@ -242,33 +324,26 @@ func appendArgs(args []any, org interaction.OrgID, r interaction.Record) []any {
 	return args
 }
 
-// constraint reports whether err is SQLite's extended result code code.
-// Result codes are SQLite's dialect; a PostgreSQL store maps SQLSTATEs.
 // violation classifies SQLite's constraint errors for the shared queries.
 func violation(err error) sqlstore.Violation {
 	switch {
-	case constraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY), constraint(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE):
+	case errors.Is(err, sqlite3.CONSTRAINT_PRIMARYKEY), errors.Is(err, sqlite3.CONSTRAINT_UNIQUE):
 		return sqlstore.Unique
-	case constraint(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY):
+	case errors.Is(err, sqlite3.CONSTRAINT_FOREIGNKEY):
 		return sqlstore.ForeignKey
 	}
 	return sqlstore.None
 }
 
-func constraint(err error, code int) bool {
-	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code() == code
-}
-
 // constraintReason turns a constraint violation into a reason for the
 // importer's report; ok is false for any other error.
 func constraintReason(err error, r interaction.Record) (reason string, ok bool) {
-	var se *sqlite.Error
-	if !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_CONSTRAINT {
+	var se *sqlite3.Error
+	if !errors.As(err, &se) || se.Code() != sqlite3.CONSTRAINT {
 		return "", false
 	}
-	switch se.Code() {
-	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+	switch se.ExtendedCode() {
+	case sqlite3.CONSTRAINT_FOREIGNKEY:
 		var id int64
 		switch {
 		case r.Message != nil:
@@ -279,7 +354,7 @@ func constraintReason(err error, r interaction.Record) (reason string, ok bool) 
 			id = r.Survey.CustomerID
 		}
 		return fmt.Sprintf("unknown customer %d", id), true
-	case sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+	case sqlite3.CONSTRAINT_UNIQUE:
 		return "an identifier (mobile, email or external_id) already belongs to another customer", true
 	}
 	return "constraint violated: " + se.Error(), true

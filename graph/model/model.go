@@ -1,6 +1,6 @@
 // Package model holds the GraphQL types that are not domain types as they
-// are: groups of interactions carrying what their field resolvers need, and
-// messages and surveys in the shape the schema exposes.
+// are: groups of interactions with their pages, and messages and surveys in
+// the shape the schema exposes.
 package model
 
 import (
@@ -16,22 +16,58 @@ type NetworkInteractions struct {
 	Interactions []*Interaction
 }
 
-// Interaction is one group: its totals plus the query that loads its page
-// lazily, so a request for counts alone never reads a message.
+// Interaction is one group: its totals and its page, as the batch resolver
+// of Customer.interactions read them, so gqlgen resolves nothing per group.
+// The lists are methods that present the page on demand: the one-pass
+// marshalling of the subtree (graph/marshal.go) reads Item directly and
+// never needs them.
 type Interaction struct {
 	Network             interaction.Network
 	Type                interaction.Type
 	Count               int
 	LastInteractionTime *time.Time
 	UsedStatus          bool
-	// CustomerID and Query are for the list resolvers; not in the schema.
-	CustomerID int64
-	Query      interaction.PageQuery
-	// The pages, when the parent resolver queued their loads ahead (see
-	// loader.Loaders.MessagesLater); nil otherwise.
-	MessagePage    func() ([]interaction.Message, error)
-	MissedCallPage func() ([]interaction.MissedCall, error)
-	SurveyPage     func() ([]interaction.Survey, error)
+	// Item is the group with its page; MaskOTP says whether one-time
+	// passwords in its messages are masked on the way out.
+	Item    *interaction.Item
+	MaskOTP bool
+}
+
+// NewInteraction presents one group.
+func NewInteraction(it *interaction.Item, maskOTP bool) Interaction {
+	return Interaction{Network: it.Network, Type: it.Type, Count: it.Count, LastInteractionTime: it.Last, UsedStatus: it.Used,
+		Item: it, MaskOTP: maskOTP}
+}
+
+// Messages is the group's page of messages.
+func (i *Interaction) Messages() []*Message {
+	out := make([]*Message, len(i.Item.Messages))
+	msgs := make([]Message, len(out))
+	for k := range out {
+		msgs[k] = NewMessage(&i.Item.Messages[k], i.MaskOTP)
+		out[k] = &msgs[k]
+	}
+	return out
+}
+
+// MissedCalls is the group's page of missed calls.
+func (i *Interaction) MissedCalls() []*interaction.MissedCall {
+	out := make([]*interaction.MissedCall, len(i.Item.MissedCalls))
+	for k := range out {
+		out[k] = &i.Item.MissedCalls[k]
+	}
+	return out
+}
+
+// Surveys is the group's page of surveys.
+func (i *Interaction) Surveys() []*Survey {
+	out := make([]*Survey, len(i.Item.Surveys))
+	svs := make([]Survey, len(out))
+	for k := range out {
+		svs[k] = NewSurvey(&i.Item.Surveys[k])
+		out[k] = &svs[k]
+	}
+	return out
 }
 
 // Message is a message as the API shows it.
@@ -52,19 +88,20 @@ type Message struct {
 
 // NewMessage is the one place a stored message becomes API output, so OTP
 // masking (on the way out, never in storage) cannot be forgotten by a field.
-func NewMessage(m interaction.Message, maskOTP bool) *Message {
-	return &Message{
+func NewMessage(m *interaction.Message, maskOTP bool) Message {
+	return Message{
 		ID: m.ID, Network: m.Network, Type: m.Type, Sender: m.Sender, Receiver: m.Receiver,
 		Subject: otp.MaskIf(m.Subject, maskOTP), Body: otp.MaskIf(m.Body, maskOTP), Status: m.Status,
-		CampaignID: optional(m.CampaignID), UserID: optional(m.UserID), SentAt: m.SentAt, DeliveredAt: m.DeliveredAt,
+		CampaignID: optional(&m.CampaignID), UserID: optional(&m.UserID), SentAt: m.SentAt, DeliveredAt: m.DeliveredAt,
 	}
 }
 
-func optional(id int64) *int64 {
-	if id < 0 {
+// optional points at id, or is nil for the -1 that means "none".
+func optional(id *int64) *int64 {
+	if *id < 0 {
 		return nil
 	}
-	return &id
+	return id
 }
 
 // Survey is a submitted survey with its responses as a JSON string.
@@ -76,6 +113,6 @@ type Survey struct {
 }
 
 // NewSurvey converts a stored survey.
-func NewSurvey(s interaction.Survey) *Survey {
-	return &Survey{ID: s.ID, Name: s.Name, SubmittedAt: s.SubmittedAt, Responses: string(s.Responses)}
+func NewSurvey(s *interaction.Survey) Survey {
+	return Survey{ID: s.ID, Name: s.Name, SubmittedAt: s.SubmittedAt, Responses: string(s.Responses)}
 }

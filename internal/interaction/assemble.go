@@ -1,12 +1,10 @@
 package interaction
 
-import "slices"
-
 // Group is one network's interactions for one customer, as transports show
 // them.
 type Group struct {
 	Network Network
-	Items   []Summary
+	Items   []Item
 }
 
 // Layout is the list of capillary interaction types a response always
@@ -37,59 +35,88 @@ func HomeNetwork(t Type) Network {
 	return Capillary
 }
 
-type groupKey struct {
-	n Network
-	t Type
+// slots holds one customer's summaries by network and type, in the orders
+// of Networks and Types: Assemble runs once per customer of a response, and
+// an array indexed by position costs nothing where maps cost allocations.
+type slots [len4][len17]struct {
+	s  Summary
+	ok bool
+}
+
+const (
+	len4  = 4  // len(Networks)
+	len17 = 17 // len(Types)
+)
+
+func networkIndex(n Network) int {
+	for i, x := range Networks {
+		if x == n {
+			return i
+		}
+	}
+	return -1
+}
+
+func typeIndex(t Type) int {
+	for i, x := range Types {
+		if x == t {
+			return i
+		}
+	}
+	return -1
 }
 
 // Assemble turns the raw summaries a store returned for one customer into
 // the groups a transport shows: phone merged with sms (see StoredTypes),
 // the layout's types always present, filtered by f, in a stable order.
 func Assemble(customerID int64, raw []Summary, f Filter, layout Layout) []Group {
-	byKey := make(map[groupKey]Summary)
-	for _, s := range raw {
-		if s.CustomerID != customerID || s.Count == 0 {
-			continue
+	var shown slots
+	put := func(s Summary) {
+		n, t := networkIndex(s.Network), typeIndex(s.Type)
+		if n >= 0 && t >= 0 {
+			shown[n][t].s, shown[n][t].ok = s, true
 		}
-		byKey[groupKey{s.Network, s.Type}] = s
+	}
+	for _, s := range raw {
+		if s.CustomerID == customerID && s.Count > 0 {
+			put(s)
+		}
 	}
 	// A phone interaction is the customer's sms plus phone messages.
-	for _, n := range Networks {
-		sms, hasSMS := byKey[groupKey{n, SMS}]
-		ph, hasPhone := byKey[groupKey{n, Phone}]
-		if !hasSMS {
+	sms, phone := typeIndex(SMS), typeIndex(Phone)
+	for n := range Networks {
+		if !shown[n][sms].ok {
 			continue
 		}
-		if hasPhone {
-			ph = merge(ph, sms)
-		} else {
-			ph = sms
-			ph.Type = Phone
+		ph := shown[n][sms].s
+		ph.Type = Phone
+		if shown[n][phone].ok {
+			ph = merge(shown[n][phone].s, shown[n][sms].s)
 		}
-		byKey[groupKey{n, Phone}] = ph
+		shown[n][phone].s, shown[n][phone].ok = ph, true
 	}
-
-	want := func(n Network, t Type) bool {
-		return (f.Network == "" || f.Network == n) && (f.Type == "" || f.Type == t)
-	}
-	shown := make(map[groupKey]Summary)
-	for k, s := range byKey {
-		if want(k.n, k.t) {
-			shown[k] = s
+	some := false
+	for n, net := range Networks {
+		for t, typ := range Types {
+			if shown[n][t].ok && !f.Wants(net, typ) {
+				shown[n][t].ok = false
+			}
+			some = some || shown[n][t].ok
 		}
 	}
 	zero := func(n Network, t Type) {
-		k := groupKey{n, t}
-		if _, ok := shown[k]; !ok {
-			shown[k] = Summary{CustomerID: customerID, Network: n, Type: t}
+		i, j := networkIndex(n), typeIndex(t)
+		if i >= 0 && j >= 0 && !shown[i][j].ok {
+			shown[i][j].s, shown[i][j].ok = Summary{CustomerID: customerID, Network: n, Type: t}, true
 		}
 	}
 	for _, t := range layout {
-		if want(Capillary, t) {
+		if f.Wants(Capillary, t) {
 			zero(Capillary, t)
+			some = true
 		}
 	}
-	if f.Type != "" && len(shown) == 0 {
+	if f.Type != "" && !some {
 		n := f.Network
 		if n == "" {
 			n = HomeNetwork(f.Type)
@@ -98,23 +125,21 @@ func Assemble(customerID int64, raw []Summary, f Filter, layout Layout) []Group 
 	}
 
 	var groups []Group
-	for _, n := range Networks {
-		var items []Summary
+	for n, net := range Networks {
+		var items []Item
 		for _, t := range layout {
-			if s, ok := shown[groupKey{n, t}]; ok {
-				items = append(items, s)
+			if j := typeIndex(t); j >= 0 && shown[n][j].ok {
+				items = append(items, Item{Summary: shown[n][j].s})
+				shown[n][j].ok = false // shown once, even if the layout repeats it
 			}
 		}
-		for _, t := range Types {
-			if slices.Contains(layout, t) {
-				continue
-			}
-			if s, ok := shown[groupKey{n, t}]; ok {
-				items = append(items, s)
+		for j := range Types {
+			if shown[n][j].ok {
+				items = append(items, Item{Summary: shown[n][j].s})
 			}
 		}
-		if len(items) > 0 || n == f.Network {
-			groups = append(groups, Group{Network: n, Items: items})
+		if len(items) > 0 || net == f.Network {
+			groups = append(groups, Group{Network: net, Items: items})
 		}
 	}
 	return groups

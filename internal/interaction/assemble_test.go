@@ -86,3 +86,10 @@ func TestAssemblePhoneKeepsNewestTime(t *testing.T) {
 		}
 	}
 }
+
+// TestSlotsFitEveryNetworkAndType: Assemble's array has a place for each.
+func TestSlotsFitEveryNetworkAndType(t *testing.T) {
+	if len(Networks) != len4 || len(Types) != len17 {
+		t.Fatalf("slots are %dx%d for %d networks and %d types", len4, len17, len(Networks), len(Types))
+	}
+}

@@ -32,16 +32,6 @@ type Page struct {
 	Offset int
 }
 
-// PageQuery selects one page of one interaction group (a network and type)
-// for a customer. Like Filter it is comparable.
-type PageQuery struct {
-	Network Network
-	Type    Type // the interaction type; Phone expands via StoredTypes
-	Since   time.Time
-	Until   time.Time
-	Page
-}
-
 // NewFilter validates and normalises filter arguments. Pointers are nil
 // when the caller did not give the argument.
 func NewFilter(network *Network, typ *Type, since, until *time.Time) (Filter, error) {
@@ -88,9 +78,13 @@ func NewPage(limit, offset *int) (Page, error) {
 	return p, nil
 }
 
-// Query returns the page query for one interaction group under f.
-func (f Filter) Query(n Network, t Type, p Page) PageQuery {
-	return PageQuery{Network: n, Type: t, Since: f.Since, Until: f.Until, Page: p}
+// Span returns f's time bounds.
+func (f Filter) Span() Span { return Span{Since: f.Since, Until: f.Until} }
+
+// Wants reports whether f lets through interactions of network n and
+// (API) type t.
+func (f Filter) Wants(n Network, t Type) bool {
+	return (f.Network == "" || f.Network == n) && (f.Type == "" || f.Type == t)
 }
 
 // Normalize returns id in the form the store keeps: surrounding space
@@ -119,7 +113,6 @@ func (id Identifier) Normalize() (Identifier, error) {
 	return Identifier{Kind: id.Kind, Value: v}, nil
 }
 
-// Matches reports whether c is the customer id names (id must be normalised).
 // NormalizeEmail lower-cases an email. A space inside it can only be a
 // "+" that a client put in a query string unescaped (which decodes as a
 // space): emails hold no spaces, so it is turned back.
@@ -141,16 +134,18 @@ func NormalizeMobile(s string) string {
 	}, s)
 }
 
-func (c Customer) Matches(id Identifier) bool {
-	switch id.Kind {
+// Identifier returns c's identifier of kind k in normalised form ("" when
+// not set).
+func (c Customer) Identifier(k IdentifierKind) string {
+	switch k {
 	case ByID:
-		return strconv.FormatInt(c.ID, 10) == id.Value
+		return strconv.FormatInt(c.ID, 10)
 	case ByMobile:
-		return c.Mobile == id.Value
+		return c.Mobile
 	case ByEmail:
-		return c.Email == id.Value
+		return c.Email
 	case ByExternalID:
-		return c.ExternalID == id.Value
+		return c.ExternalID
 	}
-	return false
+	return ""
 }

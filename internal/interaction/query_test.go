@@ -111,16 +111,11 @@ func TestIdentifierNormalize(t *testing.T) {
 	}
 }
 
-func TestCustomerMatches(t *testing.T) {
+func TestCustomerIdentifier(t *testing.T) {
 	c := Customer{ID: 7, Mobile: "91", Email: "a@b.c", ExternalID: "x"}
-	for _, id := range []Identifier{{ByID, "7"}, {ByMobile, "91"}, {ByEmail, "a@b.c"}, {ByExternalID, "x"}} {
-		if !c.Matches(id) {
-			t.Errorf("customer should match %+v", id)
-		}
-	}
-	for _, id := range []Identifier{{ByID, "8"}, {ByMobile, "7"}, {ByEmail, "x"}, {"bogus", "7"}} {
-		if c.Matches(id) {
-			t.Errorf("customer should not match %+v", id)
+	for kind, want := range map[IdentifierKind]string{ByID: "7", ByMobile: "91", ByEmail: "a@b.c", ByExternalID: "x", "bogus": ""} {
+		if got := c.Identifier(kind); got != want {
+			t.Errorf("Identifier(%s) = %q, want %q", kind, got, want)
 		}
 	}
 }

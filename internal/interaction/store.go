@@ -5,10 +5,10 @@ import (
 	"time"
 )
 
-// Reader is what the per-request loaders need from a store. Every method
-// answers for many customers with one SQL statement and is scoped to one
-// organisation: rows of other organisations are never returned, whatever
-// ids are passed.
+// Reader is what the read path (Read, through the per-request loaders)
+// needs from a store. Every method answers for many customers with one SQL
+// statement and is scoped to one organisation: rows of other organisations
+// are never returned, whatever ids are passed.
 type Reader interface {
 	// CustomersByIdentifier returns the customers whose identifier of the
 	// given kind is one of values (already normalised), in any order.
@@ -16,42 +16,58 @@ type Reader interface {
 	CustomersByIdentifier(ctx context.Context, org OrgID, kind IdentifierKind, values []string) ([]Customer, error)
 
 	// Summaries returns, for each of the customers, one Summary per
-	// (network, stored type) that has at least one interaction matching f,
-	// including missed calls and surveys (network capillary). Phone is not
-	// merged here: see Assemble.
+	// network and stored type (phone and sms apart: see Assemble) that has
+	// at least one interaction matching f, missed calls and surveys
+	// (network capillary) included, in any order.
 	Summaries(ctx context.Context, org OrgID, customerIDs []int64, f Filter) ([]Summary, error)
 
-	// Messages returns, in one statement, the pages of many customers'
-	// messages in many groups: for every customer and every group, the
-	// messages of the group's network and of the stored types of its type
-	// (see StoredTypes) within the time bounds, newest first (sent_at, then
-	// id, descending), cut to page. A message can be on two pages (an sms
-	// is on the sms and the phone page), so each result says which group it
-	// was paged in. Results are ordered by customer, group, then newest first.
-	Messages(ctx context.Context, org OrgID, customerIDs []int64, groups []GroupKey, span Span, page Page) ([]PagedMessage, error)
+	// MessagePages returns, in one statement, the first q.Rows messages of
+	// every partition in q (a customer's messages of one network and one
+	// stored type) within q.Span: each partition's messages together,
+	// newest first (sent time, then id, descending), the partitions in any
+	// order.
+	// Only q.Fields of the optional columns are read; the others are left
+	// zero.
+	MessagePages(ctx context.Context, org OrgID, q PageQuery) ([]Message, error)
 
-	// MissedCalls and Surveys return, for each of the customers, the page
-	// q.Page of its missed calls or surveys within q's time bounds, newest
-	// first, ordered by customer (q.Network and q.Type are ignored).
-	MissedCalls(ctx context.Context, org OrgID, customerIDs []int64, q PageQuery) ([]MissedCall, error)
-	Surveys(ctx context.Context, org OrgID, customerIDs []int64, q PageQuery) ([]Survey, error)
+	// MissedCallPages and SurveyPages do the same for missed calls and
+	// surveys; a partition's Network and Type are ignored.
+	MissedCallPages(ctx context.Context, org OrgID, q PageQuery) ([]MissedCall, error)
+	SurveyPages(ctx context.Context, org OrgID, q PageQuery) ([]Survey, error)
 }
 
-// GroupKey names one group of messages: a network and an interaction type.
-type GroupKey struct {
-	Network Network
-	Type    Type
+// Partition is one customer's interactions of one network and stored type:
+// the unit a page is cut from.
+type Partition struct {
+	CustomerID int64
+	Network    Network
+	Type       Type // a stored type: never Phone's sms half (see StoredTypes)
+	// Count is how many interactions the partition holds, as Summaries
+	// reported it. It only informs how a store reads the partition (a few
+	// rows are cheaper to read whole than to seek into); a stale count
+	// never changes the result.
+	Count int
 }
 
-// Span is a time range; a zero bound is open.
+// PageQuery asks for the head of many partitions at once.
+type PageQuery struct {
+	Partitions []Partition
+	Span       Span
+	// Rows is how many of each partition's newest interactions to return:
+	// a page's offset plus its limit.
+	Rows   int
+	Fields MessageFields
+	// Complete says that Partitions hold every partition with rows of each
+	// customer they name, within Network ("" for every network) and Span:
+	// a store may then read those customers' rows whole instead of seeking
+	// each partition, when that is cheaper.
+	Complete bool
+	Network  Network
+}
+
+// Span is a time range; a zero bound is open. Both bounds are inclusive.
 type Span struct {
 	Since, Until time.Time
-}
-
-// PagedMessage is a message and the group whose page it is on.
-type PagedMessage struct {
-	Group GroupKey
-	Message
 }
 
 // APIKey is a stored credential. The secret itself is never stored: only

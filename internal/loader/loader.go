@@ -1,72 +1,44 @@
-// Package loader holds the per-request dataloaders through which every
+// Package loader holds the per-request loaders through which every
 // transport (GraphQL and the REST shims alike) reads the store. Loaders are
 // created fresh for each request, bound to the request's organisation, so
-// their caches and batches can never mix tenants or outlive a request.
+// their caches can never mix tenants or outlive a request.
+//
+// Nothing here waits for keys to arrive. Customers are looked up through a
+// dataloader (graph-gophers/dataloader/v7) that deduplicates and caches them
+// within the request; a list of customers is queued together and read with
+// one statement. Interactions are read for all the customers a GraphQL batch
+// resolver (or a REST shim) holds at once, through interaction.Read.
 package loader
 
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
 
 	"github.com/touchpoint/touchpoint/internal/interaction"
 )
 
-// Options tune batching.
+// Options tune the loaders.
 type Options struct {
-	// Wait is how long a batch collects keys after its first one. The
-	// library's 16 ms default would add 16 ms to every lookup; a fraction of a
-	// millisecond is enough for GraphQL's concurrent field resolvers to
-	// enqueue their keys. Zero dispatches each key at once (the REST shims
-	// load one customer at a time and gain nothing from waiting).
-	Wait time.Duration
-	// MaxBatch caps the keys in one batch so that one IN (...) list stays far
-	// below SQLite's bound-parameter limit (32,766) and PostgreSQL's (65,535).
+	// MaxBatch caps the identifiers in one lookup so that one IN (...) list
+	// stays far below SQLite's bound-parameter limit (32,766) and
+	// PostgreSQL's (65,535); 0 means DefaultOptions.MaxBatch.
 	MaxBatch int
 	// Observe, when set, is told the size of every batch (for metrics).
 	Observe func(loader string, keys int)
 }
 
-// DefaultOptions are the settings for GraphQL requests. The resolvers queue
-// a whole level of the response (every customer's summaries, then every
-// customer's pages) from one goroutine in a tight loop, so a batch only has
-// to outlast that loop: about 0.3 ms for a hundred customers, with room for
-// a GC pause on a busy 2-core machine. Over-running it costs one more
-// statement, never one per customer.
-var DefaultOptions = Options{Wait: time.Millisecond, MaxBatch: 1000}
+// DefaultOptions are the production settings.
+var DefaultOptions = Options{MaxBatch: 1000}
 
 // Loaders is the set of loaders for one request.
 type Loaders struct {
-	org         interaction.OrgID
-	store       interaction.Reader
-	maxBatch    int
-	customers   *dataloader.Loader[interaction.Identifier, interaction.Customer]
-	summaries   *dataloader.Loader[summaryKey, []interaction.Summary]
-	messages    *dataloader.Loader[groupsKey, map[interaction.GroupKey][]interaction.Message]
-	missedCalls *dataloader.Loader[pageKey, []interaction.MissedCall]
-	surveys     *dataloader.Loader[pageKey, []interaction.Survey]
-}
-
-type summaryKey struct {
-	customerID int64
-	filter     interaction.Filter
-}
-
-// groupsKey asks for one customer's pages of several message groups at
-// once: a dashboard needs about ten groups a customer, and one key per
-// customer keeps a batch's keys as few as its customers.
-type groupsKey struct {
-	customerID int64
-	groups     string // canonical, see encodeGroups
-	span       interaction.Span
-	page       interaction.Page
-}
-
-type pageKey struct {
-	customerID int64
-	query      interaction.PageQuery
+	org       interaction.OrgID
+	store     interaction.Reader
+	observe   func(string, int)
+	cache     dataloader.Cache[interaction.Identifier, interaction.Customer]
+	customers *dataloader.Loader[interaction.Identifier, interaction.Customer]
 }
 
 // New returns loaders reading org's data from store.
@@ -74,31 +46,14 @@ func New(store interaction.Reader, org interaction.OrgID, o Options) *Loaders {
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = DefaultOptions.MaxBatch
 	}
-	l := &Loaders{org: org, store: store, maxBatch: o.MaxBatch}
-	l.customers = dataloader.NewBatchedLoader(observed(o, "customers", l.loadCustomers), options[interaction.Identifier, interaction.Customer](o)...)
-	l.summaries = dataloader.NewBatchedLoader(observed(o, "summaries", l.loadSummaries), options[summaryKey, []interaction.Summary](o)...)
-	l.messages = dataloader.NewBatchedLoader(observed(o, "messages", l.loadMessages), options[groupsKey, map[interaction.GroupKey][]interaction.Message](o)...)
-	l.missedCalls = dataloader.NewBatchedLoader(observed(o, "missed_calls", pageBatch(l, store.MissedCalls, func(m interaction.MissedCall) int64 { return m.CustomerID })), options[pageKey, []interaction.MissedCall](o)...)
-	l.surveys = dataloader.NewBatchedLoader(observed(o, "surveys", pageBatch(l, store.Surveys, func(s interaction.Survey) int64 { return s.CustomerID })), options[pageKey, []interaction.Survey](o)...)
+	l := &Loaders{org: org, store: store, observe: o.Observe, cache: dataloader.NewCache[interaction.Identifier, interaction.Customer]()}
+	// No wait: a lookup runs as soon as it is asked for. Lists of
+	// identifiers are queued together by Customers instead.
+	l.customers = dataloader.NewBatchedLoader(l.loadCustomers,
+		dataloader.WithCache[interaction.Identifier, interaction.Customer](l.cache),
+		dataloader.WithWait[interaction.Identifier, interaction.Customer](0),
+		dataloader.WithBatchCapacity[interaction.Identifier, interaction.Customer](o.MaxBatch))
 	return l
-}
-
-// observed reports each batch's size to o.Observe, when set.
-func observed[K comparable, V any](o Options, name string, f dataloader.BatchFunc[K, V]) dataloader.BatchFunc[K, V] {
-	if o.Observe == nil {
-		return f
-	}
-	return func(ctx context.Context, keys []K) []*dataloader.Result[V] {
-		o.Observe(name, len(keys))
-		return f(ctx, keys)
-	}
-}
-
-func options[K comparable, V any](o Options) []dataloader.Option[K, V] {
-	return []dataloader.Option[K, V]{
-		dataloader.WithWait[K, V](o.Wait),
-		dataloader.WithBatchCapacity[K, V](o.MaxBatch),
-	}
 }
 
 type ctxKey struct{}

@@ -6,14 +6,13 @@ import (
 	"strconv"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/touchpoint/touchpoint/internal/interaction"
 )
 
 // recorder is an in-memory interaction.Reader that records every call, so
 // the tests can see how keys were batched. The SQL behind the real Reader
-// is tested against real SQLite files in package sqlite.
+// is tested against real databases in internal/storetest.
 type recorder struct {
 	mu    sync.Mutex
 	calls []string
@@ -46,87 +45,85 @@ func (r *recorder) Summaries(_ context.Context, _ interaction.OrgID, ids []int64
 	return out, r.fail
 }
 
-func (r *recorder) Messages(_ context.Context, _ interaction.OrgID, ids []int64, groups []interaction.GroupKey, _ interaction.Span, p interaction.Page) ([]interaction.PagedMessage, error) {
-	r.record("messages", len(ids))
-	var out []interaction.PagedMessage
-	for _, id := range ids {
-		for _, g := range groups {
-			for i := range p.Limit {
-				out = append(out, interaction.PagedMessage{Group: g, Message: interaction.Message{ID: id*100 + int64(i), CustomerID: id}})
-			}
+func (r *recorder) MessagePages(_ context.Context, _ interaction.OrgID, q interaction.PageQuery) ([]interaction.Message, error) {
+	r.record("messages", len(q.Partitions))
+	var out []interaction.Message
+	for _, p := range q.Partitions {
+		for i := range min(p.Count, q.Rows) {
+			out = append(out, interaction.Message{ID: p.CustomerID*100 + int64(i), CustomerID: p.CustomerID, Network: p.Network, Type: p.Type})
 		}
 	}
 	return out, r.fail
 }
 
-func (r *recorder) MissedCalls(context.Context, interaction.OrgID, []int64, interaction.PageQuery) ([]interaction.MissedCall, error) {
+func (r *recorder) MissedCallPages(context.Context, interaction.OrgID, interaction.PageQuery) ([]interaction.MissedCall, error) {
 	r.record("missed_calls", 0)
 	return nil, r.fail
 }
 
-func (r *recorder) Surveys(context.Context, interaction.OrgID, []int64, interaction.PageQuery) ([]interaction.Survey, error) {
+func (r *recorder) SurveyPages(context.Context, interaction.OrgID, interaction.PageQuery) ([]interaction.Survey, error) {
 	r.record("surveys", 0)
 	return nil, r.fail
 }
 
-// concurrently runs fn for i in [0,n) at once, as gqlgen's field resolvers do.
-func concurrently(n int, fn func(i int)) {
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { fn(i) })
+func mobiles(n int) []string {
+	vs := make([]string, n)
+	for i := range vs {
+		vs[i] = " " + strconv.Itoa(1000+i) // normalised on the way in
 	}
-	wg.Wait()
+	return vs
 }
 
-func TestBatchesConcurrentLoads(t *testing.T) {
+func TestCustomersAreQueuedTogether(t *testing.T) {
 	rec := &recorder{}
-	// A generous wait makes the test independent of scheduling on a busy
-	// machine; batching itself does not depend on the value.
-	l := New(rec, 1, Options{Wait: 20 * time.Millisecond})
+	l := New(rec, 1, DefaultOptions)
 	ctx := context.Background()
-	const n = 50
-	got := make([]interaction.Customer, n)
-	concurrently(n, func(i int) {
-		c, err := l.Customer(ctx, interaction.Identifier{Kind: interaction.ByMobile, Value: " " + strconv.Itoa(1000+i)})
-		if err != nil {
-			t.Errorf("Customer(%d): %v", i, err)
-		}
-		got[i] = c
-	})
-	for i, c := range got {
-		if c.Mobile != strconv.Itoa(1000+i) {
-			t.Errorf("result %d = %+v: results are not in key order", i, c)
+	values := append(mobiles(50), "missing", "1000", "")
+	cs, errs := l.Customers(ctx, interaction.ByMobile, values)
+	for i := range 50 {
+		if errs[i] != nil || cs[i].Mobile != strconv.Itoa(1000+i) {
+			t.Errorf("result %d = %+v, %v: results are not in key order", i, cs[i], errs[i])
 		}
 	}
-	concurrently(n, func(i int) {
-		q := interaction.Filter{}.Query(interaction.Capillary, interaction.Email, interaction.Page{Limit: 2})
-		ms, err := l.Messages(ctx, int64(i+1), q)
-		if err != nil || len(ms) != 2 || ms[0].CustomerID != int64(i+1) {
-			t.Errorf("Messages(%d) = %v, %v", i+1, ms, err)
-		}
-	})
-	want := []string{"customers/mobile:50", "messages:50"}
-	if len(rec.calls) != len(want) || rec.calls[0] != want[0] || rec.calls[1] != want[1] {
+	if interaction.KindOf(errs[50]) != interaction.KindNotFound || errs[51] != nil || interaction.KindOf(errs[52]) != interaction.KindInvalid {
+		t.Errorf("missing, repeated, empty: %v", errs[50:])
+	}
+	// Already loaded: neither a single lookup nor the list asks again.
+	if c, err := l.Customer(ctx, interaction.Identifier{Kind: interaction.ByMobile, Value: "1007"}); err != nil || c.Mobile != "1007" {
+		t.Errorf("Customer after Customers = %+v, %v", c, err)
+	}
+	l.Customers(ctx, interaction.ByMobile, mobiles(10))
+	if want := []string{"customers/mobile:51"}; len(rec.calls) != 1 || rec.calls[0] != want[0] {
 		t.Errorf("store calls = %v, want %v", rec.calls, want)
 	}
 }
 
-func TestOneQueryPerDistinctFilter(t *testing.T) {
+func TestInteractionsOfManyCustomersInOneCall(t *testing.T) {
 	rec := &recorder{}
-	l := New(rec, 1, Options{Wait: 20 * time.Millisecond})
-	ctx := context.Background()
-	concurrently(10, func(i int) {
-		f := interaction.Filter{}
-		if i%2 == 0 {
-			f.Network = interaction.Twitter
+	l := New(rec, 1, DefaultOptions)
+	ids := make([]int64, 100)
+	for i := range ids {
+		ids[i] = int64(i%50 + 1) // each customer twice
+	}
+	groups, err := l.Interactions(context.Background(), ids, interaction.Request{
+		Page: interaction.Page{Limit: 2}, Layout: interaction.LayoutV2, Lists: interaction.AllLists})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, gs := range groups {
+		var emails []interaction.Message
+		for _, it := range gs[0].Items {
+			if it.Type == interaction.Email {
+				emails = it.Messages
+			}
 		}
-		sums, err := l.Summaries(ctx, int64(i+1), f)
-		if err != nil || len(sums) != 1 || sums[0].Count != i+1 {
-			t.Errorf("Summaries(%d) = %v, %v", i+1, sums, err)
+		if len(emails) != min(2, int(ids[i])) || emails[0].CustomerID != ids[i] {
+			t.Errorf("customer %d: emails %+v", ids[i], emails)
 		}
-	})
-	if len(rec.calls) != 2 {
-		t.Errorf("store calls = %v, want one per filter", rec.calls)
+	}
+	want := []string{"summaries:50", "messages:50"}
+	if len(rec.calls) != 2 || rec.calls[0] != want[0] || rec.calls[1] != want[1] {
+		t.Errorf("store calls = %v, want %v", rec.calls, want)
 	}
 }
 
@@ -147,22 +144,22 @@ func TestNotFoundAndErrors(t *testing.T) {
 	if _, err := l.Customer(ctx, interaction.Identifier{Kind: interaction.ByMobile, Value: "1"}); !errors.Is(err, boom) {
 		t.Errorf("store failure not propagated: %v", err)
 	}
-	if _, err := l.Messages(ctx, 1, interaction.PageQuery{Network: interaction.Capillary, Type: interaction.SMS, Page: interaction.Page{Limit: 1}}); !errors.Is(err, boom) {
+	if _, errs := l.Customers(ctx, interaction.ByMobile, []string{"2"}); !errors.Is(errs[0], boom) {
+		t.Errorf("store failure not propagated: %v", errs)
+	}
+	if _, err := l.Interactions(ctx, []int64{1}, interaction.Request{Page: interaction.Page{Limit: 1}, Lists: interaction.AllLists}); !errors.Is(err, boom) {
 		t.Errorf("store failure not propagated: %v", err)
 	}
 }
 
-func TestSkipsQueriesThatCannotReturnRows(t *testing.T) {
+func TestCountsAloneReadNoPages(t *testing.T) {
 	rec := &recorder{}
 	l := New(rec, 1, Options{})
 	ctx := context.Background()
-	// limit 0, and a message page for a non-message type.
-	l.Messages(ctx, 1, interaction.PageQuery{Type: interaction.Email})
-	l.Messages(ctx, 1, interaction.PageQuery{Type: interaction.SurveyType, Page: interaction.Page{Limit: 5}})
-	l.Surveys(ctx, 1, interaction.PageQuery{})
-	l.MissedCalls(ctx, 1, interaction.PageQuery{})
-	if len(rec.calls) != 0 {
-		t.Errorf("store calls = %v, want none", rec.calls)
+	l.Interactions(ctx, []int64{1, 2}, interaction.Request{Page: interaction.Page{Limit: 5}})                              // no list selected
+	l.Interactions(ctx, []int64{1, 2}, interaction.Request{Page: interaction.Page{Limit: 0}, Lists: interaction.AllLists}) // limit 0
+	if want := []string{"summaries:2", "summaries:2"}; len(rec.calls) != 2 || rec.calls[0] != want[0] || rec.calls[1] != want[1] {
+		t.Errorf("store calls = %v, want %v", rec.calls, want)
 	}
 }
 

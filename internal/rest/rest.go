@@ -173,57 +173,27 @@ func dateParam(q url.Values, name string, loc *time.Location, endOfDay bool) (*t
 type data struct {
 	customer interaction.Customer
 	groups   []interaction.Group
-	pages    map[interaction.GroupKey][]interaction.Message
-	surveys  []interaction.Survey
 	mask     bool
 	loc      *time.Location
 }
 
-// load reads a customer, its interactions under the filter and the pages of
-// every message group (one loader key for all of them), plus surveys when
-// withSurveys.
-func load(ctx context.Context, r request, layout interaction.Layout, withSurveys bool) (data, error) {
+// load reads a customer and its interactions under the request, each group
+// with its page (surveys too when withSurveys), through the same loaders
+// and read path as GraphQL.
+func load(ctx context.Context, r request, layout interaction.Layout, lists interaction.Lists, fields interaction.MessageFields) (data, error) {
 	p, _ := interaction.FromContext(ctx)
 	l := loader.For(ctx)
 	c, err := l.Customer(ctx, r.id)
 	if err != nil {
 		return data{}, err
 	}
-	sums, err := l.Summaries(ctx, c.ID, r.filter)
+	groups, err := l.Interactions(ctx, []int64{c.ID}, interaction.Request{
+		Filter: r.filter, Page: r.page, Layout: layout, Lists: lists, Fields: fields,
+	})
 	if err != nil {
 		return data{}, err
 	}
-	d := data{customer: c, groups: interaction.Assemble(c.ID, sums, r.filter, layout),
-		mask: p.Org.MaskOTP && !p.Has(interaction.ScopeOTPRead), loc: p.Org.Location()}
-	var groups []interaction.GroupKey
-	surveys := false
-	for _, g := range d.groups {
-		for _, s := range g.Items {
-			switch {
-			case s.Count == 0:
-			case s.Type.IsMessage():
-				groups = append(groups, interaction.GroupKey{Network: s.Network, Type: s.Type})
-			case s.Type == interaction.SurveyType:
-				surveys = withSurveys
-			}
-		}
-	}
-	var wait func() ([]interaction.Survey, error)
-	if surveys {
-		wait = l.SurveysLater(ctx, c.ID, r.filter.Query(interaction.Capillary, interaction.SurveyType, r.page))
-	}
-	if len(groups) > 0 {
-		d.pages, err = l.MessageGroupsLater(ctx, c.ID, groups, interaction.Span{Since: r.filter.Since, Until: r.filter.Until}, r.page)()
-		if err != nil {
-			return data{}, err
-		}
-	}
-	if wait != nil {
-		if d.surveys, err = wait(); err != nil {
-			return data{}, err
-		}
-	}
-	return d, nil
+	return data{customer: c, groups: groups[0], mask: p.Org.MaskOTP && !p.Has(interaction.ScopeOTPRead), loc: p.Org.Location()}, nil
 }
 
 // subject is the one place message text leaves through REST.

@@ -66,6 +66,10 @@ type v11Message struct {
 
 const null = "null" // the vendor writes a missing time as the string "null"
 
+// The message columns a v1.1 answer renders.
+const v11Fields = interaction.FieldSender | interaction.FieldReceiver | interaction.FieldSubject | interaction.FieldStatus |
+	interaction.FieldDelivered | interaction.FieldCampaign
+
 // V11 serves GET /v1.1/customer/interaction.
 func V11(o Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -80,7 +84,7 @@ func V11(o Options) http.Handler {
 			writeV11(w, r, xmlOut, http.StatusBadRequest, invalidV11(given(q), err))
 			return
 		}
-		d, err := load(r.Context(), req, interaction.LayoutV11, false)
+		d, err := load(r.Context(), req, interaction.LayoutV11, interaction.ListMessages, v11Fields)
 		switch interaction.KindOf(err) {
 		case interaction.KindNotFound:
 			c := given(q)
@@ -170,7 +174,7 @@ func (d data) v11() *v11Customer {
 			if !s.Type.IsMessage() && s.Last != nil {
 				it.LastInteractionTime = d.format(*s.Last, layoutDMY)
 			}
-			if ms := d.pages[interaction.GroupKey{Network: s.Network, Type: s.Type}]; s.Type.IsMessage() && len(ms) > 0 {
+			if ms := s.Messages; len(ms) > 0 {
 				it.Messages = &v11Messages{Message: make([]v11Message, len(ms))}
 				for i, m := range ms {
 					delivered := null

@@ -55,13 +55,21 @@ type v2Errors struct {
 	Errors []v2Error `json:"errors"`
 }
 
+// What a v2 answer renders: messages and surveys (missed calls show only
+// their count and used flag), and these message columns.
+const (
+	v2Lists  = interaction.ListMessages | interaction.ListSurveys
+	v2Fields = interaction.FieldReceiver | interaction.FieldSubject | interaction.FieldCampaign | interaction.FieldStatus |
+		interaction.FieldDelivered | interaction.FieldUser
+)
+
 // V2 serves GET /v2/customers/interaction.
 func V2(o Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req, err := parseV2(r)
 		if err == nil {
 			var d data
-			d, err = load(r.Context(), req, interaction.LayoutV2, true)
+			d, err = load(r.Context(), req, interaction.LayoutV2, v2Lists, v2Fields)
 			if err == nil {
 				writeJSON(w, r, http.StatusOK, d.v2(req.filter.Network))
 				return
@@ -107,13 +115,13 @@ func (d data) v2(network interaction.Network) v2Response {
 				used := s.Used
 				it.UsedStatus = &used
 			case s.Type == interaction.SurveyType:
-				list := make([]v2Survey, 0, len(d.surveys))
-				for _, sv := range d.surveys {
+				list := make([]v2Survey, 0, len(s.Surveys))
+				for _, sv := range s.Surveys {
 					list = append(list, v2Survey{ID: sv.ID, Name: sv.Name, SubmittedDate: d.format(sv.SubmittedAt, layoutDMY), Responses: sv.Responses})
 				}
 				it.Surveys = &list
 			default:
-				ms := d.pages[interaction.GroupKey{Network: s.Network, Type: s.Type}]
+				ms := s.Messages
 				list := make([]v2Message, len(ms))
 				for i, m := range ms {
 					list[i] = v2Message{ID: m.ID, Receiver: m.Receiver, Subject: d.subject(m), CampaignID: m.CampaignID,

@@ -39,6 +39,8 @@ func Run(t *testing.T, open Opener) {
 		"PagesOfCallsAndSurveys": testPagesOfCallsAndSurveys,
 		"WritesAreCounted":       testWritesAreCounted,
 		"CreateKeyErrors":        testCreateKeyErrors,
+		"AgreesWithAModel":       testAgreesWithAModel,
+		"CountsFollowImports":    testCountsFollowImports,
 	} {
 		t.Run(name, func(t *testing.T) { test(t, open) })
 	}
@@ -111,52 +113,59 @@ func testReaderQueries(t *testing.T, open Opener) {
 		t.Errorf("got %d summaries, want 7: %v", len(got), got)
 	}
 
-	capSMS := interaction.GroupKey{Network: interaction.Capillary, Type: interaction.SMS}
-	capPhone := interaction.GroupKey{Network: interaction.Capillary, Type: interaction.Phone}
-	capEmail := interaction.GroupKey{Network: interaction.Capillary, Type: interaction.Email}
-	tweet := interaction.GroupKey{Network: interaction.Twitter, Type: interaction.Tweet}
-	page := func(limit, offset int) interaction.Page { return interaction.Page{Limit: limit, Offset: offset} }
+	cap := func(t interaction.Type, count int) interaction.Partition {
+		return interaction.Partition{CustomerID: 1, Network: interaction.Capillary, Type: t, Count: count}
+	}
+	parts := []interaction.Partition{cap(interaction.Email, 1), cap(interaction.Phone, 1), cap(interaction.SMS, 2),
+		{CustomerID: 1, Network: interaction.Twitter, Type: interaction.Tweet, Count: 1},
+		{CustomerID: 2, Network: interaction.Capillary, Type: interaction.SMS, Count: 1}}
 	tests := []struct {
-		name   string
-		groups []interaction.GroupKey
-		span   interaction.Span
-		page   interaction.Page
-		ids    []int64
-		want   []string
+		name string
+		q    interaction.PageQuery
+		want []string
 	}{
-		{"phone is sms+phone newest first", []interaction.GroupKey{capPhone}, interaction.Span{}, page(10, 0), []int64{1}, []string{"phone:12", "phone:11", "phone:10"}},
-		{"offset", []interaction.GroupKey{capPhone}, interaction.Span{}, page(1, 1), []int64{1}, []string{"phone:11"}},
-		{"per customer pages", []interaction.GroupKey{capSMS}, interaction.Span{}, page(1, 0), []int64{1, 2}, []string{"sms:11", "sms:20"}},
-		{"until", []interaction.GroupKey{capSMS}, interaction.Span{Until: time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)}, page(5, 0), []int64{1}, []string{"sms:10"}},
-		{"network", []interaction.GroupKey{tweet}, interaction.Span{}, page(5, 0), []int64{1}, []string{"tweet:14"}},
-		{"many groups, one statement", []interaction.GroupKey{capSMS, capPhone, capEmail, tweet}, interaction.Span{}, page(1, 0), []int64{1, 2},
-			[]string{"email:13", "phone:12", "sms:11", "tweet:14", "phone:20", "sms:20"}},
-		{"limit 0", []interaction.GroupKey{capSMS}, interaction.Span{}, page(0, 0), []int64{1}, nil},
+		{"one partition", interaction.PageQuery{Partitions: parts[2:3], Rows: 10}, []string{"1/sms:11", "1/sms:10"}},
+		{"rows cut each partition", interaction.PageQuery{Partitions: parts, Rows: 1},
+			[]string{"1/email:13", "1/phone:12", "1/sms:11", "1/tweet:14", "2/sms:20"}},
+		{"whole customers", interaction.PageQuery{Partitions: parts, Rows: 5, Complete: true},
+			[]string{"1/email:13", "1/phone:12", "1/sms:11", "1/sms:10", "1/tweet:14", "2/sms:20"}},
+		{"whole customers within a network", interaction.PageQuery{Partitions: parts[:3], Rows: 5, Complete: true, Network: interaction.Capillary},
+			[]string{"1/email:13", "1/phone:12", "1/sms:11", "1/sms:10"}},
+		{"until", interaction.PageQuery{Partitions: parts[2:3], Rows: 5, Span: interaction.Span{Until: at(1, 12)}}, []string{"1/sms:10"}},
+		{"a long partition is cut", interaction.PageQuery{Partitions: []interaction.Partition{cap(interaction.SMS, 100)}, Rows: 1}, []string{"1/sms:11"}},
+		{"a missing partition is empty", interaction.PageQuery{Partitions: []interaction.Partition{cap(interaction.Viber, 3)}, Rows: 5}, nil},
+		{"no rows", interaction.PageQuery{Partitions: parts, Rows: 0}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ms, err := db.Messages(ctx, org.ID, tt.ids, tt.groups, tt.span, tt.page)
+			tt.q.Fields = interaction.AllMessageFields
+			ms, err := db.MessagePages(ctx, org.ID, tt.q)
 			if err != nil {
 				t.Fatal(err)
 			}
+			ms = byPartition(ms)
 			var got []string
 			for _, m := range ms {
-				got = append(got, fmt.Sprintf("%s:%d", m.Group.Type, m.ID))
+				got = append(got, fmt.Sprintf("%d/%s:%d", m.CustomerID, m.Type, m.ID))
 			}
 			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
 	}
-	ms, _ := db.Messages(ctx, org.ID, []int64{1}, []interaction.GroupKey{capSMS}, interaction.Span{}, page(5, 0))
-	if ms[1].DeliveredAt == nil || ms[0].DeliveredAt != nil || ms[1].Status != "DELIVERED" || ms[0].CampaignID != -1 {
+	ms, _ := db.MessagePages(ctx, org.ID, interaction.PageQuery{Partitions: parts[2:3], Rows: 5, Fields: interaction.AllMessageFields})
+	if ms[1].DeliveredAt == nil || ms[0].DeliveredAt != nil || ms[1].Status != "DELIVERED" || ms[0].CampaignID != -1 || ms[0].Subject != "s11" {
 		t.Errorf("message fields: %+v", ms)
 	}
-	calls, _ := db.MissedCalls(ctx, org.ID, []int64{1}, interaction.PageQuery{Page: interaction.Page{Limit: 5}})
+	ms, _ = db.MessagePages(ctx, org.ID, interaction.PageQuery{Partitions: parts[2:3], Rows: 5, Fields: interaction.FieldStatus})
+	if ms[0].Status != "FAILED" || ms[0].Subject != "" || ms[0].Body != "" {
+		t.Errorf("only the status was asked for: %+v", ms[0])
+	}
+	calls, _ := db.MissedCallPages(ctx, org.ID, interaction.PageQuery{Partitions: []interaction.Partition{{CustomerID: 1}}, Rows: 5})
 	if len(calls) != 2 || calls[0].ID != 2 {
 		t.Errorf("missed calls: %+v", calls)
 	}
-	svs, _ := db.Surveys(ctx, org.ID, []int64{2}, interaction.PageQuery{Page: interaction.Page{Limit: 5}})
+	svs, _ := db.SurveyPages(ctx, org.ID, interaction.PageQuery{Partitions: []interaction.Partition{{CustomerID: 2}}, Rows: 5})
 	if len(svs) != 1 || string(svs[0].Responses) != `{"score":9}` {
 		t.Errorf("surveys: %+v", svs)
 	}
@@ -177,9 +186,15 @@ func testTenancy(t *testing.T, open Opener) {
 	if sums, _ := db.Summaries(ctx, b.ID, []int64{1}, interaction.Filter{}); len(sums) != 0 {
 		t.Errorf("org b sees org a's interactions: %+v", sums)
 	}
-	all := []interaction.GroupKey{{Network: interaction.Capillary, Type: interaction.SMS}, {Network: interaction.Capillary, Type: interaction.Phone}}
-	if ms, _ := db.Messages(ctx, b.ID, []int64{1}, all, interaction.Span{}, interaction.Page{Limit: 50}); len(ms) != 0 {
-		t.Errorf("org b sees org a's messages: %+v", ms)
+	parts := []interaction.Partition{{CustomerID: 1, Network: interaction.Capillary, Type: interaction.SMS, Count: 100},
+		{CustomerID: 1, Network: interaction.Capillary, Type: interaction.Phone, Count: 1}}
+	for _, q := range []interaction.PageQuery{{Partitions: parts, Rows: 50}, {Partitions: parts, Rows: 50, Complete: true}} {
+		if ms, _ := db.MessagePages(ctx, b.ID, q); len(ms) != 0 {
+			t.Errorf("org b sees org a's messages: %+v", ms)
+		}
+	}
+	if calls, _ := db.MissedCallPages(ctx, b.ID, interaction.PageQuery{Partitions: parts[:1], Rows: 50}); len(calls) != 0 {
+		t.Errorf("org b sees org a's missed calls: %+v", calls)
 	}
 }
 
@@ -191,8 +206,12 @@ func testStatementsCounted(t *testing.T, open Opener) {
 	if _, err := db.Summaries(ctx, org.ID, []int64{1, 2}, interaction.Filter{}); err != nil {
 		t.Fatal(err)
 	}
-	groups := []interaction.GroupKey{{Network: interaction.Capillary, Type: interaction.SMS}, {Network: interaction.Capillary, Type: interaction.Phone}}
-	if _, err := db.Messages(ctx, org.ID, []int64{1, 2}, groups, interaction.Span{}, interaction.Page{Limit: 5}); err != nil {
+	// Every way of reading a partition at once: whole customer 2, the
+	// uniform sms partitions, and a long one cut.
+	parts := []interaction.Partition{{CustomerID: 1, Network: interaction.Capillary, Type: interaction.SMS, Count: 2},
+		{CustomerID: 1, Network: interaction.Capillary, Type: interaction.Phone, Count: 100},
+		{CustomerID: 2, Network: interaction.Capillary, Type: interaction.SMS, Count: 1}}
+	if _, err := db.MessagePages(ctx, org.ID, interaction.PageQuery{Partitions: parts, Rows: 5, Complete: true}); err != nil {
 		t.Fatal(err)
 	}
 	if d := db.Statements() - before; d != 2 {
@@ -306,23 +325,25 @@ func testPagesOfCallsAndSurveys(t *testing.T, open Opener) {
 	db := open(t)
 	ctx := context.Background()
 	org := load(t, db, "a", fixture)
-	sms := []interaction.GroupKey{{Network: interaction.Capillary, Type: interaction.SMS}}
-	ms, err := db.Messages(ctx, org.ID, []int64{1}, sms, interaction.Span{Since: at(2, 10)}, interaction.Page{Limit: 5})
+	sms := []interaction.Partition{{CustomerID: 1, Network: interaction.Capillary, Type: interaction.SMS, Count: 2}}
+	ms, err := db.MessagePages(ctx, org.ID, interaction.PageQuery{Partitions: sms, Span: interaction.Span{Since: at(2, 10)}, Rows: 5})
 	if err != nil || len(ms) != 1 || ms[0].ID != 11 {
 		t.Errorf("since is inclusive: %+v %v", ms, err)
 	}
-	calls, err := db.MissedCalls(ctx, org.ID, []int64{1}, interaction.PageQuery{Page: interaction.Page{Limit: 1, Offset: 1}})
-	if err != nil || len(calls) != 1 || calls[0].ID != 1 || calls[0].Used {
-		t.Errorf("second page of calls: %+v %v", calls, err)
+	one := []interaction.Partition{{CustomerID: 1}}
+	calls, err := db.MissedCallPages(ctx, org.ID, interaction.PageQuery{Partitions: one, Rows: 1})
+	if err != nil || len(calls) != 1 || calls[0].ID != 2 || !calls[0].Used {
+		t.Errorf("newest call: %+v %v", calls, err)
 	}
-	calls, _ = db.MissedCalls(ctx, org.ID, []int64{1}, interaction.PageQuery{Since: at(2, 0), Page: interaction.Page{Limit: 5}})
+	calls, _ = db.MissedCallPages(ctx, org.ID, interaction.PageQuery{Partitions: one, Span: interaction.Span{Since: at(2, 0)}, Rows: 5})
 	if len(calls) != 1 || calls[0].ID != 2 || !calls[0].Used || !calls[0].CalledAt.Equal(at(9, 0)) {
 		t.Errorf("calls since Jan 2: %+v", calls)
 	}
-	if svs, _ := db.Surveys(ctx, org.ID, []int64{2}, interaction.PageQuery{Until: at(31, 0), Page: interaction.Page{Limit: 5}}); len(svs) != 0 {
+	two := []interaction.Partition{{CustomerID: 2}}
+	if svs, _ := db.SurveyPages(ctx, org.ID, interaction.PageQuery{Partitions: two, Span: interaction.Span{Until: at(31, 0)}, Rows: 5}); len(svs) != 0 {
 		t.Errorf("survey after until returned: %+v", svs)
 	}
-	if svs, _ := db.Surveys(ctx, org.ID, []int64{1}, interaction.PageQuery{Page: interaction.Page{Limit: 5}}); len(svs) != 0 {
+	if svs, _ := db.SurveyPages(ctx, org.ID, interaction.PageQuery{Partitions: one, Rows: 5}); len(svs) != 0 {
 		t.Errorf("customer 1 has no surveys: %+v", svs)
 	}
 }

@@ -1,0 +1,261 @@
+package interaction
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+)
+
+// Lists names the lists of interactions a request renders: a request for
+// counts alone reads no message, missed call or survey.
+type Lists uint8
+
+// The lists an interaction group can carry.
+const (
+	ListMessages Lists = 1 << iota
+	ListMissedCalls
+	ListSurveys
+	AllLists = ListMessages | ListMissedCalls | ListSurveys
+)
+
+// MessageFields names the columns of a message a request renders beyond
+// those every page reads (id, customer, network, type and sent time), so a
+// store reads only what is shown.
+type MessageFields uint16
+
+// The optional message columns.
+const (
+	FieldSender MessageFields = 1 << iota
+	FieldReceiver
+	FieldSubject
+	FieldBody
+	FieldStatus
+	FieldCampaign
+	FieldUser
+	FieldDelivered
+	AllMessageFields = FieldSender | FieldReceiver | FieldSubject | FieldBody | FieldStatus | FieldCampaign | FieldUser | FieldDelivered
+)
+
+// Request is what a transport asks of customers' interactions: which ones
+// (Filter), which page of each group, in which layout, and which lists and
+// message columns it will render.
+type Request struct {
+	Filter Filter
+	Page   Page
+	Layout Layout
+	Lists  Lists
+	Fields MessageFields
+}
+
+// Item is one interaction group of a customer: its totals and the requested
+// page of whichever list its type holds.
+type Item struct {
+	Summary
+	Messages    []Message
+	MissedCalls []MissedCall
+	Surveys     []Survey
+}
+
+// Read is the read path every transport shares: for each of customerIDs, in
+// order (repeats allowed), the customer's interaction groups under req,
+// assembled as Assemble lays them out, each with its page. Whatever the
+// number of customers it runs one statement for the summaries and at most
+// one for each kind of list the request renders, and none for a list that
+// no group has rows for.
+func Read(ctx context.Context, r Reader, org OrgID, customerIDs []int64, req Request) ([][]Group, error) {
+	ids := distinct(customerIDs)
+	sums, err := r.Summaries(ctx, org, ids, req.Filter)
+	if err != nil {
+		return nil, fmt.Errorf("read summaries: %w", err)
+	}
+	raw := make(map[int64][]Summary, len(ids))
+	for _, s := range sums {
+		raw[s.CustomerID] = append(raw[s.CustomerID], s)
+	}
+	groups := make(map[int64][]Group, len(ids))
+	for _, id := range ids {
+		groups[id] = Assemble(id, raw[id], req.Filter, req.Layout)
+	}
+	if req.Page.Limit > 0 && req.Lists != 0 {
+		if err := readPages(ctx, r, org, ids, raw, groups, req); err != nil {
+			return nil, err
+		}
+	}
+	out := make([][]Group, len(customerIDs))
+	for i, id := range customerIDs {
+		out[i] = groups[id]
+	}
+	return out, nil
+}
+
+func distinct(ids []int64) []int64 {
+	out := make([]int64, 0, len(ids))
+	seen := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// partKey names one partition of one customer.
+type partKey struct {
+	customer int64
+	network  Network
+	typ      Type
+}
+
+// readPages fills the pages of every group that has interactions and whose
+// list the request renders: one store call per kind of list.
+func readPages(ctx context.Context, r Reader, org OrgID, ids []int64, raw map[int64][]Summary, groups map[int64][]Group, req Request) error {
+	count := make(map[partKey]int)
+	for _, id := range ids {
+		for _, s := range raw[id] {
+			count[partKey{id, s.Network, s.Type}] = s.Count
+		}
+	}
+	var msgs, calls, surveys []Partition
+	for _, id := range ids {
+		for _, g := range groups[id] {
+			for _, it := range g.Items {
+				if it.Count == 0 {
+					continue
+				}
+				switch {
+				case it.Type == MissedCallType && req.Lists&ListMissedCalls != 0:
+					calls = append(calls, Partition{CustomerID: id, Network: Capillary, Type: MissedCallType, Count: it.Count})
+				case it.Type == SurveyType && req.Lists&ListSurveys != 0:
+					surveys = append(surveys, Partition{CustomerID: id, Network: Capillary, Type: SurveyType, Count: it.Count})
+				case it.Type.IsMessage() && req.Lists&ListMessages != 0:
+					for _, st := range it.Type.StoredTypes() {
+						k := partKey{id, it.Network, st}
+						if n := count[k]; n > 0 {
+							msgs = append(msgs, Partition{CustomerID: id, Network: it.Network, Type: st, Count: n})
+						}
+					}
+				}
+			}
+		}
+	}
+	// A phone group pages sms too, so one partition can be asked for twice.
+	msgs = slices.CompactFunc(sortParts(msgs), func(a, b Partition) bool { return a == b })
+	rows := req.Page.Offset + req.Page.Limit
+	span := req.Filter.Span()
+
+	var pages map[partKey][]Message
+	if len(msgs) > 0 {
+		// Without a type filter the summaries named every partition of the
+		// customers (within the network filter), so a store may read a
+		// customer whole.
+		ms, err := r.MessagePages(ctx, org, PageQuery{Partitions: msgs, Span: span, Rows: rows, Fields: req.Fields,
+			Complete: req.Filter.Type == "", Network: req.Filter.Network})
+		if err != nil {
+			return fmt.Errorf("read message pages: %w", err)
+		}
+		pages = make(map[partKey][]Message, len(msgs))
+		for i := 0; i < len(ms); {
+			k := partKey{ms[i].CustomerID, ms[i].Network, ms[i].Type}
+			j := i + 1
+			for j < len(ms) && ms[j].CustomerID == k.customer && ms[j].Network == k.network && ms[j].Type == k.typ {
+				j++
+			}
+			pages[k] = ms[i:j:j]
+			i = j
+		}
+	}
+	var callPages map[int64][]MissedCall
+	if len(calls) > 0 {
+		cs, err := r.MissedCallPages(ctx, org, PageQuery{Partitions: calls, Span: span, Rows: rows})
+		if err != nil {
+			return fmt.Errorf("read missed call pages: %w", err)
+		}
+		callPages = byCustomer(cs, func(c MissedCall) int64 { return c.CustomerID })
+	}
+	var surveyPages map[int64][]Survey
+	if len(surveys) > 0 {
+		ss, err := r.SurveyPages(ctx, org, PageQuery{Partitions: surveys, Span: span, Rows: rows})
+		if err != nil {
+			return fmt.Errorf("read survey pages: %w", err)
+		}
+		surveyPages = byCustomer(ss, func(s Survey) int64 { return s.CustomerID })
+	}
+
+	for _, id := range ids {
+		for _, g := range groups[id] {
+			for i := range g.Items {
+				it := &g.Items[i]
+				if it.Count == 0 {
+					continue
+				}
+				switch {
+				case it.Type == MissedCallType:
+					it.MissedCalls = window(callPages[id], req.Page)
+				case it.Type == SurveyType:
+					it.Surveys = window(surveyPages[id], req.Page)
+				case it.Type == Phone && pages != nil:
+					it.Messages = window(mergeNewest(pages[partKey{id, g.Network, SMS}], pages[partKey{id, g.Network, Phone}]), req.Page)
+				case pages != nil:
+					it.Messages = window(pages[partKey{id, g.Network, it.Type}], req.Page)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func sortParts(ps []Partition) []Partition {
+	slices.SortFunc(ps, func(a, b Partition) int {
+		return cmp.Or(cmp.Compare(a.CustomerID, b.CustomerID), cmp.Compare(a.Network, b.Network), cmp.Compare(a.Type, b.Type))
+	})
+	return ps
+}
+
+func byCustomer[V any](vs []V, customer func(V) int64) map[int64][]V {
+	out := make(map[int64][]V)
+	for i := 0; i < len(vs); {
+		c := customer(vs[i])
+		j := i + 1
+		for j < len(vs) && customer(vs[j]) == c {
+			j++
+		}
+		out[c] = vs[i:j:j]
+		i = j
+	}
+	return out
+}
+
+// window cuts page p out of the head of a newest-first list.
+func window[V any](vs []V, p Page) []V {
+	if p.Offset >= len(vs) {
+		return nil
+	}
+	return vs[p.Offset:min(len(vs), p.Offset+p.Limit)]
+}
+
+// mergeNewest merges two newest-first lists into one.
+func mergeNewest(a, b []Message) []Message {
+	if len(b) == 0 {
+		return a
+	}
+	if len(a) == 0 {
+		return b
+	}
+	out := make([]Message, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if NewerFirst(a[0], b[0]) <= 0 {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
+}
+
+// NewerFirst orders messages newest first: by sent time, then by id, both
+// descending. It is the one order every page of messages is in.
+func NewerFirst(a, b Message) int {
+	return cmp.Or(b.SentAt.Compare(a.SentAt), cmp.Compare(b.ID, a.ID))
+}

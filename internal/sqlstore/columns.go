@@ -1,0 +1,58 @@
+package sqlstore
+
+import (
+	"math"
+
+	"github.com/touchpoint/touchpoint/internal/interaction"
+)
+
+// MessageColumns are the optional message columns a page can read, in the
+// order both stores select them after the five every page reads
+// (customer_id, network, type, sent_at, id) from messages AS m.
+var MessageColumns = []struct {
+	Field interaction.MessageFields
+	Expr  string
+}{
+	{interaction.FieldSender, "m.sender"},
+	{interaction.FieldReceiver, "m.receiver"},
+	{interaction.FieldSubject, "m.subject"},
+	{interaction.FieldStatus, "m.status"},
+	{interaction.FieldCampaign, "m.campaign_id"},
+	{interaction.FieldUser, "m.user_id"},
+	{interaction.FieldDelivered, "m.delivered_at"},
+	{interaction.FieldBody, "(SELECT b.body FROM message_bodies b WHERE b.org_id = m.org_id AND b.id = m.id)"},
+}
+
+// PageColumns is the select list of a page reading fields.
+func PageColumns(fields interaction.MessageFields) string {
+	cols := "m.customer_id, m.network, m.type, m.sent_at, m.id"
+	for _, c := range MessageColumns {
+		if fields&c.Field != 0 {
+			cols += ", " + c.Expr
+		}
+	}
+	return cols
+}
+
+// Bounds turns a span into inclusive millisecond bounds, open ends as the
+// extremes, so one statement serves bounded and open spans alike.
+func Bounds(s interaction.Span) (lo, hi int64) {
+	lo, hi = math.MinInt64, math.MaxInt64
+	if !s.Since.IsZero() {
+		lo = s.Since.UnixMilli()
+	}
+	if !s.Until.IsZero() {
+		hi = s.Until.UnixMilli()
+	}
+	return lo, hi
+}
+
+// NetworkRange is the range of network names a page of whole customers
+// reads: one network, or all of them (names are lower-case ASCII, which
+// U+10FFFF sorts after).
+func NetworkRange(n interaction.Network) (lo, hi string) {
+	if n != "" {
+		return string(n), string(n)
+	}
+	return "", "\U0010FFFF"
+}

@@ -1,0 +1,327 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/touchpoint/touchpoint/internal/interaction"
+	"github.com/touchpoint/touchpoint/internal/sqlcount"
+	"github.com/touchpoint/touchpoint/internal/sqlstore"
+)
+
+// The read path runs on pgx's own interface rather than database/sql's:
+// pgx scans binary values straight into typed variables, where
+// database/sql boxes every column of every row into an interface first.
+// Lists of keys are bound as arrays, so each query has one text (and one
+// prepared statement per connection) whatever the number of customers.
+
+// query runs one read statement on a connection of the read pool.
+func (db *DB) query(ctx context.Context, sql string, args []any, row func(pgx.Rows) error) (err error) {
+	db.stmts.Add(1)
+	ctx, span := sqlcount.StartSpan(ctx, "postgresql", "query", sql)
+	defer func() { sqlcount.End(span, err) }()
+	conn, err := db.r.Connx(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		pc, err := pgxConn(dc)
+		if err != nil {
+			return err
+		}
+		rows, err := pc.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := row(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+var customersBy = map[interaction.IdentifierKind]string{
+	interaction.ByID:         `SELECT id, mobile, email, external_id FROM customers WHERE org_id = $1 AND id = ANY($2::bigint[])`,
+	interaction.ByMobile:     `SELECT id, mobile, email, external_id FROM customers WHERE org_id = $1 AND mobile = ANY($2::text[]) AND mobile <> ''`,
+	interaction.ByEmail:      `SELECT id, mobile, email, external_id FROM customers WHERE org_id = $1 AND email = ANY($2::text[]) AND email <> ''`,
+	interaction.ByExternalID: `SELECT id, mobile, email, external_id FROM customers WHERE org_id = $1 AND external_id = ANY($2::text[]) AND external_id <> ''`,
+}
+
+// CustomersByIdentifier returns the organisation's customers whose kind
+// identifier is one of values, in no particular order.
+func (db *DB) CustomersByIdentifier(ctx context.Context, org interaction.OrgID, kind interaction.IdentifierKind, values []string) ([]interaction.Customer, error) {
+	query, ok := customersBy[kind]
+	if !ok {
+		return nil, interaction.Errorf(interaction.KindInvalid, "invalid identifier name %q", kind)
+	}
+	var arg any
+	if kind == interaction.ByID {
+		ids := make([]int64, 0, len(values))
+		for _, v := range values {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				ids = append(ids, n)
+			}
+		}
+		if len(ids) == 0 {
+			return nil, nil
+		}
+		arg = ids
+	} else {
+		// PostgreSQL's text holds neither NUL nor invalid UTF-8, so such a
+		// value names no customer (and would fail the whole statement).
+		vs := make([]string, 0, len(values))
+		for _, v := range values {
+			if utf8.ValidString(v) && !strings.ContainsRune(v, 0) {
+				vs = append(vs, v)
+			}
+		}
+		if len(vs) == 0 {
+			return nil, nil
+		}
+		arg = vs
+	}
+	out := make([]interaction.Customer, 0, len(values))
+	err := db.query(ctx, query, []any{int64(org), arg}, func(r pgx.Rows) error {
+		c := interaction.Customer{OrgID: org}
+		if err := r.Scan(&c.ID, &c.Mobile, &c.Email, &c.ExternalID); err != nil {
+			return err
+		}
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: customers by %s: %w", kind, err)
+	}
+	return out, nil
+}
+
+const (
+	countsOf = `SELECT customer_id, network, type, n, last_at, used FROM interaction_counts
+	WHERE org_id = $1 AND customer_id = ANY($2::bigint[])`
+	countsOfTypes = `SELECT customer_id, network, type, n, last_at, used FROM interaction_counts
+	WHERE org_id = $1 AND customer_id = ANY($2::bigint[]) AND type = ANY($3::text[])`
+	summariesIn = `SELECT customer_id, network, type, COUNT(*)::int, MAX(sent_at), FALSE FROM messages
+	WHERE org_id = $1 AND customer_id = ANY($2::bigint[]) AND sent_at BETWEEN $3 AND $4
+	GROUP BY customer_id, network, type
+UNION ALL
+SELECT customer_id, 'capillary', 'missed_call', COUNT(*)::int, MAX(called_at),
+	(SELECT x.used FROM missed_calls x WHERE x.org_id = mc.org_id AND x.customer_id = mc.customer_id
+		AND x.called_at BETWEEN $3 AND $4 ORDER BY x.called_at DESC, x.id DESC LIMIT 1)
+	FROM missed_calls mc WHERE org_id = $1 AND customer_id = ANY($2::bigint[]) AND called_at BETWEEN $3 AND $4
+	GROUP BY org_id, customer_id
+UNION ALL
+SELECT customer_id, 'capillary', 'survey', COUNT(*)::int, MAX(submitted_at), FALSE FROM surveys
+	WHERE org_id = $1 AND customer_id = ANY($2::bigint[]) AND submitted_at BETWEEN $3 AND $4
+	GROUP BY customer_id`
+)
+
+// Summaries answers counts, last times and used flags for many customers in
+// one statement: from the maintained counts, or aggregated within a span.
+func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs []int64, f interaction.Filter) ([]interaction.Summary, error) {
+	if len(customerIDs) == 0 {
+		return nil, nil
+	}
+	stored := f.Type.StoredTypes()
+	query, args := countsOf, []any{int64(org), customerIDs}
+	switch span := f.Span(); {
+	case span != (interaction.Span{}):
+		lo, hi := sqlstore.Bounds(span)
+		query, args = summariesIn, append(args, lo, hi)
+	case f.Type != "":
+		types := make([]string, len(stored))
+		for i, t := range stored {
+			types[i] = string(t)
+		}
+		query, args = countsOfTypes, append(args, types)
+	}
+	out := make([]interaction.Summary, 0, len(customerIDs)*4)
+	err := db.query(ctx, query, args, func(r pgx.Rows) error {
+		var s interaction.Summary
+		var n, t string
+		var last int64
+		if err := r.Scan(&s.CustomerID, &n, &t, &s.Count, &last, &s.Used); err != nil {
+			return err
+		}
+		s.Network, s.Type = interaction.Network(n), interaction.Type(t)
+		if (f.Network != "" && s.Network != f.Network) || (f.Type != "" && !slices.Contains(stored, s.Type)) {
+			return nil
+		}
+		at := fromMillis(last)
+		s.Last = &at
+		out = append(out, s)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: summaries: %w", err)
+	}
+	return out, nil
+}
+
+var pageQueries sync.Map // interaction.MessageFields -> string
+
+// pageQuery is sqlite's page statement in PostgreSQL's words (see
+// sqlstore.PlanPages): whole customers ($2) within a network range ($10,
+// $11), partitions of one network and type ($3 the customers, $4 and $5),
+// and any partitions ($6, $12, $13 in parallel arrays) each cut to $9 rows
+// by a LATERAL subquery. $7 and $8 bound the sent time. PostgreSQL does not
+// promise the order of the first two parts, so the rows are ordered in Go.
+func pageQuery(fields interaction.MessageFields) string {
+	if q, ok := pageQueries.Load(fields); ok {
+		return q.(string)
+	}
+	cols := sqlstore.PageColumns(fields)
+	q := `SELECT ` + cols + ` FROM messages AS m
+	WHERE m.org_id = $1 AND m.customer_id = ANY($2::bigint[]) AND m.network BETWEEN $10 AND $11 AND m.sent_at BETWEEN $7 AND $8
+UNION ALL
+SELECT ` + cols + ` FROM messages AS m
+	WHERE m.org_id = $1 AND m.customer_id = ANY($3::bigint[]) AND m.network = $4 AND m.type = $5 AND m.sent_at BETWEEN $7 AND $8
+UNION ALL
+SELECT x.* FROM unnest($6::bigint[], $12::text[], $13::text[]) AS p(c, n, t) CROSS JOIN LATERAL (
+	SELECT ` + cols + ` FROM messages AS m
+	WHERE m.org_id = $1 AND m.customer_id = p.c AND m.network = p.n AND m.type = p.t AND m.sent_at BETWEEN $7 AND $8
+	ORDER BY m.sent_at DESC, m.id DESC LIMIT $9) AS x`
+	pageQueries.Store(fields, q)
+	return q
+}
+
+// MessagePages reads the head of every partition in q with one statement.
+func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interaction.PageQuery) ([]interaction.Message, error) {
+	if len(q.Partitions) == 0 || q.Rows <= 0 {
+		return nil, nil
+	}
+	plan := sqlstore.PlanPages(q)
+	lo, hi := sqlstore.Bounds(q.Span)
+	netLo, netHi := sqlstore.NetworkRange(q.Network)
+	cutC := make([]int64, len(plan.Cut))
+	cutN := make([]string, len(plan.Cut))
+	cutT := make([]string, len(plan.Cut))
+	for i, p := range plan.Cut {
+		cutC[i], cutN[i], cutT[i] = p.CustomerID, string(p.Network), string(p.Type)
+	}
+	args := []any{int64(org), plan.Whole, plan.Uniform.Customers, string(plan.Uniform.Network), string(plan.Uniform.Type),
+		cutC, lo, hi, q.Rows, netLo, netHi, cutN, cutT}
+	fields := q.Fields
+	rows := make([]interaction.Message, 0, sqlstore.ExpectedRows(q))
+	err := db.query(ctx, pageQuery(fields), args, func(r pgx.Rows) error {
+		m := interaction.Message{CampaignID: -1, UserID: -1}
+		var n, t string
+		var sent int64
+		var delivered *int64
+		dest := []any{&m.CustomerID, &n, &t, &sent, &m.ID}
+		for _, c := range sqlstore.MessageColumns {
+			if fields&c.Field == 0 {
+				continue
+			}
+			switch c.Field {
+			case interaction.FieldSender:
+				dest = append(dest, &m.Sender)
+			case interaction.FieldReceiver:
+				dest = append(dest, &m.Receiver)
+			case interaction.FieldSubject:
+				dest = append(dest, &m.Subject)
+			case interaction.FieldStatus:
+				dest = append(dest, &m.Status)
+			case interaction.FieldCampaign:
+				dest = append(dest, &m.CampaignID)
+			case interaction.FieldUser:
+				dest = append(dest, &m.UserID)
+			case interaction.FieldDelivered:
+				dest = append(dest, &delivered)
+			case interaction.FieldBody:
+				dest = append(dest, &m.Body)
+			}
+		}
+		if err := r.Scan(dest...); err != nil {
+			return err
+		}
+		m.Network, m.Type, m.SentAt = interaction.Network(n), interaction.Type(t), fromMillis(sent)
+		if delivered != nil {
+			at := fromMillis(*delivered)
+			m.DeliveredAt = &at
+		}
+		rows = append(rows, m)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: message pages: %w", err)
+	}
+	sqlstore.SortPages(rows)
+	return sqlstore.CutPages(q, rows, func(m *interaction.Message) sqlstore.PartKey {
+		return sqlstore.PartKey{CustomerID: m.CustomerID, Network: m.Network, Type: m.Type}
+	}), nil
+}
+
+const (
+	missedCallPages = `SELECT customer_id, id, called_at, used FROM missed_calls
+	WHERE org_id = $1 AND customer_id = ANY($2::bigint[]) AND called_at BETWEEN $3 AND $4
+	ORDER BY customer_id, called_at DESC, id DESC`
+	surveyPages = `SELECT customer_id, id, name, submitted_at, responses FROM surveys
+	WHERE org_id = $1 AND customer_id = ANY($2::bigint[]) AND submitted_at BETWEEN $3 AND $4
+	ORDER BY customer_id, submitted_at DESC, id DESC`
+)
+
+// MissedCallPages returns each customer's newest missed calls.
+func (db *DB) MissedCallPages(ctx context.Context, org interaction.OrgID, q interaction.PageQuery) ([]interaction.MissedCall, error) {
+	var out []interaction.MissedCall
+	err := db.listPages(ctx, org, q, missedCallPages, func(r pgx.Rows) error {
+		var c interaction.MissedCall
+		var at int64
+		if err := r.Scan(&c.CustomerID, &c.ID, &at, &c.Used); err != nil {
+			return err
+		}
+		c.CalledAt = fromMillis(at)
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: missed call pages: %w", err)
+	}
+	return sqlstore.HeadOf(out, q.Rows, func(c interaction.MissedCall) int64 { return c.CustomerID }), nil
+}
+
+// SurveyPages returns each customer's newest surveys.
+func (db *DB) SurveyPages(ctx context.Context, org interaction.OrgID, q interaction.PageQuery) ([]interaction.Survey, error) {
+	var out []interaction.Survey
+	err := db.listPages(ctx, org, q, surveyPages, func(r pgx.Rows) error {
+		var s interaction.Survey
+		var at int64
+		var resp string
+		if err := r.Scan(&s.CustomerID, &s.ID, &s.Name, &at, &resp); err != nil {
+			return err
+		}
+		s.SubmittedAt, s.Responses = fromMillis(at), json.RawMessage(resp)
+		out = append(out, s)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: survey pages: %w", err)
+	}
+	return sqlstore.HeadOf(out, q.Rows, func(s interaction.Survey) int64 { return s.CustomerID }), nil
+}
+
+func (db *DB) listPages(ctx context.Context, org interaction.OrgID, q interaction.PageQuery, query string, row func(pgx.Rows) error) error {
+	if len(q.Partitions) == 0 || q.Rows <= 0 {
+		return nil
+	}
+	ids := make([]int64, len(q.Partitions))
+	for i, p := range q.Partitions {
+		ids[i] = p.CustomerID
+	}
+	lo, hi := sqlstore.Bounds(q.Span)
+	return db.query(ctx, query, []any{int64(org), ids, lo, hi}, row)
+}
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

@@ -1,0 +1,367 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/touchpoint/touchpoint/internal/interaction"
+	"github.com/touchpoint/touchpoint/internal/sqlstore"
+)
+
+// The read path. Lists of keys are bound as one JSON array and expanded by
+// json_each, so each query has one text (and one prepared statement per
+// connection) whatever the number of customers.
+
+// customersBy looks customers up by one identifier column, one index seek
+// per value. The values drive the join (CROSS JOIN fixes the order): with
+// "col IN (SELECT value FROM json_each(?))" SQLite preferred to scan the
+// organisation. For mobile, email and external_id the "<> ”" is what lets
+// it use the partial unique index (WHERE col <> ”).
+var customersBy = map[interaction.IdentifierKind]string{
+	interaction.ByID: `SELECT c.id, c.mobile, c.email, c.external_id FROM json_each(?2) AS v CROSS JOIN customers AS c
+		ON c.org_id = ?1 AND c.id = v.value`,
+	interaction.ByMobile: `SELECT c.id, c.mobile, c.email, c.external_id FROM json_each(?2) AS v CROSS JOIN customers AS c
+		ON c.org_id = ?1 AND c.mobile = v.value AND c.mobile <> ''`,
+	interaction.ByEmail: `SELECT c.id, c.mobile, c.email, c.external_id FROM json_each(?2) AS v CROSS JOIN customers AS c
+		ON c.org_id = ?1 AND c.email = v.value AND c.email <> ''`,
+	interaction.ByExternalID: `SELECT c.id, c.mobile, c.email, c.external_id FROM json_each(?2) AS v CROSS JOIN customers AS c
+		ON c.org_id = ?1 AND c.external_id = v.value AND c.external_id <> ''`,
+}
+
+// CustomersByIdentifier returns the organisation's customers whose kind
+// identifier is one of values, in no particular order.
+func (db *DB) CustomersByIdentifier(ctx context.Context, org interaction.OrgID, kind interaction.IdentifierKind, values []string) ([]interaction.Customer, error) {
+	query, ok := customersBy[kind]
+	if !ok {
+		return nil, interaction.Errorf(interaction.KindInvalid, "invalid identifier name %q", kind)
+	}
+	if len(values) == 0 {
+		return nil, nil
+	}
+	var list string
+	if kind == interaction.ByID {
+		ids := make([]int64, 0, len(values))
+		for _, v := range values {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				ids = append(ids, n)
+			} // not an id: it cannot match
+		}
+		if len(ids) == 0 {
+			return nil, nil
+		}
+		list = jsonInts(ids)
+	} else {
+		b, err := json.Marshal(values)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: customers by %s: %w", kind, err)
+		}
+		list = string(b)
+	}
+	out := make([]interaction.Customer, 0, len(values))
+	err := db.reads.query(ctx, query, func(st *sqlite3.Stmt) error {
+		return bindAll(st.BindInt64(1, int64(org)), st.BindText(2, list))
+	}, func(_ *readConn, st *sqlite3.Stmt) error {
+		out = append(out, interaction.Customer{ID: st.ColumnInt64(0), OrgID: org,
+			Mobile: st.ColumnText(1), Email: st.ColumnText(2), ExternalID: st.ColumnText(3)})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: customers by %s: %w", kind, err)
+	}
+	return out, nil
+}
+
+func bindAll(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// jsonInts renders ids as a JSON array.
+func jsonInts(ids []int64) string {
+	b := make([]byte, 0, 2+len(ids)*10)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']'))
+}
+
+// countsOf reads the maintained counts, a customer's rows whole or, with a
+// type filter, the one or two stored types (?3, ?4) sought. The network
+// filter is applied in Go (a customer has a few dozen rows at most).
+const (
+	countsOf = `SELECT s.customer_id, s.network, s.type, s.n, s.last_at, s.used
+	FROM json_each(?2) AS c CROSS JOIN interaction_counts AS s ON s.org_id = ?1 AND s.customer_id = c.value`
+	countsOfTypes = `SELECT s.customer_id, s.network, s.type, s.n, s.last_at, s.used
+	FROM json_each(?2) AS c CROSS JOIN interaction_counts AS s ON s.org_id = ?1 AND s.customer_id = c.value AND s.type IN (?3, ?4)`
+)
+
+// summariesIn aggregates the rows inside a time span: counts of a span
+// cannot be kept ahead of time. The used flag is the newest call's in the
+// span, a correlated lookup on the same index.
+const summariesIn = `SELECT customer_id, network, type, COUNT(*), MAX(sent_at), 0 FROM messages
+	WHERE org_id = ?1 AND customer_id IN (SELECT value FROM json_each(?2)) AND sent_at BETWEEN ?3 AND ?4
+	GROUP BY customer_id, network, type
+UNION ALL
+SELECT customer_id, 'capillary', 'missed_call', COUNT(*), MAX(called_at),
+	(SELECT x.used FROM missed_calls x WHERE x.org_id = mc.org_id AND x.customer_id = mc.customer_id
+		AND x.called_at BETWEEN ?3 AND ?4 ORDER BY x.called_at DESC, x.id DESC LIMIT 1)
+	FROM missed_calls mc WHERE org_id = ?1 AND customer_id IN (SELECT value FROM json_each(?2)) AND called_at BETWEEN ?3 AND ?4
+	GROUP BY org_id, customer_id
+UNION ALL
+SELECT customer_id, 'capillary', 'survey', COUNT(*), MAX(submitted_at), 0 FROM surveys
+	WHERE org_id = ?1 AND customer_id IN (SELECT value FROM json_each(?2)) AND submitted_at BETWEEN ?3 AND ?4
+	GROUP BY customer_id`
+
+// Summaries answers counts, last times and used flags for many customers in
+// one statement: from the maintained counts, or aggregated within a span.
+func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs []int64, f interaction.Filter) ([]interaction.Summary, error) {
+	if len(customerIDs) == 0 {
+		return nil, nil
+	}
+	span := f.Span()
+	stored := f.Type.StoredTypes()
+	query := countsOf
+	switch {
+	case span != (interaction.Span{}):
+		query = summariesIn
+	case f.Type != "":
+		query = countsOfTypes
+	}
+	lo, hi := sqlstore.Bounds(span)
+	out := make([]interaction.Summary, 0, len(customerIDs)*4)
+	err := db.reads.query(ctx, query, func(st *sqlite3.Stmt) error {
+		err := bindAll(st.BindInt64(1, int64(org)), st.BindText(2, jsonInts(customerIDs)))
+		switch query {
+		case summariesIn:
+			err = bindAll(err, st.BindInt64(3, lo), st.BindInt64(4, hi))
+		case countsOfTypes:
+			err = bindAll(err, st.BindText(3, string(stored[0])), st.BindText(4, string(stored[len(stored)-1])))
+		}
+		return err
+	}, func(rc *readConn, st *sqlite3.Stmt) error {
+		n, t := network(st.ColumnRawText(1)), typ(st.ColumnRawText(2))
+		if (f.Network != "" && n != f.Network) || (f.Type != "" && !slices.Contains(stored, t)) {
+			return nil
+		}
+		last := fromMillis(st.ColumnInt64(4))
+		out = append(out, interaction.Summary{CustomerID: st.ColumnInt64(0), Network: n, Type: t,
+			Count: st.ColumnInt(3), Last: &last, Used: st.ColumnBool(5)})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: summaries: %w", err)
+	}
+	return out, nil
+}
+
+// network and typ map stored names to the domain's constants without
+// allocating (the compiler does not copy b for a switch on string(b)).
+func network(b []byte) interaction.Network {
+	switch string(b) {
+	case "capillary":
+		return interaction.Capillary
+	case "facebook":
+		return interaction.Facebook
+	case "twitter":
+		return interaction.Twitter
+	case "foursquare":
+		return interaction.Foursquare
+	}
+	return interaction.Network(b)
+}
+
+func typ(b []byte) interaction.Type {
+	for _, t := range interaction.Types {
+		if string(t) == string(b) {
+			return t
+		}
+	}
+	return interaction.Type(b)
+}
+
+// pageQueries caches the page statement's text by the columns it reads.
+var pageQueries sync.Map // interaction.MessageFields -> string
+
+// pageQuery is one statement in three parts, one per way of reading a
+// partition (see sqlstore.PlanPages): whole customers (?2, a JSON array of
+// ids), partitions of one network and type for many customers (?3 the
+// customers, ?4 and ?5 the network and type), and any partitions (?6, a
+// JSON array of [customer, network, type] arrays) cut at the page's last
+// row by a correlated lookup of its sent time (?9 is the number of rows
+// before it). ?7 and ?8 bound the sent time, ?10 and ?11 the network of
+// whole customers. Each part follows the primary
+// key, so every partition's rows come out together, newest first.
+func pageQuery(fields interaction.MessageFields) string {
+	if q, ok := pageQueries.Load(fields); ok {
+		return q.(string)
+	}
+	cols := sqlstore.PageColumns(fields)
+	q := `SELECT ` + cols + ` FROM json_each(?2) AS c CROSS JOIN messages AS m
+	ON m.org_id = ?1 AND m.customer_id = c.value AND m.network BETWEEN ?10 AND ?11
+	WHERE m.sent_at BETWEEN ?7 AND ?8
+UNION ALL
+SELECT ` + cols + ` FROM json_each(?3) AS c CROSS JOIN messages AS m
+	ON m.org_id = ?1 AND m.customer_id = c.value AND m.network = ?4 AND m.type = ?5 AND m.sent_at BETWEEN ?7 AND ?8
+UNION ALL
+SELECT ` + cols + ` FROM json_each(?6) AS p CROSS JOIN messages AS m
+	ON m.org_id = ?1 AND m.customer_id = p.value ->> 0 AND m.network = p.value ->> 1 AND m.type = p.value ->> 2
+	AND m.sent_at BETWEEN ?7 AND ?8
+	AND m.sent_at >= coalesce((SELECT x.sent_at FROM messages AS x
+		WHERE x.org_id = ?1 AND x.customer_id = p.value ->> 0 AND x.network = p.value ->> 1 AND x.type = p.value ->> 2
+			AND x.sent_at BETWEEN ?7 AND ?8
+		ORDER BY x.sent_at DESC, x.id DESC LIMIT 1 OFFSET ?9), ?7)`
+	pageQueries.Store(fields, q)
+	return q
+}
+
+// MessagePages reads the head of every partition in q with one statement,
+// planned by sqlstore.PlanPages.
+func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interaction.PageQuery) ([]interaction.Message, error) {
+	if len(q.Partitions) == 0 || q.Rows <= 0 {
+		return nil, nil
+	}
+	plan := sqlstore.PlanPages(q)
+	lo, hi := sqlstore.Bounds(q.Span)
+	wholeArg, uniformArg, cutArg := jsonInts(plan.Whole), jsonInts(plan.Uniform.Customers), jsonParts(plan.Cut)
+	netLo, netHi := sqlstore.NetworkRange(q.Network)
+	fields := q.Fields
+	rows := make([]interaction.Message, 0, sqlstore.ExpectedRows(q))
+	err := db.reads.query(ctx, pageQuery(fields), func(st *sqlite3.Stmt) error {
+		return bindAll(st.BindInt64(1, int64(org)), st.BindText(2, wholeArg), st.BindText(3, uniformArg),
+			st.BindText(4, string(plan.Uniform.Network)), st.BindText(5, string(plan.Uniform.Type)),
+			st.BindText(6, cutArg), st.BindInt64(7, lo), st.BindInt64(8, hi), st.BindInt64(9, int64(q.Rows-1)),
+			st.BindText(10, netLo), st.BindText(11, netHi))
+	}, func(rc *readConn, st *sqlite3.Stmt) error {
+		m := interaction.Message{CustomerID: st.ColumnInt64(0), Network: network(st.ColumnRawText(1)),
+			Type: typ(st.ColumnRawText(2)), SentAt: fromMillis(st.ColumnInt64(3)), ID: st.ColumnInt64(4),
+			CampaignID: -1, UserID: -1}
+		col := 5
+		for _, c := range sqlstore.MessageColumns {
+			if fields&c.Field == 0 {
+				continue
+			}
+			switch c.Field {
+			case interaction.FieldSender:
+				m.Sender = rc.intern(st.ColumnRawText(col))
+			case interaction.FieldReceiver:
+				m.Receiver = st.ColumnText(col)
+			case interaction.FieldSubject:
+				m.Subject = st.ColumnText(col)
+			case interaction.FieldStatus:
+				m.Status = rc.intern(st.ColumnRawText(col))
+			case interaction.FieldCampaign:
+				m.CampaignID = st.ColumnInt64(col)
+			case interaction.FieldUser:
+				m.UserID = st.ColumnInt64(col)
+			case interaction.FieldDelivered:
+				if st.ColumnType(col) != sqlite3.NULL {
+					t := fromMillis(st.ColumnInt64(col))
+					m.DeliveredAt = &t
+				}
+			case interaction.FieldBody:
+				m.Body = st.ColumnText(col)
+			}
+			col++
+		}
+		rows = append(rows, m)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: message pages: %w", err)
+	}
+	return sqlstore.CutPages(q, rows, func(m *interaction.Message) sqlstore.PartKey {
+		return sqlstore.PartKey{CustomerID: m.CustomerID, Network: m.Network, Type: m.Type}
+	}), nil
+}
+
+// jsonParts renders partitions as a JSON array of [customer, network,
+// type] arrays. Networks and types are the domain's own lower-case words,
+// which need no escaping.
+func jsonParts(ps []interaction.Partition) string {
+	if len(ps) == 0 {
+		return "[]"
+	}
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('[')
+		b.WriteString(strconv.FormatInt(p.CustomerID, 10))
+		b.WriteString(`,"`)
+		b.WriteString(string(p.Network))
+		b.WriteString(`","`)
+		b.WriteString(string(p.Type))
+		b.WriteString(`"]`)
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+// Missed calls and surveys are few per customer: each customer's are read
+// whole within the span, in index order (newest first), and cut in Go.
+const (
+	missedCallPages = `SELECT m.customer_id, m.id, m.called_at, m.used FROM json_each(?2) AS c CROSS JOIN missed_calls AS m
+	ON m.org_id = ?1 AND m.customer_id = c.value AND m.called_at BETWEEN ?3 AND ?4`
+	surveyPages = `SELECT m.customer_id, m.id, m.name, m.submitted_at, m.responses FROM json_each(?2) AS c CROSS JOIN surveys AS m
+	ON m.org_id = ?1 AND m.customer_id = c.value AND m.submitted_at BETWEEN ?3 AND ?4`
+)
+
+// MissedCallPages returns each customer's newest missed calls.
+func (db *DB) MissedCallPages(ctx context.Context, org interaction.OrgID, q interaction.PageQuery) ([]interaction.MissedCall, error) {
+	var out []interaction.MissedCall
+	err := db.listPages(ctx, org, q, missedCallPages, func(_ *readConn, st *sqlite3.Stmt) {
+		out = append(out, interaction.MissedCall{CustomerID: st.ColumnInt64(0), ID: st.ColumnInt64(1),
+			CalledAt: fromMillis(st.ColumnInt64(2)), Used: st.ColumnBool(3)})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: missed call pages: %w", err)
+	}
+	return sqlstore.HeadOf(out, q.Rows, func(c interaction.MissedCall) int64 { return c.CustomerID }), nil
+}
+
+// SurveyPages returns each customer's newest surveys.
+func (db *DB) SurveyPages(ctx context.Context, org interaction.OrgID, q interaction.PageQuery) ([]interaction.Survey, error) {
+	var out []interaction.Survey
+	err := db.listPages(ctx, org, q, surveyPages, func(_ *readConn, st *sqlite3.Stmt) {
+		out = append(out, interaction.Survey{CustomerID: st.ColumnInt64(0), ID: st.ColumnInt64(1), Name: st.ColumnText(2),
+			SubmittedAt: fromMillis(st.ColumnInt64(3)), Responses: json.RawMessage(st.ColumnText(4))})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: survey pages: %w", err)
+	}
+	return sqlstore.HeadOf(out, q.Rows, func(s interaction.Survey) int64 { return s.CustomerID }), nil
+}
+
+func (db *DB) listPages(ctx context.Context, org interaction.OrgID, q interaction.PageQuery, query string, row func(*readConn, *sqlite3.Stmt)) error {
+	if len(q.Partitions) == 0 || q.Rows <= 0 {
+		return nil
+	}
+	ids := make([]int64, len(q.Partitions))
+	for i, p := range q.Partitions {
+		ids[i] = p.CustomerID
+	}
+	lo, hi := sqlstore.Bounds(q.Span)
+	return db.reads.query(ctx, query, func(st *sqlite3.Stmt) error {
+		return bindAll(st.BindInt64(1, int64(org)), st.BindText(2, jsonInts(ids)), st.BindInt64(3, lo), st.BindInt64(4, hi))
+	}, func(rc *readConn, st *sqlite3.Stmt) error {
+		row(rc, st)
+		return nil
+	})
+}

@@ -1,0 +1,208 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/touchpoint/touchpoint/internal/sqlcount"
+)
+
+// readPool is the read path's connections: read-only, used one goroutine
+// at a time, each with its own prepared statements. It stands in for
+// database/sql on the hot path, where database/sql's per-column interface
+// boxing, conversions and locking cost more than SQLite's own work.
+type readPool struct {
+	dsn   string
+	max   int
+	free  chan *readConn
+	open  chan struct{} // one token per open connection
+	stmts *atomic.Int64 // statements run, shared with the database/sql pools
+
+	mu     sync.Mutex
+	all    []*readConn
+	closed bool
+
+	waits    atomic.Int64
+	waitTime atomic.Int64 // nanoseconds
+}
+
+// readConn is one connection and its prepared statements by text.
+type readConn struct {
+	c     *sqlite3.Conn
+	stmts map[string]*sqlite3.Stmt
+	// interned holds strings that repeat across rows (statuses, senders),
+	// so a page does not allocate the same text once per message.
+	interned map[string]string
+}
+
+// maxStmtsPerConn bounds each connection's prepared statements. The read
+// path's texts are a handful per kind of request; the bound only matters
+// if some caller varies them without end.
+const maxStmtsPerConn = 256
+
+// maxInterned bounds each connection's interned strings.
+const maxInterned = 4096
+
+func newReadPool(dsn string, size int, stmts *atomic.Int64) *readPool {
+	return &readPool{dsn: dsn, max: size, free: make(chan *readConn, size), open: make(chan struct{}, size), stmts: stmts}
+}
+
+// get takes an idle connection, opens one while under the bound, or waits.
+func (p *readPool) get(ctx context.Context) (*readConn, error) {
+	select {
+	case rc := <-p.free:
+		return rc, nil
+	default:
+	}
+	start := time.Now()
+	select {
+	case rc := <-p.free:
+		p.waited(start)
+		return rc, nil
+	case p.open <- struct{}{}:
+		rc, err := p.dial(ctx)
+		if err != nil {
+			<-p.open
+			return nil, err
+		}
+		return rc, nil
+	case <-ctx.Done():
+		p.waited(start)
+		return nil, ctx.Err()
+	}
+}
+
+func (p *readPool) waited(start time.Time) {
+	p.waits.Add(1)
+	p.waitTime.Add(int64(time.Since(start)))
+}
+
+func (p *readPool) dial(ctx context.Context) (*readConn, error) {
+	c, err := sqlite3.OpenContext(ctx, p.dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open read connection: %w", err)
+	}
+	rc := &readConn{c: c, stmts: make(map[string]*sqlite3.Stmt), interned: make(map[string]string)}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		c.Close()
+		return nil, errors.New("sqlite: database is closed")
+	}
+	p.all = append(p.all, rc)
+	return rc, nil
+}
+
+func (p *readPool) put(rc *readConn) { p.free <- rc }
+
+// query runs one read statement: bind sets its parameters, and row is
+// called for each result row with the statement positioned on it.
+func (p *readPool) query(ctx context.Context, query string, bind func(*sqlite3.Stmt) error, row func(*readConn, *sqlite3.Stmt) error) (err error) {
+	rc, err := p.get(ctx)
+	if err != nil {
+		return err
+	}
+	defer p.put(rc)
+	p.stmts.Add(1)
+	ctx, span := sqlcount.StartSpan(ctx, "sqlite", "query", query)
+	defer func() { sqlcount.End(span, err) }()
+
+	st, err := rc.prepare(query)
+	if err != nil {
+		return err
+	}
+	old := rc.c.SetInterrupt(ctx)
+	defer rc.c.SetInterrupt(old)
+	// Every run binds every parameter, so bindings are never cleared:
+	// clearing them expires the statement (when a bound value can change
+	// its plan) and SQLite would prepare it again on every run.
+	if err := bind(st); err != nil {
+		st.Reset()
+		return err
+	}
+	for st.Step() {
+		if err := row(rc, st); err != nil {
+			st.Reset()
+			return err
+		}
+	}
+	if err := st.Err(); err != nil {
+		st.Reset()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	}
+	return st.Reset()
+}
+
+func (rc *readConn) prepare(query string) (*sqlite3.Stmt, error) {
+	if st, ok := rc.stmts[query]; ok {
+		return st, nil
+	}
+	if len(rc.stmts) >= maxStmtsPerConn {
+		for q, st := range rc.stmts { // evict one, any one
+			st.Close()
+			delete(rc.stmts, q)
+			break
+		}
+	}
+	st, _, err := rc.c.Prepare(query)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: prepare: %w", err)
+	}
+	rc.stmts[query] = st
+	return st, nil
+}
+
+// intern returns b as a string, shared with every earlier row that held
+// the same bytes.
+func (rc *readConn) intern(b []byte) string {
+	if s, ok := rc.interned[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(rc.interned) < maxInterned {
+		rc.interned[s] = s
+	}
+	return s
+}
+
+func (p *readPool) stats() sql.DBStats {
+	p.mu.Lock()
+	open := len(p.all)
+	p.mu.Unlock()
+	idle := len(p.free)
+	return sql.DBStats{
+		MaxOpenConnections: p.max,
+		OpenConnections:    open,
+		InUse:              open - idle,
+		Idle:               idle,
+		WaitCount:          p.waits.Load(),
+		WaitDuration:       time.Duration(p.waitTime.Load()),
+	}
+}
+
+// close closes every connection. Connections in use are closed too: Close
+// is for the end of the process, after the server has stopped.
+func (p *readPool) close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	var errs []error
+	for _, rc := range p.all {
+		for _, st := range rc.stmts {
+			errs = append(errs, st.Close())
+		}
+		errs = append(errs, rc.c.Close())
+	}
+	p.all = nil
+	return errors.Join(errs...)
+}
