@@ -110,12 +110,18 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	if cfg.ComplexityLimit >= 0 {
 		srv.Use(extension.FixedComplexityLimit(orDefault(cfg.ComplexityLimit, DefaultComplexityLimit)))
 	}
+	if fastInteractions {
+		srv.AroundFields(resolvers.onePass)
+	}
 	srv.SetErrorPresenter(presenter(logger))
 	srv.AroundResponses(observe(cfg.OnError))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		logger.ErrorContext(ctx, "graphql: panic", "panic", v, "stack", string(debug.Stack()))
 		return interaction.Errorf(interaction.KindInternal, "panic in resolver")
 	})
+	if fastInteractions {
+		return withPlans(srv)
+	}
 	return srv
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -93,34 +94,32 @@ func badRequest(msg string) *gqlerror.Error {
 }
 
 // writeResponse writes resp. The data is gqlgen's own, already valid JSON,
-// so it is written as it is: json.Marshal would validate and compact it
-// again, a measurable cost on a dashboard's 200 KB answer. Errors and
-// extensions are small and go through encoding/json.
+// so it is written as it is, with no copy: json.Marshal would validate and
+// compact it again, a measurable cost on a dashboard's 200 KB answer.
+// Errors and extensions are small and go through encoding/json.
 func writeResponse(w http.ResponseWriter, status int, resp *graphql.Response) {
-	var b bytes.Buffer
-	b.WriteByte('{')
+	head := []byte(`{`)
 	if len(resp.Errors) > 0 {
 		errs, err := json.Marshal(resp.Errors)
 		if err != nil {
 			status, errs = http.StatusInternalServerError, []byte(`[{"message":"internal error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]`)
 		}
-		b.WriteString(`"errors":`)
-		b.Write(errs)
-		b.WriteByte(',')
+		head = append(append(append(head, `"errors":`...), errs...), ',')
 	}
-	b.WriteString(`"data":`)
-	if len(resp.Data) == 0 {
-		b.WriteString("null")
-	} else {
-		b.Write(resp.Data)
+	head = append(head, `"data":`...)
+	data := resp.Data
+	if len(data) == 0 {
+		data = []byte("null")
 	}
+	tail := []byte(`}`)
 	if len(resp.Extensions) > 0 {
 		if ext, err := json.Marshal(resp.Extensions); err == nil {
-			b.WriteString(`,"extensions":`)
-			b.Write(ext)
+			tail = append(append([]byte(`,"extensions":`), ext...), '}')
 		}
 	}
-	b.WriteByte('}')
+	w.Header().Set("Content-Length", strconv.Itoa(len(head)+len(data)+len(tail)))
 	w.WriteHeader(status)
-	w.Write(b.Bytes())
+	w.Write(head)
+	w.Write(data)
+	w.Write(tail)
 }

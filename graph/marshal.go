@@ -1,0 +1,649 @@
+package graph
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/touchpoint/touchpoint/graph/model"
+	"github.com/touchpoint/touchpoint/internal/interaction"
+	"github.com/touchpoint/touchpoint/internal/otp"
+)
+
+// The interactions subtree is marshalled here, in one pass, instead of by
+// the generated executor.
+//
+// Everything below Customer.interactions is plain data that the batch
+// resolver already holds in full: no field of NetworkInteractions,
+// Interaction, Message, MissedCall or Survey resolves anything or can fail.
+// gqlgen would still marshal every element of every list in its own
+// goroutine, collect the element's fields again, and give each field its
+// own context and closures; on a dashboard that was most of the request's
+// CPU. So a field middleware lets the batch resolver run as usual and then
+// hands gqlgen a Marshaler for the result, which gqlgen writes in place of
+// the field's value (resolveField accepts a Marshaler from the middleware
+// chain). The selection sets are collected by gqlgen's own CollectFields,
+// once per level rather than once per element, so fragments, aliases,
+// __typename and @skip/@include mean what they mean to gqlgen; values are
+// written byte for byte as the generated marshallers write them, which
+// TestFastMarshallingMatchesGqlgen checks against the generated path.
+
+// fastInteractions switches the one-pass marshalling on (tests turn it off
+// to compare with the generated executor).
+var fastInteractions = true
+
+// onePass is the field middleware. It takes over two fields:
+//
+//   - Query.customers and Query.customer: when every field selected on
+//     Customer is one it knows (the identifiers, __typename and
+//     interactions), it calls the batch resolver of each interactions field
+//     itself, for all the customers at once, and writes the customers and
+//     their interactions in one pass; gqlgen then marshals no Customer at
+//     all, so it starts no goroutine per customer. Anything else (another
+//     field, an argument gqlgen rejects, an error from the resolver) leaves
+//     the field to the generated executor, which answers it, errors and
+//     all, as if this middleware were not there.
+//   - Customer.interactions, when gqlgen marshals a customer after all:
+//     the batch resolver runs as usual and its result is written in one
+//     pass.
+func (r *Resolver) onePass(ctx context.Context, next graphql.Resolver) (any, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return next(ctx)
+	}
+	switch {
+	case fc.Object == "Query" && (fc.Field.Name == "customers" || fc.Field.Name == "customer"):
+		res, err := next(ctx)
+		if err != nil {
+			return res, err
+		}
+		if m := r.customersJSON(ctx, fc, res); m != nil {
+			return m, nil
+		}
+		return res, nil
+	case fc.Object == "Customer" && fc.Field.Name == "interactions":
+		return marshalInteractions(ctx, next)
+	}
+	return next(ctx)
+}
+
+// marshalInteractions writes Customer.interactions' result in one pass.
+func marshalInteractions(ctx context.Context, next graphql.Resolver) (any, error) {
+	fc := graphql.GetFieldContext(ctx)
+	res, err := next(ctx)
+	nis, ok := res.([]*model.NetworkInteractions)
+	if err != nil || !ok {
+		return res, err
+	}
+	return &interactionsJSON{plan: planFor(ctx, fc.Field), nis: nis, loc: locationOf(ctx)}, nil
+}
+
+func locationOf(ctx context.Context) *time.Location {
+	if p, ok := interaction.FromContext(ctx); ok {
+		return p.Org.Location()
+	}
+	return time.UTC
+}
+
+// customerField is one field selected on Customer.
+type customerField struct {
+	key  []byte
+	name string
+	// for interactions: each customer's result, in the order of the list
+	interactions []*interactionsJSON
+}
+
+// customersJSON is the customers of Query.customers (or the one of
+// Query.customer, single), ready to write; nil when the selection is not
+// one it handles.
+type customersJSON struct {
+	single bool
+	list   []*interaction.Customer
+	fields []customerField
+}
+
+func (r *Resolver) customersJSON(ctx context.Context, fc *graphql.FieldContext, res any) graphql.Marshaler {
+	out := &customersJSON{}
+	switch v := res.(type) {
+	case []*interaction.Customer:
+		out.list = v
+	case *interaction.Customer:
+		if v == nil {
+			return nil // gqlgen writes the null
+		}
+		out.single, out.list = true, []*interaction.Customer{v}
+	default:
+		return nil
+	}
+	op := graphql.GetOperationContext(ctx)
+	var present []*interaction.Customer
+	for _, c := range out.list {
+		if c != nil {
+			present = append(present, c)
+		}
+	}
+	loc := locationOf(ctx)
+	// Arguments are coerced by the generated code (fc.Child), with errors
+	// kept out of the response: on any error gqlgen does the field again
+	// and reports it itself.
+	quiet := graphql.WithResponseContext(ctx, graphql.DefaultErrorPresenter, graphql.DefaultRecover)
+	for _, f := range graphql.CollectFields(op, fc.Field.Selections, []string{"Customer"}) {
+		cf := customerField{key: []byte(string(appendQuoted(nil, f.Alias)) + ":"), name: f.Name}
+		switch f.Name {
+		case "__typename", "id", "mobile", "email", "externalId":
+		case "interactions":
+			child, err := fc.Child(quiet, f)
+			if err != nil {
+				return nil
+			}
+			results, err := r.interactionsOf(graphql.WithFieldContext(ctx, child), present, child.Args)
+			if err != nil {
+				return nil
+			}
+			plan := collect(op, f.Selections, "NetworkInteractions")
+			cf.interactions = make([]*interactionsJSON, len(results))
+			for i, nis := range results {
+				cf.interactions[i] = &interactionsJSON{plan: plan, nis: nis, loc: loc}
+			}
+		default:
+			return nil
+		}
+		out.fields = append(out.fields, cf)
+	}
+	return out
+}
+
+// interactionsOf calls the batch resolver with arguments as gqlgen coerced
+// them.
+func (r *Resolver) interactionsOf(ctx context.Context, cs []*interaction.Customer, args map[string]any) ([][]*model.NetworkInteractions, error) {
+	network, _ := args["network"].(*interaction.Network)
+	typ, _ := args["type"].(*interaction.Type)
+	limit, _ := args["limit"].(*int)
+	offset, _ := args["offset"].(*int)
+	since, _ := args["since"].(*time.Time)
+	until, _ := args["until"].(*time.Time)
+	return r.Customer().Interactions(ctx, cs, network, typ, limit, offset, since, until)
+}
+
+func (c *customersJSON) MarshalGQL(w io.Writer) {
+	size := 64 + len(c.list)*32*len(c.fields)
+	for _, f := range c.fields {
+		for _, j := range f.interactions {
+			size += j.size()
+		}
+	}
+	b := buffer(w, size)
+	if !c.single {
+		b = append(b, '[')
+	}
+	n := 0 // index among the customers present
+	for i, cu := range c.list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if cu == nil {
+			b = append(b, "null"...)
+			continue
+		}
+		b = append(b, '{')
+		for k, f := range c.fields {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, f.key...)
+			switch f.name {
+			case "__typename":
+				b = appendQuoted(b, "Customer")
+			case "id":
+				b = appendID(b, cu.ID)
+			case "mobile":
+				b = appendQuoted(b, cu.Mobile)
+			case "email":
+				b = appendQuoted(b, cu.Email)
+			case "externalId":
+				b = appendQuoted(b, cu.ExternalID)
+			case "interactions":
+				b = f.interactions[n].append(b)
+			}
+		}
+		b = append(b, '}')
+		n++
+	}
+	if !c.single {
+		b = append(b, ']')
+	}
+	w.Write(b)
+}
+
+// plans caches one request's plans by field: every customer of a list
+// shares its interactions field's selection, so it is collected once.
+type plans struct {
+	mu sync.Mutex
+	m  map[*ast.Field]*plan
+}
+
+type plansKey struct{}
+
+// withPlans gives every request a plan cache of its own (a plan depends on
+// the request's variables, through @skip and @include).
+func withPlans(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), plansKey{}, &plans{})))
+	})
+}
+
+func planFor(ctx context.Context, f graphql.CollectedField) *plan {
+	op := graphql.GetOperationContext(ctx)
+	ps, ok := ctx.Value(plansKey{}).(*plans)
+	if !ok {
+		return collect(op, f.Selections, "NetworkInteractions")
+	}
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if p, ok := ps.m[f.Field]; ok {
+		return p
+	}
+	p := collect(op, f.Selections, "NetworkInteractions")
+	if ps.m == nil {
+		ps.m = make(map[*ast.Field]*plan)
+	}
+	ps.m[f.Field] = p
+	return p
+}
+
+// fieldKind names a field of one of the subtree's types.
+type fieldKind uint8
+
+const (
+	fTypename fieldKind = iota
+	fNetwork
+	fInteractions
+	fType
+	fCount
+	fLast
+	fUsed
+	fMessages
+	fMissedCalls
+	fSurveys
+	fID
+	fSender
+	fReceiver
+	fSubject
+	fBody
+	fStatus
+	fCampaign
+	fUser
+	fSentAt
+	fDeliveredAt
+	fCalledAt
+	fName
+	fSubmittedAt
+	fResponses
+)
+
+// The fields of each type, by GraphQL name.
+var fieldsOf = map[string]map[string]fieldKind{
+	"NetworkInteractions": {"network": fNetwork, "interactions": fInteractions},
+	"Interaction": {"network": fNetwork, "type": fType, "count": fCount, "lastInteractionTime": fLast, "usedStatus": fUsed,
+		"messages": fMessages, "missedCalls": fMissedCalls, "surveys": fSurveys},
+	"Message": {"id": fID, "network": fNetwork, "type": fType, "sender": fSender, "receiver": fReceiver, "subject": fSubject,
+		"body": fBody, "status": fStatus, "campaignId": fCampaign, "userId": fUser, "sentAt": fSentAt, "deliveredAt": fDeliveredAt},
+	"MissedCall": {"id": fID, "calledAt": fCalledAt, "used": fUsed},
+	"Survey":     {"id": fID, "name": fName, "submittedAt": fSubmittedAt, "responses": fResponses},
+}
+
+// children says which type a list field's elements are.
+var children = map[fieldKind]string{
+	fInteractions: "Interaction", fMessages: "Message", fMissedCalls: "MissedCall", fSurveys: "Survey",
+}
+
+// plan is one selection set, collected: the fields to write in order.
+type plan struct {
+	typename string
+	fields   []planField
+}
+
+type planField struct {
+	key  []byte // the quoted response key and its colon
+	kind fieldKind
+	sub  *plan // for lists of objects
+}
+
+func collect(op *graphql.OperationContext, sel ast.SelectionSet, typename string) *plan {
+	p := &plan{typename: typename}
+	known := fieldsOf[typename]
+	for _, f := range graphql.CollectFields(op, sel, []string{typename}) {
+		var b strings.Builder
+		writeQuoted(&b, f.Alias)
+		b.WriteByte(':')
+		pf := planField{key: []byte(b.String()), kind: fTypename}
+		if f.Name != "__typename" {
+			pf.kind = known[f.Name] // validation guarantees the field exists
+		}
+		if child, ok := children[pf.kind]; ok {
+			pf.sub = collect(op, f.Selections, child)
+		}
+		p.fields = append(p.fields, pf)
+	}
+	return p
+}
+
+// interactionsJSON is one customer's interactions, ready to write.
+type interactionsJSON struct {
+	plan *plan
+	nis  []*model.NetworkInteractions
+	loc  *time.Location
+}
+
+func (j *interactionsJSON) MarshalGQL(w io.Writer) {
+	b := buffer(w, j.size())
+	w.Write(j.append(b))
+}
+
+// buffer returns room to append n bytes or so into: w's own spare
+// capacity when w is a bytes.Buffer (as gqlgen's response is), so the
+// answer is written in place rather than built apart and copied.
+func buffer(w io.Writer, n int) []byte {
+	if buf, ok := w.(interface {
+		Grow(int)
+		AvailableBuffer() []byte
+	}); ok {
+		buf.Grow(n)
+		return buf.AvailableBuffer()
+	}
+	return make([]byte, 0, n)
+}
+
+func (j *interactionsJSON) append(b []byte) []byte {
+	b = append(b, '[')
+	for i, ni := range j.nis {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = j.networkInteractions(b, j.plan, ni)
+	}
+	return append(b, ']')
+}
+
+// size guesses the bytes of the answer from its shape, so the buffer grows
+// rarely: about 20 bytes a field of an object.
+func (j *interactionsJSON) size() int {
+	p := j.plan
+	n := 2
+	for _, ni := range j.nis {
+		n += 2 + 20*len(p.fields)
+		for _, f := range p.fields {
+			if f.sub == nil {
+				continue
+			}
+			for _, it := range ni.Interactions {
+				n += 2 + 20*len(f.sub.fields)
+				for _, g := range f.sub.fields {
+					if g.sub != nil {
+						k := len(it.Item.Messages) + len(it.Item.MissedCalls) + len(it.Item.Surveys)
+						n += k * (2 + 24*len(g.sub.fields))
+					}
+				}
+			}
+		}
+	}
+	return n
+}
+
+func (j *interactionsJSON) networkInteractions(b []byte, p *plan, ni *model.NetworkInteractions) []byte {
+	b = append(b, '{')
+	for i, f := range p.fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, f.key...)
+		switch f.kind {
+		case fTypename:
+			b = appendQuoted(b, p.typename)
+		case fNetwork:
+			b = appendEnum(b, string(ni.Network))
+		case fInteractions:
+			b = append(b, '[')
+			for k, it := range ni.Interactions {
+				if k > 0 {
+					b = append(b, ',')
+				}
+				b = j.interaction(b, f.sub, it)
+			}
+			b = append(b, ']')
+		}
+	}
+	return append(b, '}')
+}
+
+func (j *interactionsJSON) interaction(b []byte, p *plan, it *model.Interaction) []byte {
+	b = append(b, '{')
+	for i, f := range p.fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, f.key...)
+		switch f.kind {
+		case fTypename:
+			b = appendQuoted(b, p.typename)
+		case fNetwork:
+			b = appendEnum(b, string(it.Network))
+		case fType:
+			b = appendEnum(b, string(it.Type))
+		case fCount:
+			b = strconv.AppendInt(b, int64(it.Count), 10)
+		case fLast:
+			b = j.appendOptionalTime(b, it.LastInteractionTime)
+		case fUsed:
+			b = strconv.AppendBool(b, it.UsedStatus)
+		case fMessages:
+			b = append(b, '[')
+			for k := range it.Item.Messages {
+				if k > 0 {
+					b = append(b, ',')
+				}
+				b = j.message(b, f.sub, &it.Item.Messages[k], it.MaskOTP)
+			}
+			b = append(b, ']')
+		case fMissedCalls:
+			b = append(b, '[')
+			for k := range it.Item.MissedCalls {
+				if k > 0 {
+					b = append(b, ',')
+				}
+				b = j.missedCall(b, f.sub, &it.Item.MissedCalls[k])
+			}
+			b = append(b, ']')
+		case fSurveys:
+			b = append(b, '[')
+			for k := range it.Item.Surveys {
+				if k > 0 {
+					b = append(b, ',')
+				}
+				b = j.survey(b, f.sub, &it.Item.Surveys[k])
+			}
+			b = append(b, ']')
+		}
+	}
+	return append(b, '}')
+}
+
+// message writes m as model.NewMessage presents it (masked text, -1 ids
+// as null) without building the presented copy.
+func (j *interactionsJSON) message(b []byte, p *plan, m *interaction.Message, maskOTP bool) []byte {
+	b = append(b, '{')
+	for i, f := range p.fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, f.key...)
+		switch f.kind {
+		case fTypename:
+			b = appendQuoted(b, p.typename)
+		case fID:
+			b = appendID(b, m.ID)
+		case fNetwork:
+			b = appendEnum(b, string(m.Network))
+		case fType:
+			b = appendEnum(b, string(m.Type))
+		case fSender:
+			b = appendQuoted(b, m.Sender)
+		case fReceiver:
+			b = appendQuoted(b, m.Receiver)
+		case fSubject:
+			b = appendQuoted(b, otp.MaskIf(m.Subject, maskOTP))
+		case fBody:
+			b = appendQuoted(b, otp.MaskIf(m.Body, maskOTP))
+		case fStatus:
+			b = appendQuoted(b, m.Status)
+		case fCampaign:
+			b = appendOptionalID(b, m.CampaignID)
+		case fUser:
+			b = appendOptionalID(b, m.UserID)
+		case fSentAt:
+			b = j.appendTime(b, m.SentAt)
+		case fDeliveredAt:
+			b = j.appendOptionalTime(b, m.DeliveredAt)
+		}
+	}
+	return append(b, '}')
+}
+
+func (j *interactionsJSON) missedCall(b []byte, p *plan, c *interaction.MissedCall) []byte {
+	b = append(b, '{')
+	for i, f := range p.fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, f.key...)
+		switch f.kind {
+		case fTypename:
+			b = appendQuoted(b, p.typename)
+		case fID:
+			b = appendID(b, c.ID)
+		case fCalledAt:
+			b = j.appendTime(b, c.CalledAt)
+		case fUsed:
+			b = strconv.AppendBool(b, c.Used)
+		}
+	}
+	return append(b, '}')
+}
+
+func (j *interactionsJSON) survey(b []byte, p *plan, s *interaction.Survey) []byte {
+	b = append(b, '{')
+	for i, f := range p.fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, f.key...)
+		switch f.kind {
+		case fTypename:
+			b = appendQuoted(b, p.typename)
+		case fID:
+			b = appendID(b, s.ID)
+		case fName:
+			b = appendQuoted(b, s.Name)
+		case fSubmittedAt:
+			b = j.appendTime(b, s.SubmittedAt)
+		case fResponses:
+			b = appendQuoted(b, string(s.Responses))
+		}
+	}
+	return append(b, '}')
+}
+
+// The scalars, written as scalar.MarshalInt64ID, scalar.MarshalTime and
+// gqlgen's enum and string marshallers write them.
+
+func appendID(b []byte, id int64) []byte {
+	b = append(b, '"')
+	b = strconv.AppendInt(b, id, 10)
+	return append(b, '"')
+}
+
+// appendOptionalID writes a campaign or user id; -1, "none", is null.
+func appendOptionalID(b []byte, id int64) []byte {
+	if id < 0 {
+		return append(b, "null"...)
+	}
+	return appendID(b, id)
+}
+
+func (j *interactionsJSON) appendTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.In(j.loc).AppendFormat(b, time.RFC3339)
+	return append(b, '"')
+}
+
+func (j *interactionsJSON) appendOptionalTime(b []byte, t *time.Time) []byte {
+	if t == nil {
+		return append(b, "null"...)
+	}
+	return j.appendTime(b, *t)
+}
+
+// appendEnum writes a Network or InteractionType as the generated
+// marshallers do: its GraphQL name, or "" for a value the schema does not
+// know (which the importer never stores).
+func appendEnum(b []byte, v string) []byte {
+	if name, ok := enumNames[v]; ok {
+		return append(b, name...)
+	}
+	return append(b, `""`...)
+}
+
+// enumNames maps every stored network and type to its quoted GraphQL name
+// (its name in upper case, as gqlgen.yml binds them).
+var enumNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range interaction.Networks {
+		m[string(n)] = `"` + strings.ToUpper(string(n)) + `"`
+	}
+	for _, t := range interaction.Types {
+		m[string(t)] = `"` + strings.ToUpper(string(t)) + `"`
+	}
+	return m
+}()
+
+const hex = "0123456789abcdef"
+
+// appendQuoted quotes s as gqlgen's MarshalString does: control
+// characters, backslash and quote escaped, everything else as it is.
+func appendQuoted(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '\\' && c != '"' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '\t':
+			b = append(b, `\t`...)
+		case '\r':
+			b = append(b, `\r`...)
+		case '\n':
+			b = append(b, `\n`...)
+		case '\\':
+			b = append(b, `\\`...)
+		case '"':
+			b = append(b, `\"`...)
+		default:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+func writeQuoted(b *strings.Builder, s string) { b.Write(appendQuoted(nil, s)) }
