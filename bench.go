@@ -63,6 +63,7 @@ func runBench(ctx context.Context, args []string, env environment) error {
 		return err
 	}
 	logf := func(format string, a ...any) { fmt.Fprintf(env.stderr, "bench: "+format+"\n", a...) }
+	tuneGC(env.getenv) // as serve does: the server shares this process
 
 	dir, err := os.MkdirTemp("", "touchpoint-bench-")
 	if err != nil {

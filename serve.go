@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -60,6 +61,7 @@ func serve(ctx context.Context, args []string, env environment) error {
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
+	tuneGC(env.getenv)
 
 	tracingOn, stopTracing, err := tracing.Setup(ctx, env.getenv)
 	if err != nil {
@@ -146,6 +148,22 @@ func serve(ctx context.Context, args []string, env environment) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// tuneGC sets the garbage collector for serving, unless GOGC or
+// GOMEMLIMIT say otherwise. The live heap of a server is small (tens of
+// MiB) while every request allocates its answer, so at Go's default
+// (GOGC=100) the collector ran dozens of times a second: measured on the
+// dashboard question, GOGC=400 served 1.6 times the requests, with a
+// resident size of 70 MiB. The memory limit keeps a larger live heap from
+// growing five-fold unchecked.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(1 << 30)
+	}
 }
 
 // serveDebug serves the runtime's profiles on their own listener, so they

@@ -64,18 +64,20 @@ type Item struct {
 // one for each kind of list the request renders, and none for a list that
 // no group has rows for.
 func Read(ctx context.Context, r Reader, org OrgID, customerIDs []int64, req Request) ([][]Group, error) {
-	ids := distinct(customerIDs)
+	ids, index := distinct(customerIDs)
 	sums, err := r.Summaries(ctx, org, ids, req.Filter)
 	if err != nil {
 		return nil, fmt.Errorf("read summaries: %w", err)
 	}
-	raw := make(map[int64][]Summary, len(ids))
+	raw := make([][]Summary, len(ids))
 	for _, s := range sums {
-		raw[s.CustomerID] = append(raw[s.CustomerID], s)
+		if i, ok := index[s.CustomerID]; ok {
+			raw[i] = append(raw[i], s)
+		}
 	}
-	groups := make(map[int64][]Group, len(ids))
-	for _, id := range ids {
-		groups[id] = Assemble(id, raw[id], req.Filter, req.Layout)
+	groups := make([][]Group, len(ids))
+	for i, id := range ids {
+		groups[i] = Assemble(id, raw[i], req.Filter, req.Layout)
 	}
 	if req.Page.Limit > 0 && req.Lists != 0 {
 		if err := readPages(ctx, r, org, ids, raw, groups, req); err != nil {
@@ -84,21 +86,23 @@ func Read(ctx context.Context, r Reader, org OrgID, customerIDs []int64, req Req
 	}
 	out := make([][]Group, len(customerIDs))
 	for i, id := range customerIDs {
-		out[i] = groups[id]
+		out[i] = groups[index[id]]
 	}
 	return out, nil
 }
 
-func distinct(ids []int64) []int64 {
+// distinct returns ids without repeats, in first-seen order, and each
+// one's position among them.
+func distinct(ids []int64) ([]int64, map[int64]int) {
 	out := make([]int64, 0, len(ids))
-	seen := make(map[int64]bool, len(ids))
+	index := make(map[int64]int, len(ids))
 	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
+		if _, ok := index[id]; !ok {
+			index[id] = len(out)
 			out = append(out, id)
 		}
 	}
-	return out
+	return out, index
 }
 
 // partKey names one partition of one customer.
@@ -108,18 +112,55 @@ type partKey struct {
 	typ      Type
 }
 
-// readPages fills the pages of every group that has interactions and whose
-// list the request renders: one store call per kind of list.
-func readPages(ctx context.Context, r Reader, org OrgID, ids []int64, raw map[int64][]Summary, groups map[int64][]Group, req Request) error {
-	count := make(map[partKey]int)
-	for _, id := range ids {
-		for _, s := range raw[id] {
-			count[partKey{id, s.Network, s.Type}] = s.Count
+func (a partKey) compare(b partKey) int {
+	return cmp.Or(cmp.Compare(a.customer, b.customer), cmp.Compare(a.network, b.network), cmp.Compare(a.typ, b.typ))
+}
+
+// run is one partition's page as a store returned it.
+type run struct {
+	key  partKey
+	msgs []Message
+}
+
+// runsOf splits pages into their partitions' runs, sorted by partition.
+func runsOf(ms []Message) []run {
+	var out []run
+	for i := 0; i < len(ms); {
+		k := partKey{ms[i].CustomerID, ms[i].Network, ms[i].Type}
+		j := i + 1
+		for j < len(ms) && ms[j].CustomerID == k.customer && ms[j].Network == k.network && ms[j].Type == k.typ {
+			j++
+		}
+		out = append(out, run{k, ms[i:j:j]})
+		i = j
+	}
+	slices.SortFunc(out, func(a, b run) int { return a.key.compare(b.key) })
+	return out
+}
+
+func pageOf(runs []run, k partKey) []Message {
+	if i, ok := slices.BinarySearchFunc(runs, k, func(r run, k partKey) int { return r.key.compare(k) }); ok {
+		return runs[i].msgs
+	}
+	return nil
+}
+
+// countOf is a stored partition's count among a customer's summaries.
+func countOf(raw []Summary, n Network, t Type) int {
+	for _, s := range raw {
+		if s.Network == n && s.Type == t {
+			return s.Count
 		}
 	}
+	return 0
+}
+
+// readPages fills the pages of every group that has interactions and whose
+// list the request renders: one store call per kind of list.
+func readPages(ctx context.Context, r Reader, org OrgID, ids []int64, raw [][]Summary, groups [][]Group, req Request) error {
 	var msgs, calls, surveys []Partition
-	for _, id := range ids {
-		for _, g := range groups[id] {
+	for i, id := range ids {
+		for _, g := range groups[i] {
 			for _, it := range g.Items {
 				if it.Count == 0 {
 					continue
@@ -131,8 +172,7 @@ func readPages(ctx context.Context, r Reader, org OrgID, ids []int64, raw map[in
 					surveys = append(surveys, Partition{CustomerID: id, Network: Capillary, Type: SurveyType, Count: it.Count})
 				case it.Type.IsMessage() && req.Lists&ListMessages != 0:
 					for _, st := range it.Type.StoredTypes() {
-						k := partKey{id, it.Network, st}
-						if n := count[k]; n > 0 {
+						if n := countOf(raw[i], it.Network, st); n > 0 {
 							msgs = append(msgs, Partition{CustomerID: id, Network: it.Network, Type: st, Count: n})
 						}
 					}
@@ -145,7 +185,7 @@ func readPages(ctx context.Context, r Reader, org OrgID, ids []int64, raw map[in
 	rows := req.Page.Offset + req.Page.Limit
 	span := req.Filter.Span()
 
-	var pages map[partKey][]Message
+	var pages []run
 	if len(msgs) > 0 {
 		// Without a type filter the summaries named every partition of the
 		// customers (within the network filter), so a store may read a
@@ -155,16 +195,7 @@ func readPages(ctx context.Context, r Reader, org OrgID, ids []int64, raw map[in
 		if err != nil {
 			return fmt.Errorf("read message pages: %w", err)
 		}
-		pages = make(map[partKey][]Message, len(msgs))
-		for i := 0; i < len(ms); {
-			k := partKey{ms[i].CustomerID, ms[i].Network, ms[i].Type}
-			j := i + 1
-			for j < len(ms) && ms[j].CustomerID == k.customer && ms[j].Network == k.network && ms[j].Type == k.typ {
-				j++
-			}
-			pages[k] = ms[i:j:j]
-			i = j
-		}
+		pages = runsOf(ms)
 	}
 	var callPages map[int64][]MissedCall
 	if len(calls) > 0 {
@@ -183,10 +214,10 @@ func readPages(ctx context.Context, r Reader, org OrgID, ids []int64, raw map[in
 		surveyPages = byCustomer(ss, func(s Survey) int64 { return s.CustomerID })
 	}
 
-	for _, id := range ids {
-		for _, g := range groups[id] {
-			for i := range g.Items {
-				it := &g.Items[i]
+	for i, id := range ids {
+		for _, g := range groups[i] {
+			for k := range g.Items {
+				it := &g.Items[k]
 				if it.Count == 0 {
 					continue
 				}
@@ -196,9 +227,9 @@ func readPages(ctx context.Context, r Reader, org OrgID, ids []int64, raw map[in
 				case it.Type == SurveyType:
 					it.Surveys = window(surveyPages[id], req.Page)
 				case it.Type == Phone && pages != nil:
-					it.Messages = window(mergeNewest(pages[partKey{id, g.Network, SMS}], pages[partKey{id, g.Network, Phone}]), req.Page)
+					it.Messages = window(mergeNewest(pageOf(pages, partKey{id, g.Network, SMS}), pageOf(pages, partKey{id, g.Network, Phone})), req.Page)
 				case pages != nil:
-					it.Messages = window(pages[partKey{id, g.Network, it.Type}], req.Page)
+					it.Messages = window(pageOf(pages, partKey{id, g.Network, it.Type}), req.Page)
 				}
 			}
 		}
@@ -208,7 +239,7 @@ func readPages(ctx context.Context, r Reader, org OrgID, ids []int64, raw map[in
 
 func sortParts(ps []Partition) []Partition {
 	slices.SortFunc(ps, func(a, b Partition) int {
-		return cmp.Or(cmp.Compare(a.CustomerID, b.CustomerID), cmp.Compare(a.Network, b.Network), cmp.Compare(a.Type, b.Type))
+		return partKey{a.CustomerID, a.Network, a.Type}.compare(partKey{b.CustomerID, b.Network, b.Type})
 	})
 	return ps
 }

@@ -50,7 +50,11 @@ func (l *Loaders) Customers(ctx context.Context, kind interaction.IdentifierKind
 		if errs[i] != nil {
 			continue
 		}
-		out[i], errs[i] = l.customers.Load(ctx, id)()
+		if thunk, ok := l.cache.Get(ctx, id); ok {
+			out[i], errs[i] = thunk()
+		} else { // forgotten meanwhile (the cache does not evict, but be safe)
+			out[i], errs[i] = l.customers.Load(ctx, id)()
+		}
 	}
 	return out, errs
 }

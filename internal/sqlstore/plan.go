@@ -65,16 +65,26 @@ func PlanPages(q interaction.PageQuery) PagePlan {
 		n interaction.Network
 		t interaction.Type
 	}
-	freq := map[nt]int{}
+	type count struct {
+		nt
+		n int
+	}
+	var freq []count // a handful of pairs: a slice beats a map here
 	var best nt
+	bestN := 0
 	for _, p := range rest {
 		if long(p, q.Rows) {
 			continue
 		}
 		k := nt{p.Network, p.Type}
-		freq[k]++
-		if freq[k] > freq[best] {
-			best = k
+		i := slices.IndexFunc(freq, func(c count) bool { return c.nt == k })
+		if i < 0 {
+			i = len(freq)
+			freq = append(freq, count{nt: k})
+		}
+		freq[i].n++
+		if freq[i].n > bestN {
+			best, bestN = k, freq[i].n
 		}
 	}
 	plan.Uniform = Uniform{Network: best.n, Type: best.t}
