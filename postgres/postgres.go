@@ -16,6 +16,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -56,6 +57,28 @@ type DB struct {
 	stmts atomic.Int64
 }
 
+// genericPlans asks the server to plan each prepared statement once per
+// connection. The read path's statements (prepared and cached by pgx) take
+// arrays of keys and open bounds, whose generic plans are the index scans
+// they are meant to be; left to choose, PostgreSQL kept re-planning them
+// as custom plans on every execution, which was most of its CPU per
+// request (0.69 ms, against 0.18 ms with generic plans, on the
+// one-customer question). A setting in the DSN itself wins.
+func genericPlans(dsn string) string {
+	const param = "plan_cache_mode"
+	if strings.Contains(dsn, param) {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil || u.Scheme == "" {
+		return dsn + " " + param + "=force_generic_plan" // keyword/value form
+	}
+	q := u.Query()
+	q.Set(param, "force_generic_plan")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 // advisoryLock is the key of the lock migrations run under.
 const advisoryLock = 727368 // "touchpoint" on a phone keypad, roughly
 
@@ -67,7 +90,7 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 	}
 	db := &DB{}
 	pool := func(dsn string) *sqlx.DB {
-		x := sqlx.NewDb(sql.OpenDB(sqlcount.NewConnector(stdlib.GetDefaultDriver(), dsn, "postgresql", &db.stmts)), "pgx")
+		x := sqlx.NewDb(sql.OpenDB(sqlcount.NewConnector(stdlib.GetDefaultDriver(), genericPlans(dsn), "postgresql", &db.stmts)), "pgx")
 		x.SetMaxOpenConns(o.MaxConns)
 		x.SetMaxIdleConns(o.MaxConns)
 		x.SetConnMaxIdleTime(5 * time.Minute)
