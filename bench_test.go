@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -33,6 +35,7 @@ func TestBenchSmoke(t *testing.T) {
 		t.Skip("runs the benchmark command")
 	}
 	out := t.TempDir()
+	benchServerCommand = helperServer
 	var stdout, stderr strings.Builder
 	err := run(context.Background(), []string{"bench", "--customers", "100", "--concurrency", "4",
 		"--warmup", "100ms", "--duration", "300ms", "--out", out}, getenvFrom(nil), strings.NewReader(""), &stdout, &stderr)
@@ -40,8 +43,8 @@ func TestBenchSmoke(t *testing.T) {
 		t.Fatalf("bench: %v\n%s", err, stderr.String())
 	}
 	rows := regexp.MustCompile(`(?m)^\| (REST|GraphQL)[^|]*\| (\d+) \|(?:[^|]*\|){3} (\d+) \|`).FindAllStringSubmatch(stdout.String(), -1)
-	if len(rows) != 5 {
-		t.Fatalf("want 5 scenario rows:\n%s", stdout.String())
+	if len(rows) != 6 {
+		t.Fatalf("want 6 scenario rows:\n%s", stdout.String())
 	}
 	for _, r := range rows {
 		if r[2] == "0" || r[3] != "0" {
@@ -53,6 +56,32 @@ func TestBenchSmoke(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 		}
 	}
+}
+
+// helperServer runs `touchpoint args...` as this test binary running
+// TestBenchServerHelper: the bench command's server is a process of its
+// own.
+func helperServer(args []string) (*exec.Cmd, error) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchServerHelper$", "-test.count=1")
+	b, _ := json.Marshal(args)
+	cmd.Env = append(os.Environ(), "TOUCHPOINT_HELPER_ARGS="+string(b))
+	return cmd, nil
+}
+
+// TestBenchServerHelper is the touchpoint binary for helperServer; run by
+// itself it does nothing.
+func TestBenchServerHelper(t *testing.T) {
+	var args []string
+	if json.Unmarshal([]byte(os.Getenv("TOUCHPOINT_HELPER_ARGS")), &args) != nil || len(args) == 0 {
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, args, os.Getenv, strings.NewReader(""), io.Discard, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(0)
 }
 
 // fixedAuth authenticates every request as one principal, and allowAll

@@ -280,14 +280,30 @@ func BenchmarkOneCustomer(b *testing.B) {
 	}
 }
 
-// BenchmarkDashboard is the dashboard query: 50 customers, every group's
-// counts and a 20-message page.
+// BenchmarkDashboard is the dashboard question at 1, 50 and 100
+// customers: newest 20 emails (as ../shared/peers/sidebyside.sh asks it),
+// and every group's counts and a 20-message page. Besides time and
+// allocations it reports SQL statements per request, which must not grow
+// with the customers.
 func BenchmarkDashboard(b *testing.B) {
 	e := newEnv(b, 500)
-	q := `{ customers(by: ID, values: [` + ids(50) + `]) { id interactions(limit: 20) { network interactions { type count lastInteractionTime messages { id subject status sentAt } } } } }`
-	for b.Loop() {
-		if r := e.query(b, q, nil); len(r.Errors) > 0 {
-			b.Fatal(r.Errors)
+	questions := map[string]string{
+		"emails": `interactions(type: EMAIL, limit: 20) { interactions { messages { id type status sentAt } } }`,
+		"groups": `interactions(limit: 20) { network interactions { type count lastInteractionTime messages { id subject status sentAt } } }`,
+	}
+	for _, name := range []string{"emails", "groups"} {
+		for _, n := range []int{1, 50, 100} {
+			q := `{ customers(by: ID, values: [` + ids(n) + `]) { id mobile ` + questions[name] + ` } }`
+			b.Run(fmt.Sprintf("%s/customers=%d", name, n), func(b *testing.B) {
+				b.ReportAllocs()
+				before := e.db.Statements()
+				for b.Loop() {
+					if r := e.query(b, q, nil); len(r.Errors) > 0 {
+						b.Fatal(r.Errors)
+					}
+				}
+				b.ReportMetric(float64(e.db.Statements()-before)/float64(b.N), "SQL/op")
+			})
 		}
 	}
 }

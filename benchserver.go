@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// benchServer is the server the benchmark measures, in a process of its
+// own: the load generator then takes none of its CPU, and the server's CPU
+// per request is read off the process (/proc/PID/stat on Linux), as an
+// operator would see it. Its statements and allocations come from its
+// /metrics.
+type benchServer struct {
+	base  string // http://host:port
+	debug string // its pprof listener, when profiling
+	cmd   *exec.Cmd
+}
+
+// benchServerCommand makes the command that runs `touchpoint args...`;
+// tests replace it (a test binary is not the touchpoint binary).
+var benchServerCommand = func(args []string) (*exec.Cmd, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return exec.Command(exe, args...), nil
+}
+
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// startBenchServer serves db (already holding the data set and key) with
+// production settings but a rate limit no benchmark reaches.
+func startBenchServer(ctx context.Context, db string, profile bool) (*benchServer, error) {
+	addr, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"serve", "--db", db, "--addr", addr, "--demo=false", "--rate-limit", strconv.Itoa(1 << 30), "--log-format", "json"}
+	s := &benchServer{base: "http://" + addr}
+	if profile {
+		if s.debug, err = freePort(); err != nil {
+			return nil, err
+		}
+		args = append(args, "--debug-addr", s.debug)
+	}
+	if s.cmd, err = benchServerCommand(args); err != nil {
+		return nil, err
+	}
+	s.cmd.Stdout, s.cmd.Stderr = io.Discard, io.Discard
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		resp, err := http.Get(s.base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return s, nil
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			s.stop()
+			return nil, fmt.Errorf("bench server did not start on %s: %v", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (s *benchServer) stop() {
+	s.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// clockTicks is Linux's USER_HZ, the unit of /proc/PID/stat's times; it is
+// 100 on every architecture Go supports there.
+const clockTicks = 100
+
+// cpu is the CPU time the server has used so far; ok is false where /proc
+// does not tell.
+func (s *benchServer) cpu() (time.Duration, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, false
+	}
+	// Fields after the parenthesised command name; utime and stime are the
+	// 14th and 15th fields of the whole line.
+	rest := string(b)
+	if i := strings.LastIndexByte(rest, ')'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0, false
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(u+st) * time.Second / clockTicks, true
+}
+
+// counters reads the server's statements and allocations so far.
+func (s *benchServer) counters() (stmts, mallocs float64, err error) {
+	resp, err := http.Get(s.base + "/metrics")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	found := 0
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		switch name {
+		case "touchpoint_sql_statements_total":
+			stmts, err = strconv.ParseFloat(value, 64)
+			found++
+		case "go_memstats_mallocs_total":
+			mallocs, err = strconv.ParseFloat(value, 64)
+			found++
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+	}
+	if found != 2 {
+		return 0, 0, errors.New("bench server's /metrics lacks its statement or allocation counters")
+	}
+	return stmts, mallocs, sc.Err()
+}
+
+// profile fetches a CPU profile of the next d from the server into path.
+func (s *benchServer) profile(d time.Duration, path string) error {
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", s.debug, int(d.Round(time.Second)/time.Second)))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
