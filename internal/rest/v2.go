@@ -71,7 +71,8 @@ func V2(o Options) http.Handler {
 			var d data
 			d, err = load(r.Context(), req, interaction.LayoutV2, v2Lists, v2Fields)
 			if err == nil {
-				writeJSON(w, r, http.StatusOK, d.v2(req.filter.Network))
+				resp := d.v2(req.filter.Network)
+				write(w, r, http.StatusOK, "application/json; charset=utf-8", resp.appendJSON(make([]byte, 0, 4096)))
 				return
 			}
 		}
