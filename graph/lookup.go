@@ -7,9 +7,8 @@ import (
 	"github.com/touchpoint/touchpoint/internal/loader"
 )
 
-// MaxCustomers caps the customers query. It is also why gqlgen.yml's
-// exec.worker_limit is above it: every customer's loads must be able to
-// wait on the loader at once for them to share one batch.
+// MaxCustomers caps the customers query: it bounds one request's work
+// (one batch of at most this many customers per interactions field).
 const MaxCustomers = 100
 
 // lookup finds one customer; not found is a null, not an error.

@@ -18,22 +18,20 @@ func NewServer(cfg Config, d Deps) http.Handler {
 	mux := http.NewServeMux()
 
 	// The API: authenticated, rate limited, with per-request loaders.
-	// GraphQL batches within a request (its resolvers ask concurrently);
-	// the REST shims load one customer, so their loaders do not wait.
-	gqlLoaders, restLoaders := loader.DefaultOptions, loader.Options{}
+	loaders := loader.DefaultOptions
 	if d.Observer != nil {
-		gqlLoaders.Observe, restLoaders.Observe = d.Observer.ObserveBatch, d.Observer.ObserveBatch
+		loaders.Observe = d.Observer.ObserveBatch
 	}
 	if d.GraphQL != nil {
-		gql := s.api("graphql", writeGraphQLError, gqlLoaders, graphQLBody(cfg.MaxBodyBytes)(d.GraphQL))
+		gql := s.api("graphql", writeGraphQLError, loaders, graphQLBody(cfg.MaxBodyBytes)(d.GraphQL))
 		mux.Handle("GET /graphql", gql)
 		mux.Handle("POST /graphql", gql)
 	}
 	if d.V11 != nil {
-		mux.Handle("GET /v1.1/customer/interaction", s.api("v1.1", d.V11Error, restLoaders, d.V11))
+		mux.Handle("GET /v1.1/customer/interaction", s.api("v1.1", d.V11Error, loaders, d.V11))
 	}
 	if d.V2 != nil {
-		mux.Handle("GET /v2/customers/interaction", s.api("v2", d.V2Error, restLoaders, d.V2))
+		mux.Handle("GET /v2/customers/interaction", s.api("v2", d.V2Error, loaders, d.V2))
 	}
 
 	// Open routes.
