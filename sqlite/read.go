@@ -194,38 +194,56 @@ func typ(b []byte) interaction.Type {
 	return interaction.Type(b)
 }
 
-// pageQueries caches the page statement's text by the columns it reads.
-var pageQueries sync.Map // interaction.MessageFields -> string
+// pageQueries caches the page statement's text by the columns it reads and
+// the parts it has.
+var pageQueries sync.Map // pageShape -> string
 
-// pageQuery is one statement in three parts, one per way of reading a
-// partition (see sqlstore.PlanPages): whole customers (?2, a JSON array of
-// ids), partitions of one network and type for many customers (?3 the
+type pageShape struct {
+	fields interaction.MessageFields
+	parts  uint8 // partWhole | partUniform | partCut
+}
+
+const (
+	partWhole = 1 << iota
+	partUniform
+	partCut
+)
+
+// pageQuery is one statement in up to three parts, one per way of reading
+// a partition (see sqlstore.PlanPages), only those the plan uses: whole
+// customers (?2, a JSON array of ids) within a network range (?10, ?11),
+// partitions of one network and type for many customers (?3 the
 // customers, ?4 and ?5 the network and type), and any partitions (?6, a
 // JSON array of [customer, network, type] arrays) cut at the page's last
 // row by a correlated lookup of its sent time (?9 is the number of rows
-// before it). ?7 and ?8 bound the sent time, ?10 and ?11 the network of
-// whole customers. Each part follows the primary
+// before it). ?7 and ?8 bound the sent time. Each part follows the primary
 // key, so every partition's rows come out together, newest first.
-func pageQuery(fields interaction.MessageFields) string {
-	if q, ok := pageQueries.Load(fields); ok {
+func pageQuery(sh pageShape) string {
+	if q, ok := pageQueries.Load(sh); ok {
 		return q.(string)
 	}
-	cols := sqlstore.PageColumns(fields)
-	q := `SELECT ` + cols + ` FROM json_each(?2) AS c CROSS JOIN messages AS m
+	cols := sqlstore.PageColumns(sh.fields)
+	var parts []string
+	if sh.parts&partWhole != 0 {
+		parts = append(parts, `SELECT `+cols+` FROM json_each(?2) AS c CROSS JOIN messages AS m
 	ON m.org_id = ?1 AND m.customer_id = c.value AND m.network BETWEEN ?10 AND ?11
-	WHERE m.sent_at BETWEEN ?7 AND ?8
-UNION ALL
-SELECT ` + cols + ` FROM json_each(?3) AS c CROSS JOIN messages AS m
-	ON m.org_id = ?1 AND m.customer_id = c.value AND m.network = ?4 AND m.type = ?5 AND m.sent_at BETWEEN ?7 AND ?8
-UNION ALL
-SELECT ` + cols + ` FROM json_each(?6) AS p CROSS JOIN messages AS m
+	WHERE m.sent_at BETWEEN ?7 AND ?8`)
+	}
+	if sh.parts&partUniform != 0 {
+		parts = append(parts, `SELECT `+cols+` FROM json_each(?3) AS c CROSS JOIN messages AS m
+	ON m.org_id = ?1 AND m.customer_id = c.value AND m.network = ?4 AND m.type = ?5 AND m.sent_at BETWEEN ?7 AND ?8`)
+	}
+	if sh.parts&partCut != 0 {
+		parts = append(parts, `SELECT `+cols+` FROM json_each(?6) AS p CROSS JOIN messages AS m
 	ON m.org_id = ?1 AND m.customer_id = p.value ->> 0 AND m.network = p.value ->> 1 AND m.type = p.value ->> 2
 	AND m.sent_at BETWEEN ?7 AND ?8
 	AND m.sent_at >= coalesce((SELECT x.sent_at FROM messages AS x
 		WHERE x.org_id = ?1 AND x.customer_id = p.value ->> 0 AND x.network = p.value ->> 1 AND x.type = p.value ->> 2
 			AND x.sent_at BETWEEN ?7 AND ?8
-		ORDER BY x.sent_at DESC, x.id DESC LIMIT 1 OFFSET ?9), ?7)`
-	pageQueries.Store(fields, q)
+		ORDER BY x.sent_at DESC, x.id DESC LIMIT 1 OFFSET ?9), ?7)`)
+	}
+	q := strings.Join(parts, "\nUNION ALL\n")
+	pageQueries.Store(sh, q)
 	return q
 }
 
@@ -241,11 +259,36 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 	netLo, netHi := sqlstore.NetworkRange(q.Network)
 	fields := q.Fields
 	rows := make([]interaction.Message, 0, sqlstore.ExpectedRows(q))
-	err := db.reads.query(ctx, pageQuery(fields), func(st *sqlite3.Stmt) error {
-		return bindAll(st.BindInt64(1, int64(org)), st.BindText(2, wholeArg), st.BindText(3, uniformArg),
-			st.BindText(4, string(plan.Uniform.Network)), st.BindText(5, string(plan.Uniform.Type)),
-			st.BindText(6, cutArg), st.BindInt64(7, lo), st.BindInt64(8, hi), st.BindInt64(9, int64(q.Rows-1)),
-			st.BindText(10, netLo), st.BindText(11, netHi))
+	sh := pageShape{fields: fields}
+	if len(plan.Whole) > 0 {
+		sh.parts |= partWhole
+	}
+	if len(plan.Uniform.Customers) > 0 {
+		sh.parts |= partUniform
+	}
+	if len(plan.Cut) > 0 {
+		sh.parts |= partCut
+	}
+	err := db.reads.query(ctx, pageQuery(sh), func(st *sqlite3.Stmt) error {
+		// A statement without some parts has fewer parameters: those past
+		// its last are not bound.
+		n := st.BindCount()
+		text := func(i int, v string) error {
+			if i > n {
+				return nil
+			}
+			return st.BindText(i, v)
+		}
+		num := func(i int, v int64) error {
+			if i > n {
+				return nil
+			}
+			return st.BindInt64(i, v)
+		}
+		return bindAll(num(1, int64(org)), text(2, wholeArg), text(3, uniformArg),
+			text(4, string(plan.Uniform.Network)), text(5, string(plan.Uniform.Type)),
+			text(6, cutArg), num(7, lo), num(8, hi), num(9, int64(q.Rows-1)),
+			text(10, netLo), text(11, netHi))
 	}, func(rc *readConn, st *sqlite3.Stmt) error {
 		m := interaction.Message{CustomerID: st.ColumnInt64(0), Network: network(st.ColumnRawText(1)),
 			Type: typ(st.ColumnRawText(2)), SentAt: fromMillis(st.ColumnInt64(3)), ID: st.ColumnInt64(4),
