@@ -220,31 +220,7 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 		var n, t string
 		var sent int64
 		var delivered *int64
-		dest := []any{&m.CustomerID, &n, &t, &sent, &m.ID}
-		for _, c := range sqlstore.MessageColumns {
-			if fields&c.Field == 0 {
-				continue
-			}
-			switch c.Field {
-			case interaction.FieldSender:
-				dest = append(dest, &m.Sender)
-			case interaction.FieldReceiver:
-				dest = append(dest, &m.Receiver)
-			case interaction.FieldSubject:
-				dest = append(dest, &m.Subject)
-			case interaction.FieldStatus:
-				dest = append(dest, &m.Status)
-			case interaction.FieldCampaign:
-				dest = append(dest, &m.CampaignID)
-			case interaction.FieldUser:
-				dest = append(dest, &m.UserID)
-			case interaction.FieldDelivered:
-				dest = append(dest, &delivered)
-			case interaction.FieldBody:
-				dest = append(dest, &m.Body)
-			}
-		}
-		if err := r.Scan(dest...); err != nil {
+		if err := r.Scan(fieldDests([]any{&m.CustomerID, &n, &t, &sent, &m.ID}, &m, &delivered, fields)...); err != nil {
 			return err
 		}
 		m.Network, m.Type, m.SentAt = interaction.Network(n), interaction.Type(t), fromMillis(sent)
@@ -262,6 +238,35 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 	return sqlstore.CutPages(q, rows, func(m *interaction.Message) sqlstore.PartKey {
 		return sqlstore.PartKey{CustomerID: m.CustomerID, Network: m.Network, Type: m.Type}
 	}), nil
+}
+
+// fieldDests appends the scan destinations of fields' columns, in
+// sqlstore.MessageColumns' order.
+func fieldDests(dest []any, m *interaction.Message, delivered **int64, fields interaction.MessageFields) []any {
+	for _, c := range sqlstore.MessageColumns {
+		if fields&c.Field == 0 {
+			continue
+		}
+		switch c.Field {
+		case interaction.FieldSender:
+			dest = append(dest, &m.Sender)
+		case interaction.FieldReceiver:
+			dest = append(dest, &m.Receiver)
+		case interaction.FieldSubject:
+			dest = append(dest, &m.Subject)
+		case interaction.FieldStatus:
+			dest = append(dest, &m.Status)
+		case interaction.FieldCampaign:
+			dest = append(dest, &m.CampaignID)
+		case interaction.FieldUser:
+			dest = append(dest, &m.UserID)
+		case interaction.FieldDelivered:
+			dest = append(dest, delivered)
+		case interaction.FieldBody:
+			dest = append(dest, &m.Body)
+		}
+	}
+	return dest
 }
 
 const (

@@ -66,7 +66,7 @@ func (db *DB) CustomersByIdentifier(ctx context.Context, org interaction.OrgID, 
 	}
 	out := make([]interaction.Customer, 0, len(values))
 	err := db.reads.query(ctx, query, func(st *sqlite3.Stmt) error {
-		return bindAll(st.BindInt64(1, int64(org)), st.BindText(2, list))
+		return bindAll(bindKey(st, 1, int64(org)), st.BindText(2, list))
 	}, func(_ *readConn, st *sqlite3.Stmt) error {
 		out = append(out, interaction.Customer{ID: st.ColumnInt64(0), OrgID: org,
 			Mobile: st.ColumnText(1), Email: st.ColumnText(2), ExternalID: st.ColumnText(3)})
@@ -76,6 +76,16 @@ func (db *DB) CustomersByIdentifier(ctx context.Context, org interaction.OrgID, 
 		return nil, fmt.Errorf("sqlite: customers by %s: %w", kind, err)
 	}
 	return out, nil
+}
+
+// bindKey binds an organisation id or a row offset as text, which SQLite
+// turns back into the integer the column or OFFSET wants. Bound as
+// integers, a value of 0 or 1 after any other (or the other way round)
+// made SQLite compile the statement again: it plans a parameter that is 0
+// or 1 apart from other values. Organisation 1 is the first one created,
+// and an OFFSET of 0 is a page of one row.
+func bindKey(st *sqlite3.Stmt, i int, v int64) error {
+	return st.BindText(i, strconv.FormatInt(v, 10))
 }
 
 func bindAll(errs ...error) error {
@@ -145,7 +155,7 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 	lo, hi := sqlstore.Bounds(span)
 	out := make([]interaction.Summary, 0, len(customerIDs)*4)
 	err := db.reads.query(ctx, query, func(st *sqlite3.Stmt) error {
-		err := bindAll(st.BindInt64(1, int64(org)), st.BindText(2, jsonInts(customerIDs)))
+		err := bindAll(bindKey(st, 1, int64(org)), st.BindText(2, jsonInts(customerIDs)))
 		switch query {
 		case summariesIn:
 			err = bindAll(err, st.BindInt64(3, lo), st.BindInt64(4, hi))
@@ -285,42 +295,21 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 			}
 			return st.BindInt64(i, v)
 		}
-		return bindAll(num(1, int64(org)), text(2, wholeArg), text(3, uniformArg),
+		keyAt := func(i int, v int64) error {
+			if i > n {
+				return nil
+			}
+			return bindKey(st, i, v)
+		}
+		return bindAll(bindKey(st, 1, int64(org)), text(2, wholeArg), text(3, uniformArg),
 			text(4, string(plan.Uniform.Network)), text(5, string(plan.Uniform.Type)),
-			text(6, cutArg), num(7, lo), num(8, hi), num(9, int64(q.Rows-1)),
+			text(6, cutArg), num(7, lo), num(8, hi), keyAt(9, int64(q.Rows-1)),
 			text(10, netLo), text(11, netHi))
 	}, func(rc *readConn, st *sqlite3.Stmt) error {
 		m := interaction.Message{CustomerID: st.ColumnInt64(0), Network: network(st.ColumnRawText(1)),
 			Type: typ(st.ColumnRawText(2)), SentAt: fromMillis(st.ColumnInt64(3)), ID: st.ColumnInt64(4),
 			CampaignID: -1, UserID: -1}
-		col := 5
-		for _, c := range sqlstore.MessageColumns {
-			if fields&c.Field == 0 {
-				continue
-			}
-			switch c.Field {
-			case interaction.FieldSender:
-				m.Sender = rc.intern(st.ColumnRawText(col))
-			case interaction.FieldReceiver:
-				m.Receiver = st.ColumnText(col)
-			case interaction.FieldSubject:
-				m.Subject = st.ColumnText(col)
-			case interaction.FieldStatus:
-				m.Status = rc.intern(st.ColumnRawText(col))
-			case interaction.FieldCampaign:
-				m.CampaignID = st.ColumnInt64(col)
-			case interaction.FieldUser:
-				m.UserID = st.ColumnInt64(col)
-			case interaction.FieldDelivered:
-				if st.ColumnType(col) != sqlite3.NULL {
-					t := fromMillis(st.ColumnInt64(col))
-					m.DeliveredAt = &t
-				}
-			case interaction.FieldBody:
-				m.Body = st.ColumnText(col)
-			}
-			col++
-		}
+		rc.scanFields(st, &m, fields, 5)
 		rows = append(rows, m)
 		return nil
 	})
@@ -330,6 +319,39 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 	return sqlstore.CutPages(q, rows, func(m *interaction.Message) sqlstore.PartKey {
 		return sqlstore.PartKey{CustomerID: m.CustomerID, Network: m.Network, Type: m.Type}
 	}), nil
+}
+
+// scanFields reads the optional columns of fields, from column col on, in
+// sqlstore.MessageColumns' order. Texts that repeat across rows (senders,
+// statuses, a customer's receiver) are not allocated again.
+func (rc *readConn) scanFields(st *sqlite3.Stmt, m *interaction.Message, fields interaction.MessageFields, col int) {
+	for _, c := range sqlstore.MessageColumns {
+		if fields&c.Field == 0 {
+			continue
+		}
+		switch c.Field {
+		case interaction.FieldSender:
+			m.Sender = rc.intern(st.ColumnRawText(col))
+		case interaction.FieldReceiver:
+			m.Receiver = rc.same(st.ColumnRawText(col))
+		case interaction.FieldSubject:
+			m.Subject = st.ColumnText(col)
+		case interaction.FieldStatus:
+			m.Status = rc.intern(st.ColumnRawText(col))
+		case interaction.FieldCampaign:
+			m.CampaignID = st.ColumnInt64(col)
+		case interaction.FieldUser:
+			m.UserID = st.ColumnInt64(col)
+		case interaction.FieldDelivered:
+			if st.ColumnType(col) != sqlite3.NULL {
+				t := fromMillis(st.ColumnInt64(col))
+				m.DeliveredAt = &t
+			}
+		case interaction.FieldBody:
+			m.Body = st.ColumnText(col)
+		}
+		col++
+	}
 }
 
 // jsonParts renders partitions as a JSON array of [customer, network,
@@ -402,7 +424,7 @@ func (db *DB) listPages(ctx context.Context, org interaction.OrgID, q interactio
 	}
 	lo, hi := sqlstore.Bounds(q.Span)
 	return db.reads.query(ctx, query, func(st *sqlite3.Stmt) error {
-		return bindAll(st.BindInt64(1, int64(org)), st.BindText(2, jsonInts(ids)), st.BindInt64(3, lo), st.BindInt64(4, hi))
+		return bindAll(bindKey(st, 1, int64(org)), st.BindText(2, jsonInts(ids)), st.BindInt64(3, lo), st.BindInt64(4, hi))
 	}, func(rc *readConn, st *sqlite3.Stmt) error {
 		row(rc, st)
 		return nil

@@ -40,6 +40,7 @@ type readConn struct {
 	// interned holds strings that repeat across rows (statuses, senders),
 	// so a page does not allocate the same text once per message.
 	interned map[string]string
+	last     string // see same
 }
 
 // maxStmtsPerConn bounds each connection's prepared statements. The read
@@ -160,6 +161,17 @@ func (rc *readConn) prepare(query string) (*sqlite3.Stmt, error) {
 	}
 	rc.stmts[query] = st
 	return st, nil
+}
+
+// same returns b as a string, the previous row's string when its bytes
+// are the same (a customer's receiver repeats row after row, but across
+// customers it is unique, so interning it would only fill the table).
+func (rc *readConn) same(b []byte) string {
+	if string(b) == rc.last {
+		return rc.last
+	}
+	rc.last = string(b)
+	return rc.last
 }
 
 // intern returns b as a string, shared with every earlier row that held
