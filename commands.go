@@ -106,6 +106,13 @@ func envOr(getenv func(string) string, key, def string) string {
 	return def
 }
 
+func envInt(getenv func(string) string, key string, def int) int {
+	if n, err := strconv.Atoi(getenv(key)); err == nil {
+		return n
+	}
+	return def
+}
+
 func envBool(getenv func(string) string, key string, def bool) bool {
 	if b, err := strconv.ParseBool(getenv(key)); err == nil {
 		return b

@@ -36,6 +36,9 @@ const RequestIDHeader = "X-Cap-Requestid"
 type server struct {
 	cfg Config
 	d   Deps
+	// turns holds a token for each API request being served, when
+	// cfg.MaxInFlight bounds them.
+	turns chan struct{}
 }
 
 var tracer = otel.Tracer("github.com/touchpoint/touchpoint/internal/httpapi")
@@ -239,6 +242,14 @@ func (s *server) api(route string, ew ErrorWriter, lo loader.Options, h http.Han
 					s.d.Observer.ObserveRateLimited(route)
 				}
 				ew(w, r, interaction.Errorf(interaction.KindRateLimited, "rate limit of %d requests a minute exceeded; retry in %d s", dec.Limit, max(1, secs)))
+				return
+			}
+		}
+		if s.turns != nil {
+			select {
+			case s.turns <- struct{}{}:
+				defer func() { <-s.turns }()
+			case <-ctx.Done(): // the client gave up while queued
 				return
 			}
 		}

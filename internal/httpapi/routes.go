@@ -15,6 +15,9 @@ func NewServer(cfg Config, d Deps) http.Handler {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &server{cfg: cfg, d: d}
+	if cfg.MaxInFlight > 0 {
+		s.turns = make(chan struct{}, cfg.MaxInFlight)
+	}
 	mux := http.NewServeMux()
 
 	// The API: authenticated, rate limited, with per-request loaders.

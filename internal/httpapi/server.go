@@ -27,6 +27,10 @@ type Config struct {
 	DefaultRateLimit int
 	// MaxBodyBytes bounds a request body; larger ones get 413.
 	MaxBodyBytes int64
+	// MaxInFlight bounds the API requests served at once; the others wait
+	// their turn (until their client gives up). 0 means no bound. Requests
+	// are authenticated and rate limited before they queue.
+	MaxInFlight int
 
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration

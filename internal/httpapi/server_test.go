@@ -29,6 +29,7 @@ type fixture struct {
 	key    string // KEY:SECRET
 	secret string
 	ready  error
+	deps   httpapi.Deps
 }
 
 // logBuffer collects the server's log lines; the server writes from its
@@ -97,6 +98,7 @@ func newFixture(t testing.TB, rate int, opts ...func(*httpapi.Deps)) *fixture {
 	for _, o := range opts {
 		o(&d)
 	}
+	f.deps = d
 	f.srv = httptest.NewServer(httpapi.NewServer(cfg, d))
 	t.Cleanup(f.srv.Close)
 	return f
