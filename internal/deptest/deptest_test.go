@@ -18,16 +18,16 @@ const mod = "github.com/touchpoint/touchpoint"
 // package exactly (so "database/sql" bans the SQL package but not the
 // database/sql/driver interfaces gqlgen's marshalers mention).
 var rules = map[string][]string{
-	"internal/interaction": {"net/http", "database/sql", "github.com/jmoiron/sqlx", "modernc.org/sqlite",
+	"internal/interaction": {"net/http", "database/sql", "github.com/jmoiron/sqlx", "github.com/ncruces/go-sqlite3/", "github.com/jackc/pgx/v5/",
 		"github.com/99designs/gqlgen/", "github.com/vektah/gqlparser/v2/", mod + "/"},
 	"internal/loader":   {"database/sql", "github.com/jmoiron/sqlx", "github.com/99designs/gqlgen/", mod + "/sqlite", mod + "/graph"},
 	"internal/importer": {"net/http", "database/sql", "github.com/jmoiron/sqlx", mod + "/sqlite"},
 	"internal/otp":      {"net/http", "database/sql", mod + "/"},
-	"internal/rest":     {"database/sql", "github.com/jmoiron/sqlx", "github.com/99designs/gqlgen/", mod + "/sqlite", mod + "/graph"},
-	"graph":             {"database/sql", "github.com/jmoiron/sqlx", mod + "/sqlite", mod + "/internal/rest"},
+	"internal/rest":     {"database/sql", "github.com/jmoiron/sqlx", "github.com/99designs/gqlgen/", mod + "/sqlite", mod + "/postgres", mod + "/graph"},
+	"graph":             {"database/sql", "github.com/jmoiron/sqlx", "github.com/ncruces/go-sqlite3/", "github.com/jackc/pgx/v5/", mod + "/sqlite", mod + "/postgres", mod + "/internal/rest"},
 	// (not net/http: OpenTelemetry's propagation package brings it in)
 	"sqlite":            {"github.com/99designs/gqlgen/", mod + "/graph", mod + "/internal/rest", mod + "/internal/loader"},
-	"internal/sqlstore": {"net/http", "modernc.org/sqlite", "github.com/jackc/pgx/v5/", "github.com/99designs/gqlgen/", mod + "/sqlite", mod + "/postgres", mod + "/graph", mod + "/internal/loader"},
+	"internal/sqlstore": {"net/http", "github.com/ncruces/go-sqlite3/", "github.com/jackc/pgx/v5/", "github.com/99designs/gqlgen/", mod + "/sqlite", mod + "/postgres", mod + "/graph", mod + "/internal/loader"},
 	"internal/httpapi":  {"database/sql", "github.com/jmoiron/sqlx", mod + "/sqlite", mod + "/graph", mod + "/internal/rest"},
 }
 
