@@ -250,6 +250,23 @@ func benchScenarios(db store, org interaction.OrgID, customers int, authz string
 		}
 		return out
 	}
+	// byIDs is B1 for a GraphQL question over customers by id.
+	byIDs := func(req interaction.Request) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			var p struct{ Variables struct{ IDs []string } }
+			json.NewDecoder(r.Body).Decode(&p)
+			cs, err := db.CustomersByIdentifier(ctx, org, interaction.ByID, p.Variables.IDs)
+			if err != nil {
+				http.Error(w, err.Error(), 500)
+				return
+			}
+			ids := make([]int64, len(cs))
+			for i, c := range cs {
+				ids[i] = c.ID
+			}
+			writeDirectRequest(w, db, org, ids, cs, req)
+		}
+	}
 	return []scenario{
 		{name: "REST v1.1, one customer",
 			request: func(b string, w, n int) *http.Request {
@@ -294,40 +311,15 @@ func benchScenarios(db store, org interaction.OrgID, customers int, authz string
 			request: func(b string, w, n int) *http.Request {
 				return post(b+"/graphql", emails, map[string]any{"ids": ids(w, n)})
 			},
-			direct: func(w http.ResponseWriter, r *http.Request) {
-				var p struct{ Variables struct{ IDs []string } }
-				json.NewDecoder(r.Body).Decode(&p)
-				cs, err := db.CustomersByIdentifier(ctx, org, interaction.ByID, p.Variables.IDs)
-				if err != nil {
-					http.Error(w, err.Error(), 500)
-					return
-				}
-				ids := make([]int64, len(cs))
-				for i, c := range cs {
-					ids[i] = c.ID
-				}
-				writeDirectRequest(w, db, org, ids, cs, interaction.Request{Filter: interaction.Filter{Type: interaction.Email},
-					Page: interaction.Page{Limit: 20}, Layout: interaction.LayoutV2, Lists: interaction.ListMessages,
-					Fields: interaction.FieldStatus})
-			}},
+			direct: byIDs(interaction.Request{Filter: interaction.Filter{Type: interaction.Email},
+				Page: interaction.Page{Limit: 20}, Layout: interaction.LayoutV2, Lists: interaction.ListMessages,
+				Fields: interaction.FieldStatus})},
 		{name: "GraphQL 50 customers x 20 messages of every group",
 			request: func(b string, w, n int) *http.Request {
 				return post(b+"/graphql", dash, map[string]any{"ids": ids(w, n)})
 			},
-			direct: func(w http.ResponseWriter, r *http.Request) {
-				var p struct{ Variables struct{ IDs []string } }
-				json.NewDecoder(r.Body).Decode(&p)
-				cs, err := db.CustomersByIdentifier(ctx, org, interaction.ByID, p.Variables.IDs)
-				if err != nil {
-					http.Error(w, err.Error(), 500)
-					return
-				}
-				ids := make([]int64, len(cs))
-				for i, c := range cs {
-					ids[i] = c.ID
-				}
-				writeDirect(w, db, org, ids, cs, 20)
-			}},
+			direct: byIDs(interaction.Request{Page: interaction.Page{Limit: 20}, Layout: interaction.LayoutV2,
+				Lists: interaction.AllLists, Fields: interaction.AllMessageFields})},
 	}
 }
 
