@@ -91,6 +91,14 @@ func testReaderQueries(t *testing.T, open Opener) {
 	if len(cs) != 2 {
 		t.Fatalf("by id: %+v", cs)
 	}
+	// Values no identifier can hold (NUL, invalid UTF-8) match nothing, and
+	// fail nothing: PostgreSQL's text would reject them.
+	for _, kind := range []interaction.IdentifierKind{interaction.ByMobile, interaction.ByEmail, interaction.ByExternalID} {
+		cs, err = db.CustomersByIdentifier(ctx, org.ID, kind, []string{"91\x0000", "\xff\xfe", "9100"})
+		if err != nil || (kind == interaction.ByMobile) != (len(cs) == 1) {
+			t.Errorf("by %s with NUL and invalid UTF-8: %+v %v", kind, cs, err)
+		}
+	}
 
 	sums, err := db.Summaries(ctx, org.ID, []int64{1, 2}, interaction.Filter{})
 	if err != nil {
