@@ -362,12 +362,17 @@ func buffer(w io.Writer, n int) []byte {
 }
 
 func (j *interactionsJSON) append(b []byte) []byte {
+	return appendList(b, len(j.nis), func(b []byte, i int) []byte { return j.networkInteractions(b, j.plan, j.nis[i]) })
+}
+
+// appendList writes a JSON array of n elements, each by elem.
+func appendList(b []byte, n int, elem func(b []byte, i int) []byte) []byte {
 	b = append(b, '[')
-	for i, ni := range j.nis {
+	for i := range n {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = j.networkInteractions(b, j.plan, ni)
+		b = elem(b, i)
 	}
 	return append(b, ']')
 }
@@ -410,14 +415,7 @@ func (j *interactionsJSON) networkInteractions(b []byte, p *plan, ni *model.Netw
 		case fNetwork:
 			b = appendEnum(b, string(ni.Network))
 		case fInteractions:
-			b = append(b, '[')
-			for k, it := range ni.Interactions {
-				if k > 0 {
-					b = append(b, ',')
-				}
-				b = j.interaction(b, f.sub, it)
-			}
-			b = append(b, ']')
+			b = appendList(b, len(ni.Interactions), func(b []byte, k int) []byte { return j.interaction(b, f.sub, ni.Interactions[k]) })
 		}
 	}
 	return append(b, '}')
@@ -444,32 +442,13 @@ func (j *interactionsJSON) interaction(b []byte, p *plan, it *model.Interaction)
 		case fUsed:
 			b = strconv.AppendBool(b, it.UsedStatus)
 		case fMessages:
-			b = append(b, '[')
-			for k := range it.Item.Messages {
-				if k > 0 {
-					b = append(b, ',')
-				}
-				b = j.message(b, f.sub, &it.Item.Messages[k], it.MaskOTP)
-			}
-			b = append(b, ']')
+			b = appendList(b, len(it.Item.Messages), func(b []byte, k int) []byte {
+				return j.message(b, f.sub, &it.Item.Messages[k], it.MaskOTP)
+			})
 		case fMissedCalls:
-			b = append(b, '[')
-			for k := range it.Item.MissedCalls {
-				if k > 0 {
-					b = append(b, ',')
-				}
-				b = j.missedCall(b, f.sub, &it.Item.MissedCalls[k])
-			}
-			b = append(b, ']')
+			b = appendList(b, len(it.Item.MissedCalls), func(b []byte, k int) []byte { return j.missedCall(b, f.sub, &it.Item.MissedCalls[k]) })
 		case fSurveys:
-			b = append(b, '[')
-			for k := range it.Item.Surveys {
-				if k > 0 {
-					b = append(b, ',')
-				}
-				b = j.survey(b, f.sub, &it.Item.Surveys[k])
-			}
-			b = append(b, ']')
+			b = appendList(b, len(it.Item.Surveys), func(b []byte, k int) []byte { return j.survey(b, f.sub, &it.Item.Surveys[k]) })
 		}
 	}
 	return append(b, '}')

@@ -41,7 +41,7 @@ type Reader interface {
 type Partition struct {
 	CustomerID int64
 	Network    Network
-	Type       Type // a stored type: never Phone's sms half (see StoredTypes)
+	Type       Type // a stored type (a phone group pages two: see StoredTypes)
 	// Count is how many interactions the partition holds, as Summaries
 	// reported it. It only informs how a store reads the partition (a few
 	// rows are cheaper to read whole than to seek into); a stale count

@@ -178,7 +178,7 @@ type data struct {
 }
 
 // load reads a customer and its interactions under the request, each group
-// with its page (surveys too when withSurveys), through the same loaders
+// with its page of the lists the version renders, through the same loaders
 // and read path as GraphQL.
 func load(ctx context.Context, r request, layout interaction.Layout, lists interaction.Lists, fields interaction.MessageFields) (data, error) {
 	p, _ := interaction.FromContext(ctx)
