@@ -257,9 +257,14 @@ func TestNoNPlusOne(t *testing.T) {
 		}
 		counts = append(counts, e.db.Statements()-before)
 	}
-	// customers, summaries, messages, missed calls, surveys
-	if counts[0] != 5 || counts[1] != 5 || counts[2] != 5 {
-		t.Errorf("statements for 1, 10, 100 customers = %v; want 5 each", counts)
+	// customers, summaries, messages, missed calls, surveys; a store that
+	// reads the messages with the summaries saves one.
+	want := int64(5)
+	if _, ok := e.db.(interaction.HeadReader); ok {
+		want = 4
+	}
+	if counts[0] != want || counts[1] != want || counts[2] != want {
+		t.Errorf("statements for 1, 10, 100 customers = %v; want %d each", counts, want)
 	}
 
 	// Counts alone never read a message.

@@ -170,6 +170,109 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 	return out, nil
 }
 
+var headQueries sync.Map // headShape -> string
+
+type headShape struct {
+	fields interaction.MessageFields
+	typed  bool
+}
+
+// headsQuery reads the kept counts of customers ($2) within a network
+// range ($3, $4) and, when typed, of stored types $6 and, joined
+// to each counted partition of messages, its newest $5 messages: the
+// summaries and the first page of every partition in one round trip.
+// LATERAL runs once per counts row, so a partition's messages follow its
+// summary; a summary without messages comes once, with h's columns NULL.
+// A statement of its own for typed requests keeps the type in the index
+// condition (the key is org, customer, type, network): a test on an empty
+// array beside it would turn it into a filter over every counts row.
+func headsQuery(fields interaction.MessageFields, typed bool) string {
+	shape := headShape{fields, typed}
+	if q, ok := headQueries.Load(shape); ok {
+		return q.(string)
+	}
+	inner, outer := "m.sent_at, m.id", "h.id IS NOT NULL, COALESCE(h.sent_at, 0), COALESCE(h.id, 0)"
+	for _, c := range sqlstore.MessageColumns {
+		if fields&c.Field == 0 {
+			continue
+		}
+		inner += ", " + c.Expr + " AS " + c.Name
+		if c.Zero == "" {
+			outer += ", h." + c.Name
+		} else {
+			outer += ", COALESCE(h." + c.Name + ", " + c.Zero + ")"
+		}
+	}
+	q := `SELECT c.customer_id, c.network, c.type, c.n, c.last_at, c.used, ` + outer + `
+FROM interaction_counts AS c LEFT JOIN LATERAL (
+	SELECT ` + inner + ` FROM messages AS m
+	WHERE c.type NOT IN ('missed_call', 'survey') AND m.org_id = c.org_id AND m.customer_id = c.customer_id
+		AND m.network = c.network AND m.type = c.type
+	ORDER BY m.sent_at DESC, m.id DESC LIMIT $5) AS h ON TRUE
+WHERE c.org_id = $1 AND c.customer_id = ANY($2::bigint[]) AND c.network BETWEEN $3 AND $4`
+	if typed {
+		q += ` AND c.type = ANY($6::text[])`
+	}
+	headQueries.Store(shape, q)
+	return q
+}
+
+// SummariesWithHeads answers Summaries and the first rows messages of
+// every counted partition with one statement (see interaction.HeadReader):
+// across the network a statement costs more than its rows, and the page
+// statement needs nothing from the summaries that a join cannot give it.
+func (db *DB) SummariesWithHeads(ctx context.Context, org interaction.OrgID, customerIDs []int64, f interaction.Filter, rows int, fields interaction.MessageFields) ([]interaction.Summary, []interaction.Message, error) {
+	if len(customerIDs) == 0 {
+		return nil, nil, nil
+	}
+	if f.Span() != (interaction.Span{}) || rows <= 0 {
+		sums, err := db.Summaries(ctx, org, customerIDs, f)
+		return sums, nil, err
+	}
+	netLo, netHi := sqlstore.NetworkRange(f.Network)
+	args := []any{int64(org), customerIDs, netLo, netHi, rows}
+	if f.Type != "" {
+		var types []string
+		for _, t := range f.Type.StoredTypes() {
+			types = append(types, string(t))
+		}
+		args = append(args, types)
+	}
+	sums := make([]interaction.Summary, 0, len(customerIDs)*4)
+	heads := make([]interaction.Message, 0, len(customerIDs)*rows)
+	var n, t string
+	err := db.query(ctx, headsQuery(fields, f.Type != ""), args, func(r pgx.Rows) error {
+		var s interaction.Summary
+		var last, sent int64
+		var found bool
+		var delivered *int64
+		m := interaction.Message{CampaignID: -1, UserID: -1}
+		if err := r.Scan(fieldDests([]any{&s.CustomerID, &n, &t, &s.Count, &last, &s.Used, &found, &sent, &m.ID}, &m, &delivered, fields)...); err != nil {
+			return err
+		}
+		s.Network, s.Type = interaction.Network(n), interaction.Type(t)
+		if k := len(sums) - 1; k < 0 || sums[k].CustomerID != s.CustomerID || sums[k].Network != s.Network || sums[k].Type != s.Type {
+			at := fromMillis(last)
+			s.Last = &at
+			sums = append(sums, s)
+		}
+		if found {
+			m.CustomerID, m.Network, m.Type, m.SentAt = s.CustomerID, s.Network, s.Type, fromMillis(sent)
+			if delivered != nil {
+				at := fromMillis(*delivered)
+				m.DeliveredAt = &at
+			}
+			heads = append(heads, m)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres: summaries with heads: %w", err)
+	}
+	sqlstore.SortPages(heads)
+	return sums, heads, nil
+}
+
 var pageQueries sync.Map // interaction.MessageFields -> string
 
 // pageQuery is sqlite's page statement in PostgreSQL's words (see

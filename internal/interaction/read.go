@@ -65,7 +65,18 @@ type Item struct {
 // no group has rows for.
 func Read(ctx context.Context, r Reader, org OrgID, customerIDs []int64, req Request) ([][]Group, error) {
 	ids, index := distinct(customerIDs)
-	sums, err := r.Summaries(ctx, org, ids, req.Filter)
+	var (
+		sums  []Summary
+		heads *[]Message // the pages of messages, when read with the summaries
+		err   error
+	)
+	if hr, ok := r.(HeadReader); ok && wantsMessages(req) && req.Filter.Span() == (Span{}) {
+		var ms []Message
+		sums, ms, err = hr.SummariesWithHeads(ctx, org, ids, req.Filter, req.Page.Offset+req.Page.Limit, req.Fields)
+		heads = &ms
+	} else {
+		sums, err = r.Summaries(ctx, org, ids, req.Filter)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read summaries: %w", err)
 	}
@@ -80,7 +91,7 @@ func Read(ctx context.Context, r Reader, org OrgID, customerIDs []int64, req Req
 		groups[i] = Assemble(id, raw[i], req.Filter, req.Layout)
 	}
 	if req.Page.Limit > 0 && req.Lists != 0 {
-		if err := readPages(ctx, r, org, ids, raw, groups, req); err != nil {
+		if err := readPages(ctx, r, org, ids, raw, groups, req, heads); err != nil {
 			return nil, err
 		}
 	}
@@ -89,6 +100,11 @@ func Read(ctx context.Context, r Reader, org OrgID, customerIDs []int64, req Req
 		out[i] = groups[index[id]]
 	}
 	return out, nil
+}
+
+// wantsMessages reports whether req renders a page of messages.
+func wantsMessages(req Request) bool {
+	return req.Page.Limit > 0 && req.Lists&ListMessages != 0
 }
 
 // distinct returns ids without repeats, in first-seen order, and each
@@ -156,8 +172,9 @@ func countOf(raw []Summary, n Network, t Type) int {
 }
 
 // readPages fills the pages of every group that has interactions and whose
-// list the request renders: one store call per kind of list.
-func readPages(ctx context.Context, r Reader, org OrgID, ids []int64, raw [][]Summary, groups [][]Group, req Request) error {
+// list the request renders: one store call per kind of list, none for
+// messages when heads holds them already.
+func readPages(ctx context.Context, r Reader, org OrgID, ids []int64, raw [][]Summary, groups [][]Group, req Request, heads *[]Message) error {
 	var msgs, calls, surveys []Partition
 	for i, id := range ids {
 		for _, g := range groups[i] {
@@ -186,7 +203,11 @@ func readPages(ctx context.Context, r Reader, org OrgID, ids []int64, raw [][]Su
 	span := req.Filter.Span()
 
 	var pages []run
-	if len(msgs) > 0 {
+	switch {
+	case len(msgs) == 0:
+	case heads != nil:
+		pages = runsOf(*heads)
+	default:
 		// Without a type filter the summaries named every partition of the
 		// customers (within the network filter), so a store may read a
 		// customer whole.

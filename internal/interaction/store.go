@@ -36,6 +36,22 @@ type Reader interface {
 	SurveyPages(ctx context.Context, org OrgID, q PageQuery) ([]Survey, error)
 }
 
+// HeadReader is a Reader that can also read the summaries together with
+// the newest messages of every partition they count, in one statement. A
+// store across a network implements it: there each statement is a round
+// trip that costs more than its rows, and a page of the newest messages
+// needs nothing from the summaries that the store cannot join itself. Read
+// uses it for requests that render messages and have no time span.
+type HeadReader interface {
+	Reader
+	// SummariesWithHeads returns what Summaries returns for f (whose span
+	// is open), and with it the first rows messages of every message
+	// partition among those summaries (in MessagePages' order within each
+	// partition, the partitions in any order), reading only fields of the
+	// optional columns.
+	SummariesWithHeads(ctx context.Context, org OrgID, customerIDs []int64, f Filter, rows int, fields MessageFields) ([]Summary, []Message, error)
+}
+
 // Partition is one customer's interactions of one network and stored type:
 // the unit a page is cut from.
 type Partition struct {

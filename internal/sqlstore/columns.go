@@ -9,18 +9,21 @@ import (
 // MessageColumns are the optional message columns a page can read, in the
 // order both stores select them after the five every page reads
 // (customer_id, network, type, sent_at, id) from messages AS m.
+// Name is the column's name (an alias for an expression), Zero the
+// value that stands for it where no row was joined ("" for NULL).
 var MessageColumns = []struct {
-	Field interaction.MessageFields
-	Expr  string
+	Field      interaction.MessageFields
+	Expr       string
+	Name, Zero string
 }{
-	{interaction.FieldSender, "m.sender"},
-	{interaction.FieldReceiver, "m.receiver"},
-	{interaction.FieldSubject, "m.subject"},
-	{interaction.FieldStatus, "m.status"},
-	{interaction.FieldCampaign, "m.campaign_id"},
-	{interaction.FieldUser, "m.user_id"},
-	{interaction.FieldDelivered, "m.delivered_at"},
-	{interaction.FieldBody, "(SELECT b.body FROM message_bodies b WHERE b.org_id = m.org_id AND b.id = m.id)"},
+	{interaction.FieldSender, "m.sender", "sender", "''"},
+	{interaction.FieldReceiver, "m.receiver", "receiver", "''"},
+	{interaction.FieldSubject, "m.subject", "subject", "''"},
+	{interaction.FieldStatus, "m.status", "status", "''"},
+	{interaction.FieldCampaign, "m.campaign_id", "campaign_id", "-1"},
+	{interaction.FieldUser, "m.user_id", "user_id", "-1"},
+	{interaction.FieldDelivered, "m.delivered_at", "delivered_at", ""},
+	{interaction.FieldBody, "(SELECT b.body FROM message_bodies b WHERE b.org_id = m.org_id AND b.id = m.id)", "body", "''"},
 }
 
 // PageColumns is the select list of a page reading fields.

@@ -299,6 +299,10 @@ func testAgreesWithAModel(t *testing.T, open Opener) {
 			t.Fatalf("query %d: pages of %+v:\n%s", i, q, lineDiff(g, w))
 		}
 
+		if hr, ok := db.(interaction.HeadReader); ok && span == (interaction.Span{}) {
+			checkHeads(t, i, hr, org.ID, m, customers, q.Rows, q.Fields, nets[rnd.IntN(len(nets))], []interaction.Type{"", interaction.Email, interaction.Phone, interaction.MissedCallType}[rnd.IntN(4)])
+		}
+
 		var callParts []interaction.Partition
 		for _, c := range customers {
 			callParts = append(callParts, interaction.Partition{CustomerID: c, Network: interaction.Capillary, Type: interaction.MissedCallType})
@@ -329,6 +333,50 @@ func testAgreesWithAModel(t *testing.T, open Opener) {
 		if !slices.Equal(gotCalls, wantCalls) {
 			t.Fatalf("query %d: missed calls of %v:\n got %v\nwant %v", i, customers, gotCalls, wantCalls)
 		}
+	}
+}
+
+// checkHeads compares a HeadReader's summaries and heads with the model's
+// for one filter.
+func checkHeads(t *testing.T, i int, hr interaction.HeadReader, org interaction.OrgID, m model, customers []int64, rows int, fields interaction.MessageFields, n interaction.Network, typ interaction.Type) {
+	t.Helper()
+	f := interaction.Filter{Network: n, Type: typ}
+	stored := typ.StoredTypes()
+	keep := func(sn interaction.Network, st interaction.Type) bool {
+		return (n == "" || sn == n) && (typ == "" || slices.Contains(stored, st))
+	}
+	sums, heads, err := hr.SummariesWithHeads(context.Background(), org, customers, f, rows, fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, s := range m.summaries(customers, interaction.Span{}) {
+		key := strings.Split(strings.SplitN(s, "=", 2)[0], "/") // customer/network/type
+		if keep(interaction.Network(key[1]), interaction.Type(key[2])) {
+			want = append(want, s)
+		}
+	}
+	if got := renderSummaries(sums); !slices.Equal(got, want) {
+		t.Fatalf("query %d: summaries with heads of %v under %+v:\n got %v\nwant %v", i, customers, f, got, want)
+	}
+	var wantHeads []interaction.Message
+	for _, c := range customers {
+		ps := m.partitions(c, n, interaction.Span{})
+		slices.SortFunc(ps, func(a, b interaction.Partition) int {
+			return strings.Compare(string(a.Network)+"/"+string(a.Type), string(b.Network)+"/"+string(b.Type))
+		})
+		for _, p := range ps {
+			if !keep(p.Network, p.Type) {
+				continue
+			}
+			page := m.partition(p, interaction.Span{})
+			for _, msg := range page[:min(len(page), rows)] {
+				wantHeads = append(wantHeads, masked(msg, fields))
+			}
+		}
+	}
+	if g, w := renderMessages(byPartition(heads)), renderMessages(byPartition(wantHeads)); g != w {
+		t.Fatalf("query %d: heads of %v under %+v, %d rows:\n%s", i, customers, f, rows, lineDiff(g, w))
 	}
 }
 
