@@ -83,6 +83,11 @@ func serve(ctx context.Context, args []string, env environment) error {
 		return err
 	}
 	defer db.Close()
+	if pg, ok := db.(*postgres.DB); ok {
+		pg.OnListenError(func(err error) {
+			logger.Warn("credential changes unheard: reading every request's key until the listener reconnects", "err", err)
+		})
+	}
 	cfg.MaxInFlight = *maxInFlight
 	if cfg.MaxInFlight < 0 {
 		cfg.MaxInFlight = inFlightFor(*dsn)

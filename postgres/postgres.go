@@ -18,10 +18,12 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/jmoiron/sqlx"
 
@@ -54,7 +56,15 @@ type Options struct {
 type DB struct {
 	*sqlstore.Store
 	w, r  *sqlx.DB
+	read  *pgxpool.Pool // the read path's own pool: see read.go
 	stmts atomic.Int64
+
+	creds      credentialCache
+	listenDSN  string             // "" for no listener (see credentials.go)
+	listenOnce sync.Once          // started by the first Credential
+	stop       context.CancelFunc // ends the listener
+	listening  chan struct{}      // closed when the listener has ended
+	listenErr  func(error)
 }
 
 // genericPlans asks the server to plan each prepared statement once per
@@ -108,8 +118,24 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 		}
 	}
 	db.r = db.w
+	readDSN := dsn
 	if o.ReadDSN != "" {
 		db.r = pool(o.ReadDSN)
+		readDSN = o.ReadDSN
+	}
+	cfg, err := pgxpool.ParseConfig(genericPlans(readDSN))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: read pool: %w", err)
+	}
+	cfg.MaxConns = int32(o.MaxConns)
+	cfg.MaxConnIdleTime = 5 * time.Minute
+	if db.read, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: read pool: %w", err)
+	}
+	if o.ReadDSN == "" { // see credentials.go
+		db.listenDSN = dsn
 	}
 	db.Store = sqlstore.New(db.w, db.r, sqlstore.Dialect{Join: "JOIN", Violation: violation})
 	return db, nil
@@ -150,6 +176,14 @@ func (db *DB) Close() error {
 	if db.Store != nil {
 		db.Store.Close()
 	}
+	db.listenOnce.Do(func() {}) // no listener starts after Close
+	if db.stop != nil {
+		db.stop()
+		<-db.listening
+	}
+	if db.read != nil {
+		db.read.Close()
+	}
 	errs := []error{db.w.Close()}
 	if db.r != db.w && db.r != nil {
 		errs = append(errs, db.r.Close())
@@ -160,8 +194,23 @@ func (db *DB) Close() error {
 // Statements returns how many SQL statements this DB has executed.
 func (db *DB) Statements() int64 { return db.stmts.Load() }
 
-// Stats reports the read pool's statistics.
-func (db *DB) Stats() sql.DBStats { return db.r.Stats() }
+// Stats reports the read path pool's statistics in database/sql's terms.
+func (db *DB) Stats() sql.DBStats {
+	if db.read == nil {
+		return db.r.Stats()
+	}
+	st := db.read.Stat()
+	return sql.DBStats{
+		MaxOpenConnections: int(st.MaxConns()),
+		OpenConnections:    int(st.TotalConns()),
+		InUse:              int(st.AcquiredConns()),
+		Idle:               int(st.IdleConns()),
+		WaitCount:          st.EmptyAcquireCount(),
+		WaitDuration:       st.EmptyAcquireWaitTime(),
+		MaxIdleTimeClosed:  st.MaxIdleDestroyCount(),
+		MaxLifetimeClosed:  st.MaxLifetimeDestroyCount(),
+	}
+}
 
 // violation classifies PostgreSQL's constraint errors by SQLSTATE.
 func violation(err error) sqlstore.Violation {

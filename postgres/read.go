@@ -18,39 +18,59 @@ import (
 	"github.com/touchpoint/touchpoint/internal/sqlstore"
 )
 
-// The read path runs on pgx's own interface rather than database/sql's:
-// pgx scans binary values straight into typed variables, where
-// database/sql boxes every column of every row into an interface first.
-// Lists of keys are bound as arrays, so each query has one text (and one
-// prepared statement per connection) whatever the number of customers.
+// The read path runs on pgx's own pool and interface rather than
+// database/sql's: pgx scans binary values straight into typed variables,
+// where database/sql boxes every column of every row into an interface
+// first, and its pool hands out a connection without database/sql's
+// session checks. Lists of keys are bound as arrays, so each query has one
+// text (and one prepared statement per connection) whatever the number of
+// customers.
 
 // query runs one read statement on a connection of the read pool.
 func (db *DB) query(ctx context.Context, sql string, args []any, row func(pgx.Rows) error) (err error) {
 	db.stmts.Add(1)
 	ctx, span := sqlcount.StartSpan(ctx, "postgresql", "query", sql)
 	defer func() { sqlcount.End(span, err) }()
-	conn, err := db.r.Connx(ctx)
+	rows, err := db.read.Query(ctx, sql, args...)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error {
-		pc, err := pgxConn(dc)
-		if err != nil {
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows); err != nil {
 			return err
 		}
-		rows, err := pc.Query(ctx, sql, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := row(rows); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+	}
+	return rows.Err()
+}
+
+const credentialByID = `SELECT k.id, k.org_id, k.secret_hash, k.md5_hash, k.scopes, k.rate_limit, k.created_at, k.revoked_at,
+	o.name, o.time_zone, o.mask_otp, o.rate_limit
+	FROM api_keys k JOIN orgs o ON o.id = k.org_id WHERE k.id = $1`
+
+// readCredential reads a key and its organisation in one statement.
+func (db *DB) readCredential(ctx context.Context, id string) (credential, error) {
+	var e credential
+	if !validText(id) {
+		return e, nil
+	}
+	var created int64
+	var revoked *int64
+	err := db.query(ctx, credentialByID, []any{id}, func(r pgx.Rows) error {
+		e.found = true
+		return r.Scan(&e.key.ID, &e.key.OrgID, &e.key.SecretHash, &e.key.MD5Hash, &e.key.Scopes, &e.key.RateLimit, &created, &revoked,
+			&e.org.Name, &e.org.TimeZone, &e.org.MaskOTP, &e.org.RateLimit)
 	})
+	if err != nil {
+		return e, fmt.Errorf("postgres: credential: %w", err)
+	}
+	e.key.CreatedAt = fromMillis(created)
+	if revoked != nil {
+		at := fromMillis(*revoked)
+		e.key.RevokedAt = &at
+	}
+	e.org.ID = e.key.OrgID
+	return e, nil
 }
 
 var customersBy = map[interaction.IdentifierKind]string{
@@ -80,11 +100,9 @@ func (db *DB) CustomersByIdentifier(ctx context.Context, org interaction.OrgID, 
 		}
 		arg = ids
 	} else {
-		// PostgreSQL's text holds neither NUL nor invalid UTF-8, so such a
-		// value names no customer (and would fail the whole statement).
 		vs := make([]string, 0, len(values))
 		for _, v := range values {
-			if utf8.ValidString(v) && !strings.ContainsRune(v, 0) {
+			if validText(v) {
 				vs = append(vs, v)
 			}
 		}
@@ -431,5 +449,10 @@ func (db *DB) listPages(ctx context.Context, org interaction.OrgID, q interactio
 	lo, hi := sqlstore.Bounds(q.Span)
 	return db.query(ctx, query, []any{int64(org), ids, lo, hi}, row)
 }
+
+// validText reports whether PostgreSQL's text can hold s: neither NUL nor
+// invalid UTF-8, which would fail the whole statement. Such a value names
+// nothing.
+func validText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

@@ -6,6 +6,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		"CreateKeyErrors":        testCreateKeyErrors,
 		"AgreesWithAModel":       testAgreesWithAModel,
 		"CountsFollowImports":    testCountsFollowImports,
+		"Credential":             testCredential,
 	} {
 		t.Run(name, func(t *testing.T) { test(t, open) })
 	}
@@ -263,6 +265,53 @@ func testAdmin(t *testing.T, open Opener) {
 	}
 	if err := db.RevokeKey(ctx, "nope", time.Now()); interaction.KindOf(err) != interaction.KindNotFound {
 		t.Errorf("revoke missing: %v", err)
+	}
+}
+
+// testCredential: a store's one-statement credential read agrees with the
+// key and organisation read apart, follows revocation and settings, and
+// finds nothing for ids that no key can have.
+func testCredential(t *testing.T, open Opener) {
+	db := open(t)
+	cs, ok := db.(interface {
+		Credential(ctx context.Context, id string) (interaction.APIKey, interaction.Org, error)
+	})
+	if !ok {
+		t.Skip("the store reads keys and organisations apart")
+	}
+	ctx := context.Background()
+	o, err := db.EnsureOrg(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.TimeZone, o.MaskOTP, o.RateLimit = "Asia/Kolkata", true, 30
+	if err := db.UpdateOrg(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	created := time.Date(2025, 3, 4, 5, 6, 7, 8_000_000, time.UTC)
+	k := interaction.APIKey{ID: "tp_c", OrgID: o.ID, SecretHash: []byte{1, 2}, MD5Hash: []byte{3}, Scopes: "read otp:read", RateLimit: 9, CreatedAt: created}
+	if err := db.CreateKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		gotKey, gotOrg, err := cs.Credential(ctx, k.ID)
+		wantKey, _ := db.Key(ctx, k.ID)
+		wantOrg, _ := db.OrgByName(ctx, "acme")
+		if err != nil || !reflect.DeepEqual(gotKey, wantKey) || gotOrg != wantOrg {
+			t.Errorf("%s: credential = %+v %+v %v\nwant %+v %+v", when, gotKey, gotOrg, err, wantKey, wantOrg)
+		}
+	}
+	check("new key")
+	o.MaskOTP = false
+	db.UpdateOrg(ctx, o)
+	check("after a settings change")
+	db.RevokeKey(ctx, k.ID, created.Add(time.Hour))
+	check("after revocation")
+	for _, id := range []string{"tp_none", "", "tp_\x00", "tp_\xff"} {
+		if _, _, err := cs.Credential(ctx, id); interaction.KindOf(err) != interaction.KindNotFound {
+			t.Errorf("credential %q: %v, want not found", id, err)
+		}
 	}
 }
 
