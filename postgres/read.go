@@ -170,7 +170,12 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 	return out, nil
 }
 
-var pageQueries sync.Map // interaction.MessageFields -> string
+var pageQueries sync.Map // pageShape -> string
+
+type pageShape struct {
+	fields interaction.MessageFields
+	order  interaction.Order
+}
 
 // pageQuery is sqlite's page statement in PostgreSQL's words (see
 // sqlstore.PlanPages): whole customers ($2) within a network range ($10,
@@ -178,11 +183,17 @@ var pageQueries sync.Map // interaction.MessageFields -> string
 // and any partitions ($6, $12, $13 in parallel arrays) each cut to $9 rows
 // by a LATERAL subquery. $7 and $8 bound the sent time. PostgreSQL does not
 // promise the order of the first two parts, so the rows are ordered in Go.
-func pageQuery(fields interaction.MessageFields) string {
-	if q, ok := pageQueries.Load(fields); ok {
+// An oldest-first page's LATERAL subquery orders ascending: a backward scan
+// of the same index.
+func pageQuery(sh pageShape) string {
+	if q, ok := pageQueries.Load(sh); ok {
 		return q.(string)
 	}
-	cols := sqlstore.PageColumns(fields)
+	cols := sqlstore.PageColumns(sh.fields)
+	order := "DESC"
+	if sh.order == interaction.OldestFirst {
+		order = "ASC"
+	}
 	q := `SELECT ` + cols + ` FROM messages AS m
 	WHERE m.org_id = $1 AND m.customer_id = ANY($2::bigint[]) AND m.network BETWEEN $10 AND $11 AND m.sent_at BETWEEN $7 AND $8
 UNION ALL
@@ -192,8 +203,8 @@ UNION ALL
 SELECT x.* FROM unnest($6::bigint[], $12::text[], $13::text[]) AS p(c, n, t) CROSS JOIN LATERAL (
 	SELECT ` + cols + ` FROM messages AS m
 	WHERE m.org_id = $1 AND m.customer_id = p.c AND m.network = p.n AND m.type = p.t AND m.sent_at BETWEEN $7 AND $8
-	ORDER BY m.sent_at DESC, m.id DESC LIMIT $9) AS x`
-	pageQueries.Store(fields, q)
+	ORDER BY m.sent_at ` + order + `, m.id ` + order + ` LIMIT $9) AS x`
+	pageQueries.Store(sh, q)
 	return q
 }
 
@@ -215,7 +226,7 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 		cutC, lo, hi, q.Rows, netLo, netHi, cutN, cutT}
 	fields := q.Fields
 	rows := make([]interaction.Message, 0, sqlstore.ExpectedRows(q))
-	err := db.query(ctx, pageQuery(fields), args, func(r pgx.Rows) error {
+	err := db.query(ctx, pageQuery(pageShape{fields, q.Order}), args, func(r pgx.Rows) error {
 		m := interaction.Message{CampaignID: -1, UserID: -1}
 		var n, t string
 		var sent int64
@@ -234,7 +245,7 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 	if err != nil {
 		return nil, fmt.Errorf("postgres: message pages: %w", err)
 	}
-	sqlstore.SortPages(rows)
+	sqlstore.SortPages(rows, q.Order)
 	return sqlstore.CutPages(q, rows, func(m *interaction.Message) sqlstore.PartKey {
 		return sqlstore.PartKey{CustomerID: m.CustomerID, Network: m.Network, Type: m.Type}
 	}), nil
@@ -278,7 +289,7 @@ const (
 	ORDER BY customer_id, submitted_at DESC, id DESC`
 )
 
-// MissedCallPages returns each customer's newest missed calls.
+// MissedCallPages returns each customer's first missed calls in q.Order.
 func (db *DB) MissedCallPages(ctx context.Context, org interaction.OrgID, q interaction.PageQuery) ([]interaction.MissedCall, error) {
 	var out []interaction.MissedCall
 	err := db.listPages(ctx, org, q, missedCallPages, func(r pgx.Rows) error {
@@ -294,10 +305,10 @@ func (db *DB) MissedCallPages(ctx context.Context, org interaction.OrgID, q inte
 	if err != nil {
 		return nil, fmt.Errorf("postgres: missed call pages: %w", err)
 	}
-	return sqlstore.HeadOf(out, q.Rows, func(c interaction.MissedCall) int64 { return c.CustomerID }), nil
+	return sqlstore.HeadOf(out, q, func(c interaction.MissedCall) int64 { return c.CustomerID }), nil
 }
 
-// SurveyPages returns each customer's newest surveys.
+// SurveyPages returns each customer's first surveys in q.Order.
 func (db *DB) SurveyPages(ctx context.Context, org interaction.OrgID, q interaction.PageQuery) ([]interaction.Survey, error) {
 	var out []interaction.Survey
 	err := db.listPages(ctx, org, q, surveyPages, func(r pgx.Rows) error {
@@ -314,7 +325,7 @@ func (db *DB) SurveyPages(ctx context.Context, org interaction.OrgID, q interact
 	if err != nil {
 		return nil, fmt.Errorf("postgres: survey pages: %w", err)
 	}
-	return sqlstore.HeadOf(out, q.Rows, func(s interaction.Survey) int64 { return s.CustomerID }), nil
+	return sqlstore.HeadOf(out, q, func(s interaction.Survey) int64 { return s.CustomerID }), nil
 }
 
 func (db *DB) listPages(ctx context.Context, org interaction.OrgID, q interaction.PageQuery, query string, row func(pgx.Rows) error) error {

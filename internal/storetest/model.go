@@ -87,15 +87,15 @@ func (m model) inSpan(t time.Time, s interaction.Span) bool {
 }
 
 // partition returns the model's messages of one partition in the span,
-// newest first.
-func (m model) partition(p interaction.Partition, s interaction.Span) []interaction.Message {
+// in order o.
+func (m model) partition(p interaction.Partition, s interaction.Span, o interaction.Order) []interaction.Message {
 	var out []interaction.Message
 	for _, msg := range m.msgs {
 		if msg.CustomerID == p.CustomerID && msg.Network == p.Network && msg.Type == p.Type && m.inSpan(msg.SentAt, s) {
 			out = append(out, msg)
 		}
 	}
-	slices.SortFunc(out, interaction.NewerFirst)
+	slices.SortFunc(out, o.Compare)
 	return out
 }
 
@@ -266,7 +266,8 @@ func testAgreesWithAModel(t *testing.T, open Opener) {
 		if got, want := renderSummaries(must(db.Summaries(ctx, org.ID, customers, interaction.Filter{Since: span.Since, Until: span.Until}))), m.summaries(customers, span); !slices.Equal(got, want) {
 			t.Fatalf("query %d: summaries of %v in %+v:\n got %v\nwant %v", i, customers, span, got, want)
 		}
-		q := interaction.PageQuery{Span: span, Rows: 1 + rnd.IntN(12), Fields: interaction.MessageFields(rnd.Uint32()) & interaction.AllMessageFields}
+		q := interaction.PageQuery{Span: span, Rows: 1 + rnd.IntN(12), Fields: interaction.MessageFields(rnd.Uint32()) & interaction.AllMessageFields,
+			Order: interaction.Order(rnd.IntN(2))}
 		if rnd.IntN(2) == 0 {
 			q.Complete, q.Network = true, nets[rnd.IntN(len(nets))]
 		}
@@ -289,7 +290,7 @@ func testAgreesWithAModel(t *testing.T, open Opener) {
 		})
 		var want []interaction.Message
 		for _, p := range q.Partitions {
-			page := m.partition(p, span)
+			page := m.partition(p, span, q.Order)
 			for _, msg := range page[:min(len(page), q.Rows)] {
 				want = append(want, masked(msg, q.Fields))
 			}
@@ -303,7 +304,7 @@ func testAgreesWithAModel(t *testing.T, open Opener) {
 		for _, c := range customers {
 			callParts = append(callParts, interaction.Partition{CustomerID: c, Network: interaction.Capillary, Type: interaction.MissedCallType})
 		}
-		calls := must(db.MissedCallPages(ctx, org.ID, interaction.PageQuery{Partitions: callParts, Span: span, Rows: q.Rows}))
+		calls := must(db.MissedCallPages(ctx, org.ID, interaction.PageQuery{Partitions: callParts, Span: span, Rows: q.Rows, Order: q.Order}))
 		var wantCalls []string
 		for _, c := range customers {
 			var cs []interaction.MissedCall
@@ -313,10 +314,10 @@ func testAgreesWithAModel(t *testing.T, open Opener) {
 				}
 			}
 			slices.SortFunc(cs, func(a, b interaction.MissedCall) int {
-				if c := b.CalledAt.Compare(a.CalledAt); c != 0 {
-					return c
+				if q.Order == interaction.OldestFirst {
+					a, b = b, a
 				}
-				return int(b.ID - a.ID)
+				return cmp.Or(b.CalledAt.Compare(a.CalledAt), cmp.Compare(b.ID, a.ID))
 			})
 			for _, call := range cs[:min(len(cs), q.Rows)] {
 				wantCalls = append(wantCalls, fmt.Sprintf("%d#%d@%s:%v", call.CustomerID, call.ID, call.CalledAt.Format(time.RFC3339), call.Used))
