@@ -232,6 +232,7 @@ func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratel
 		V2:         rest.V2(rest.Options{Logger: logger}),
 		V11Error:   rest.WriteV11Error,
 		V2Error:    rest.WriteV2Error,
+		OpenAPI:    rest.OpenAPI(),
 		Playground: playground.Handler(playground.Options{Endpoint: "/graphql", DemoCredentials: demoCreds}),
 	})
 }

@@ -192,6 +192,7 @@ var headQueries sync.Map // headShape -> string
 
 type headShape struct {
 	fields interaction.MessageFields
+	order  interaction.Order
 	typed  bool
 }
 
@@ -204,14 +205,17 @@ type headShape struct {
 // A statement of its own for typed requests keeps the type in the index
 // condition (the key is org, customer, type, network): a test on an empty
 // array beside it would turn it into a filter over every counts row.
-func headsQuery(fields interaction.MessageFields, typed bool) string {
-	shape := headShape{fields, typed}
+func headsQuery(shape headShape) string {
 	if q, ok := headQueries.Load(shape); ok {
 		return q.(string)
 	}
+	dir := "DESC"
+	if shape.order == interaction.OldestFirst {
+		dir = "ASC" // a backward scan of the same index
+	}
 	inner, outer := "m.sent_at, m.id", "h.id IS NOT NULL, COALESCE(h.sent_at, 0), COALESCE(h.id, 0)"
 	for _, c := range sqlstore.MessageColumns {
-		if fields&c.Field == 0 {
+		if shape.fields&c.Field == 0 {
 			continue
 		}
 		inner += ", " + c.Expr + " AS " + c.Name
@@ -226,9 +230,9 @@ FROM interaction_counts AS c LEFT JOIN LATERAL (
 	SELECT ` + inner + ` FROM messages AS m
 	WHERE c.type NOT IN ('missed_call', 'survey') AND m.org_id = c.org_id AND m.customer_id = c.customer_id
 		AND m.network = c.network AND m.type = c.type
-	ORDER BY m.sent_at DESC, m.id DESC LIMIT $5) AS h ON TRUE
+	ORDER BY m.sent_at ` + dir + `, m.id ` + dir + ` LIMIT $5) AS h ON TRUE
 WHERE c.org_id = $1 AND c.customer_id = ANY($2::bigint[]) AND c.network BETWEEN $3 AND $4`
-	if typed {
+	if shape.typed {
 		q += ` AND c.type = ANY($6::text[])`
 	}
 	headQueries.Store(shape, q)
@@ -239,7 +243,7 @@ WHERE c.org_id = $1 AND c.customer_id = ANY($2::bigint[]) AND c.network BETWEEN 
 // every counted partition with one statement (see interaction.HeadReader):
 // across the network a statement costs more than its rows, and the page
 // statement needs nothing from the summaries that a join cannot give it.
-func (db *DB) SummariesWithHeads(ctx context.Context, org interaction.OrgID, customerIDs []int64, f interaction.Filter, rows int, fields interaction.MessageFields) ([]interaction.Summary, []interaction.Message, error) {
+func (db *DB) SummariesWithHeads(ctx context.Context, org interaction.OrgID, customerIDs []int64, f interaction.Filter, rows int, order interaction.Order, fields interaction.MessageFields) ([]interaction.Summary, []interaction.Message, error) {
 	if len(customerIDs) == 0 {
 		return nil, nil, nil
 	}
@@ -259,7 +263,7 @@ func (db *DB) SummariesWithHeads(ctx context.Context, org interaction.OrgID, cus
 	sums := make([]interaction.Summary, 0, len(customerIDs)*4)
 	heads := make([]interaction.Message, 0, len(customerIDs)*rows)
 	var n, t string
-	err := db.query(ctx, headsQuery(fields, f.Type != ""), args, func(r pgx.Rows) error {
+	err := db.query(ctx, headsQuery(headShape{fields, order, f.Type != ""}), args, func(r pgx.Rows) error {
 		var s interaction.Summary
 		var last, sent int64
 		var found bool
@@ -287,11 +291,16 @@ func (db *DB) SummariesWithHeads(ctx context.Context, org interaction.OrgID, cus
 	if err != nil {
 		return nil, nil, fmt.Errorf("postgres: summaries with heads: %w", err)
 	}
-	sqlstore.SortPages(heads)
+	sqlstore.SortPages(heads, order)
 	return sums, heads, nil
 }
 
-var pageQueries sync.Map // interaction.MessageFields -> string
+var pageQueries sync.Map // pageShape -> string
+
+type pageShape struct {
+	fields interaction.MessageFields
+	order  interaction.Order
+}
 
 // pageQuery is sqlite's page statement in PostgreSQL's words (see
 // sqlstore.PlanPages): whole customers ($2) within a network range ($10,
@@ -299,11 +308,17 @@ var pageQueries sync.Map // interaction.MessageFields -> string
 // and any partitions ($6, $12, $13 in parallel arrays) each cut to $9 rows
 // by a LATERAL subquery. $7 and $8 bound the sent time. PostgreSQL does not
 // promise the order of the first two parts, so the rows are ordered in Go.
-func pageQuery(fields interaction.MessageFields) string {
-	if q, ok := pageQueries.Load(fields); ok {
+// An oldest-first page's LATERAL subquery orders ascending: a backward scan
+// of the same index.
+func pageQuery(sh pageShape) string {
+	if q, ok := pageQueries.Load(sh); ok {
 		return q.(string)
 	}
-	cols := sqlstore.PageColumns(fields)
+	cols := sqlstore.PageColumns(sh.fields)
+	order := "DESC"
+	if sh.order == interaction.OldestFirst {
+		order = "ASC"
+	}
 	q := `SELECT ` + cols + ` FROM messages AS m
 	WHERE m.org_id = $1 AND m.customer_id = ANY($2::bigint[]) AND m.network BETWEEN $10 AND $11 AND m.sent_at BETWEEN $7 AND $8
 UNION ALL
@@ -313,8 +328,8 @@ UNION ALL
 SELECT x.* FROM unnest($6::bigint[], $12::text[], $13::text[]) AS p(c, n, t) CROSS JOIN LATERAL (
 	SELECT ` + cols + ` FROM messages AS m
 	WHERE m.org_id = $1 AND m.customer_id = p.c AND m.network = p.n AND m.type = p.t AND m.sent_at BETWEEN $7 AND $8
-	ORDER BY m.sent_at DESC, m.id DESC LIMIT $9) AS x`
-	pageQueries.Store(fields, q)
+	ORDER BY m.sent_at ` + order + `, m.id ` + order + ` LIMIT $9) AS x`
+	pageQueries.Store(sh, q)
 	return q
 }
 
@@ -336,7 +351,7 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 		cutC, lo, hi, q.Rows, netLo, netHi, cutN, cutT}
 	fields := q.Fields
 	rows := make([]interaction.Message, 0, sqlstore.ExpectedRows(q))
-	err := db.query(ctx, pageQuery(fields), args, func(r pgx.Rows) error {
+	err := db.query(ctx, pageQuery(pageShape{fields, q.Order}), args, func(r pgx.Rows) error {
 		m := interaction.Message{CampaignID: -1, UserID: -1}
 		var n, t string
 		var sent int64
@@ -355,7 +370,7 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 	if err != nil {
 		return nil, fmt.Errorf("postgres: message pages: %w", err)
 	}
-	sqlstore.SortPages(rows)
+	sqlstore.SortPages(rows, q.Order)
 	return sqlstore.CutPages(q, rows, func(m *interaction.Message) sqlstore.PartKey {
 		return sqlstore.PartKey{CustomerID: m.CustomerID, Network: m.Network, Type: m.Type}
 	}), nil
@@ -399,7 +414,7 @@ const (
 	ORDER BY customer_id, submitted_at DESC, id DESC`
 )
 
-// MissedCallPages returns each customer's newest missed calls.
+// MissedCallPages returns each customer's first missed calls in q.Order.
 func (db *DB) MissedCallPages(ctx context.Context, org interaction.OrgID, q interaction.PageQuery) ([]interaction.MissedCall, error) {
 	var out []interaction.MissedCall
 	err := db.listPages(ctx, org, q, missedCallPages, func(r pgx.Rows) error {
@@ -415,10 +430,10 @@ func (db *DB) MissedCallPages(ctx context.Context, org interaction.OrgID, q inte
 	if err != nil {
 		return nil, fmt.Errorf("postgres: missed call pages: %w", err)
 	}
-	return sqlstore.HeadOf(out, q.Rows, func(c interaction.MissedCall) int64 { return c.CustomerID }), nil
+	return sqlstore.HeadOf(out, q, func(c interaction.MissedCall) int64 { return c.CustomerID }), nil
 }
 
-// SurveyPages returns each customer's newest surveys.
+// SurveyPages returns each customer's first surveys in q.Order.
 func (db *DB) SurveyPages(ctx context.Context, org interaction.OrgID, q interaction.PageQuery) ([]interaction.Survey, error) {
 	var out []interaction.Survey
 	err := db.listPages(ctx, org, q, surveyPages, func(r pgx.Rows) error {
@@ -435,7 +450,7 @@ func (db *DB) SurveyPages(ctx context.Context, org interaction.OrgID, q interact
 	if err != nil {
 		return nil, fmt.Errorf("postgres: survey pages: %w", err)
 	}
-	return sqlstore.HeadOf(out, q.Rows, func(s interaction.Survey) int64 { return s.CustomerID }), nil
+	return sqlstore.HeadOf(out, q, func(s interaction.Survey) int64 { return s.CustomerID }), nil
 }
 
 func (db *DB) listPages(ctx context.Context, org interaction.OrgID, q interaction.PageQuery, query string, row func(pgx.Rows) error) error {

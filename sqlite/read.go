@@ -211,6 +211,7 @@ var pageQueries sync.Map // pageShape -> string
 type pageShape struct {
 	fields interaction.MessageFields
 	parts  uint8 // partWhole | partUniform | partCut
+	order  interaction.Order
 }
 
 const (
@@ -228,6 +229,12 @@ const (
 // row by a correlated lookup of its sent time (?9 is the number of rows
 // before it). ?7 and ?8 bound the sent time. Each part follows the primary
 // key, so every partition's rows come out together, newest first.
+//
+// An oldest-first page is cut at its last row from the partition's other
+// end: the lookup walks the same index backwards (ORDER BY ascending on a
+// descending key), and the rows at or before its time are the tail of the
+// partition's range, still read in index order. MessagePages reverses
+// each partition's rows in Go; no other index is needed.
 func pageQuery(sh pageShape) string {
 	if q, ok := pageQueries.Load(sh); ok {
 		return q.(string)
@@ -244,13 +251,20 @@ func pageQuery(sh pageShape) string {
 	ON m.org_id = ?1 AND m.customer_id = c.value AND m.network = ?4 AND m.type = ?5 AND m.sent_at BETWEEN ?7 AND ?8`)
 	}
 	if sh.parts&partCut != 0 {
+		// Newest first the page ends at its last row's time or later, oldest
+		// first at it or earlier; without that row the page is the whole
+		// partition, down to (or up to) the span's bound.
+		cut, order, open := ">=", "DESC", "?7"
+		if sh.order == interaction.OldestFirst {
+			cut, order, open = "<=", "ASC", "?8"
+		}
 		parts = append(parts, `SELECT `+cols+` FROM json_each(?6) AS p CROSS JOIN messages AS m
 	ON m.org_id = ?1 AND m.customer_id = p.value ->> 0 AND m.network = p.value ->> 1 AND m.type = p.value ->> 2
 	AND m.sent_at BETWEEN ?7 AND ?8
-	AND m.sent_at >= coalesce((SELECT x.sent_at FROM messages AS x
+	AND m.sent_at `+cut+` coalesce((SELECT x.sent_at FROM messages AS x
 		WHERE x.org_id = ?1 AND x.customer_id = p.value ->> 0 AND x.network = p.value ->> 1 AND x.type = p.value ->> 2
 			AND x.sent_at BETWEEN ?7 AND ?8
-		ORDER BY x.sent_at DESC, x.id DESC LIMIT 1 OFFSET ?9), ?7)`)
+		ORDER BY x.sent_at `+order+`, x.id `+order+` LIMIT 1 OFFSET ?9), `+open+`)`)
 	}
 	q := strings.Join(parts, "\nUNION ALL\n")
 	pageQueries.Store(sh, q)
@@ -269,7 +283,7 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 	netLo, netHi := sqlstore.NetworkRange(q.Network)
 	fields := q.Fields
 	rows := make([]interaction.Message, 0, sqlstore.ExpectedRows(q))
-	sh := pageShape{fields: fields}
+	sh := pageShape{fields: fields, order: q.Order}
 	if len(plan.Whole) > 0 {
 		sh.parts |= partWhole
 	}
@@ -316,9 +330,13 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: message pages: %w", err)
 	}
-	return sqlstore.CutPages(q, rows, func(m *interaction.Message) sqlstore.PartKey {
+	key := func(m *interaction.Message) sqlstore.PartKey {
 		return sqlstore.PartKey{CustomerID: m.CustomerID, Network: m.Network, Type: m.Type}
-	}), nil
+	}
+	if q.Order == interaction.OldestFirst {
+		sqlstore.ReverseRuns(rows, key)
+	}
+	return sqlstore.CutPages(q, rows, key), nil
 }
 
 // scanFields reads the optional columns of fields, from column col on, in
@@ -388,7 +406,7 @@ const (
 	ON m.org_id = ?1 AND m.customer_id = c.value AND m.submitted_at BETWEEN ?3 AND ?4`
 )
 
-// MissedCallPages returns each customer's newest missed calls.
+// MissedCallPages returns each customer's first missed calls in q.Order.
 func (db *DB) MissedCallPages(ctx context.Context, org interaction.OrgID, q interaction.PageQuery) ([]interaction.MissedCall, error) {
 	var out []interaction.MissedCall
 	err := db.listPages(ctx, org, q, missedCallPages, func(_ *readConn, st *sqlite3.Stmt) {
@@ -398,10 +416,10 @@ func (db *DB) MissedCallPages(ctx context.Context, org interaction.OrgID, q inte
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: missed call pages: %w", err)
 	}
-	return sqlstore.HeadOf(out, q.Rows, func(c interaction.MissedCall) int64 { return c.CustomerID }), nil
+	return sqlstore.HeadOf(out, q, func(c interaction.MissedCall) int64 { return c.CustomerID }), nil
 }
 
-// SurveyPages returns each customer's newest surveys.
+// SurveyPages returns each customer's first surveys in q.Order.
 func (db *DB) SurveyPages(ctx context.Context, org interaction.OrgID, q interaction.PageQuery) ([]interaction.Survey, error) {
 	var out []interaction.Survey
 	err := db.listPages(ctx, org, q, surveyPages, func(_ *readConn, st *sqlite3.Stmt) {
@@ -411,7 +429,7 @@ func (db *DB) SurveyPages(ctx context.Context, org interaction.OrgID, q interact
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: survey pages: %w", err)
 	}
-	return sqlstore.HeadOf(out, q.Rows, func(s interaction.Survey) int64 { return s.CustomerID }), nil
+	return sqlstore.HeadOf(out, q, func(s interaction.Survey) int64 { return s.CustomerID }), nil
 }
 
 func (db *DB) listPages(ctx context.Context, org interaction.OrgID, q interaction.PageQuery, query string, row func(*readConn, *sqlite3.Stmt)) error {

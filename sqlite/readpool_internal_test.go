@@ -49,7 +49,8 @@ func TestReadStatementsArePreparedOnce(t *testing.T) {
 		}
 		for _, ids := range [][]int64{{cs[0].ID}, {cs[0].ID, cs[0].ID%20 + 1}} {
 			for _, f := range []interaction.Filter{{}, {Type: interaction.SMS}} {
-				if _, err := interaction.Read(ctx, db, org, ids, interaction.Request{Filter: f, Page: interaction.Page{Limit: limit},
+				page := interaction.Page{Limit: limit, Order: interaction.Order(k / 4 % 2)} // both orders' statements
+				if _, err := interaction.Read(ctx, db, org, ids, interaction.Request{Filter: f, Page: page,
 					Lists: interaction.AllLists, Fields: interaction.FieldStatus}); err != nil {
 					t.Fatal(err)
 				}

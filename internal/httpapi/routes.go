@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/touchpoint/touchpoint/internal/interaction"
 	"github.com/touchpoint/touchpoint/internal/loader"
 )
 
@@ -32,9 +33,11 @@ func NewServer(cfg Config, d Deps) http.Handler {
 	}
 	if d.V11 != nil {
 		mux.Handle("GET /v1.1/customer/interaction", s.api("v1.1", d.V11Error, loaders, d.V11))
+		mux.Handle("/v1.1/customer/interaction", s.open("v1.1", onlyGET(d.V11Error)))
 	}
 	if d.V2 != nil {
 		mux.Handle("GET /v2/customers/interaction", s.api("v2", d.V2Error, loaders, d.V2))
+		mux.Handle("/v2/customers/interaction", s.open("v2", onlyGET(d.V2Error)))
 	}
 
 	// Open routes.
@@ -42,10 +45,26 @@ func NewServer(cfg Config, d Deps) http.Handler {
 		mux.Handle("GET /{$}", s.open("playground", d.Playground))
 		mux.Handle("GET /playground/", s.open("playground", d.Playground))
 	}
+	if d.OpenAPI != nil {
+		mux.Handle("GET /openapi.json", s.open("openapi", d.OpenAPI))
+	}
 	mux.Handle("GET /healthz", s.open("healthz", http.HandlerFunc(healthz)))
 	mux.Handle("GET /readyz", s.open("readyz", http.HandlerFunc(s.readyz)))
 	if d.Metrics != nil {
 		mux.Handle("GET /metrics", s.open("metrics", d.Metrics))
 	}
 	return s.open("", mux) // request id and recovery for unmatched routes too
+}
+
+// onlyGET answers any method but GET and HEAD (which the route's own
+// pattern takes) with 405 in the route's error format: ServeMux's own 405
+// is text/plain, outside the envelope a REST caller parses.
+func onlyGET(ew ErrorWriter) http.Handler {
+	if ew == nil {
+		ew = writePlainError
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", "GET, HEAD")
+		ew(w, r, interaction.Errorf(interaction.KindMethodNotAllowed, "method %s is not allowed: this route serves GET and HEAD", r.Method))
+	})
 }

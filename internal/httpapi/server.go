@@ -98,6 +98,7 @@ type Deps struct {
 	V2Error    ErrorWriter
 	Playground http.Handler // serves "/" and the assets under /playground/
 	Metrics    http.Handler // optional, served at /metrics
+	OpenAPI    http.Handler // optional, the REST shims' description at /openapi.json
 	// Observer, when set, is told about every API request (for metrics).
 	Observer Observer
 }
@@ -132,6 +133,10 @@ func StatusOf(k interaction.Kind) int {
 		return http.StatusNotAcceptable
 	case interaction.KindUnsupportedMedia:
 		return http.StatusUnsupportedMediaType
+	case interaction.KindMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	case interaction.KindUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }

@@ -91,6 +91,9 @@ func newFixture(t testing.TB, rate int, opts ...func(*httpapi.Deps)) *fixture {
 		V2:       http.HandlerFunc(echo),
 		V11Error: restError,
 		V2Error:  restError,
+		OpenAPI: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, `{"openapi":"3.1.0"}`)
+		}),
 		Playground: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, "<html>playground</html>")
 		}),
@@ -142,6 +145,12 @@ func TestRoutes(t *testing.T) {
 		{"POST", "/graphql", f.key, strings.NewReader(`{"query":"` + strings.Repeat("x", 2000) + `"}`), 413, `"code":"REQUEST_TOO_LARGE"`},
 		{"GET", "/v1.1/customer/interaction", f.key, nil, 500, `"rest_error":"internal error"`},
 		{"DELETE", "/graphql", f.key, nil, 405, ""},
+		// The REST routes answer other methods in their own envelope,
+		// before authentication (there is nothing to authorise).
+		{"POST", "/v2/customers/interaction", "", nil, 405, `"rest_error":"method POST is not allowed: this route serves GET and HEAD"`},
+		{"PUT", "/v1.1/customer/interaction", f.key, nil, 405, `"rest_error":"method PUT is not allowed`},
+		{"HEAD", "/v2/customers/interaction", f.key, nil, 200, ""},
+		{"GET", "/openapi.json", "", nil, 200, `"openapi"`},
 		{"GET", "/nope", "", nil, 404, ""},
 	}
 	for _, tt := range tests {
@@ -152,6 +161,9 @@ func TestRoutes(t *testing.T) {
 			}
 			if resp.Header.Get(httpapi.RequestIDHeader) == "" {
 				t.Error("no request id header")
+			}
+			if tt.status == 405 && tt.path != "/graphql" && resp.Header.Get("Allow") != "GET, HEAD" {
+				t.Errorf("Allow = %q", resp.Header.Get("Allow"))
 			}
 			if tt.status == 401 && !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic ") {
 				t.Error("401 without WWW-Authenticate")

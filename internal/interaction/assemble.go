@@ -21,16 +21,12 @@ var (
 )
 
 // HomeNetwork is the network a type is shown under when the customer has no
-// interactions of that type: twitter's, facebook's and foursquare's own
-// types under those networks, everything else under capillary.
+// interactions of that type: the first of its NetworksOf (twitter's,
+// facebook's and foursquare's own types under those networks), capillary
+// for the others.
 func HomeNetwork(t Type) Network {
-	switch t {
-	case Mention, Retweet, Tweet:
-		return Twitter
-	case Like, Comment:
-		return Facebook
-	case Checkin:
-		return Foursquare
+	if ns := NetworksOf(t); ns != nil {
+		return ns[0]
 	}
 	return Capillary
 }

@@ -23,6 +23,8 @@ const (
 	KindTooLarge                     // the request is larger than the service accepts
 	KindNotAcceptable                // the client accepts no media type the service can answer in
 	KindUnsupportedMedia             // the request body's media type is not one the service reads
+	KindMethodNotAllowed             // the route is served, but not for the request's method
+	KindUnavailable                  // a dependency (the store) does not answer for now; retrying may succeed
 )
 
 func (k Kind) String() string {
@@ -45,6 +47,10 @@ func (k Kind) String() string {
 		return "not acceptable"
 	case KindUnsupportedMedia:
 		return "unsupported media type"
+	case KindMethodNotAllowed:
+		return "method not allowed"
+	case KindUnavailable:
+		return "unavailable"
 	}
 	return "internal"
 }

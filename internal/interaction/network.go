@@ -69,12 +69,36 @@ func (t Type) StoredTypes() []Type {
 	return []Type{t}
 }
 
-// NetworkOf returns the network an interaction type belongs to when only the
-// type is known: missed calls and surveys are capillary's; for message types
-// the network is whatever the message was imported with, so ok is false.
-func NetworkOf(t Type) (n Network, ok bool) {
-	if t == MissedCallType || t == SurveyType {
-		return Capillary, true
+// NetworksOf returns the networks interactions of type t belong to, as
+// the vendor documents them ("mention, retweet, tweet - only for Twitter
+// network", "like, comment - for facebook", "checkin: applicable only for
+// foursquare/facebook", "feedback: only for Capillary"; missed calls and
+// surveys are capillary's), the one shown when nothing is there first. It
+// is nil for the types the documents tie to no network (email, sms and
+// the other messaging channels): those are looked for wherever asked.
+func NetworksOf(t Type) []Network {
+	switch t {
+	case Mention, Retweet, Tweet:
+		return onTwitter
+	case Like, Comment:
+		return onFacebook
+	case Checkin:
+		return onCheckin
+	case Feedback, MissedCallType, SurveyType:
+		return onCapillary
 	}
-	return "", false
+	return nil
+}
+
+var (
+	onTwitter   = []Network{Twitter}
+	onFacebook  = []Network{Facebook}
+	onCheckin   = []Network{Foursquare, Facebook}
+	onCapillary = []Network{Capillary}
+)
+
+// On reports whether interactions of type t can belong to network n.
+func (t Type) On(n Network) bool {
+	ns := NetworksOf(t)
+	return ns == nil || slices.Contains(ns, n)
 }

@@ -26,11 +26,23 @@ type Filter struct {
 	Until   time.Time // zero for no upper bound; inclusive
 }
 
-// Page selects a window of a newest-first list.
+// Page selects a window of a list in Order.
 type Page struct {
 	Limit  int
 	Offset int
+	Order  Order
 }
+
+// Order is the order a page's lists are in, and so which end offset and
+// limit count from.
+type Order uint8
+
+// The orders: GraphQL documents newest first (its zero value); the REST
+// shims list oldest first, as every vendor sample with an order does.
+const (
+	NewestFirst Order = iota
+	OldestFirst
+)
 
 // NewFilter validates and normalises filter arguments. Pointers are nil
 // when the caller did not give the argument.

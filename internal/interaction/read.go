@@ -72,7 +72,7 @@ func Read(ctx context.Context, r Reader, org OrgID, customerIDs []int64, req Req
 	)
 	if hr, ok := r.(HeadReader); ok && wantsMessages(req) && req.Filter.Span() == (Span{}) {
 		var ms []Message
-		sums, ms, err = hr.SummariesWithHeads(ctx, org, ids, req.Filter, req.Page.Offset+req.Page.Limit, req.Fields)
+		sums, ms, err = hr.SummariesWithHeads(ctx, org, ids, req.Filter, req.Page.Offset+req.Page.Limit, req.Page.Order, req.Fields)
 		heads = &ms
 	} else {
 		sums, err = r.Summaries(ctx, org, ids, req.Filter)
@@ -211,8 +211,8 @@ func readPages(ctx context.Context, r Reader, org OrgID, ids []int64, raw [][]Su
 		// Without a type filter the summaries named every partition of the
 		// customers (within the network filter), so a store may read a
 		// customer whole.
-		ms, err := r.MessagePages(ctx, org, PageQuery{Partitions: msgs, Span: span, Rows: rows, Fields: req.Fields,
-			Complete: req.Filter.Type == "", Network: req.Filter.Network})
+		ms, err := r.MessagePages(ctx, org, PageQuery{Partitions: msgs, Span: span, Rows: rows, Order: req.Page.Order,
+			Fields: req.Fields, Complete: req.Filter.Type == "", Network: req.Filter.Network})
 		if err != nil {
 			return fmt.Errorf("read message pages: %w", err)
 		}
@@ -220,7 +220,7 @@ func readPages(ctx context.Context, r Reader, org OrgID, ids []int64, raw [][]Su
 	}
 	var callPages map[int64][]MissedCall
 	if len(calls) > 0 {
-		cs, err := r.MissedCallPages(ctx, org, PageQuery{Partitions: calls, Span: span, Rows: rows})
+		cs, err := r.MissedCallPages(ctx, org, PageQuery{Partitions: calls, Span: span, Rows: rows, Order: req.Page.Order})
 		if err != nil {
 			return fmt.Errorf("read missed call pages: %w", err)
 		}
@@ -228,7 +228,7 @@ func readPages(ctx context.Context, r Reader, org OrgID, ids []int64, raw [][]Su
 	}
 	var surveyPages map[int64][]Survey
 	if len(surveys) > 0 {
-		ss, err := r.SurveyPages(ctx, org, PageQuery{Partitions: surveys, Span: span, Rows: rows})
+		ss, err := r.SurveyPages(ctx, org, PageQuery{Partitions: surveys, Span: span, Rows: rows, Order: req.Page.Order})
 		if err != nil {
 			return fmt.Errorf("read survey pages: %w", err)
 		}
@@ -248,7 +248,7 @@ func readPages(ctx context.Context, r Reader, org OrgID, ids []int64, raw [][]Su
 				case it.Type == SurveyType:
 					it.Surveys = window(surveyPages[id], req.Page)
 				case it.Type == Phone && pages != nil:
-					it.Messages = window(mergeNewest(pageOf(pages, partKey{id, g.Network, SMS}), pageOf(pages, partKey{id, g.Network, Phone})), req.Page)
+					it.Messages = window(mergePages(pageOf(pages, partKey{id, g.Network, SMS}), pageOf(pages, partKey{id, g.Network, Phone}), req.Page.Order), req.Page)
 				case pages != nil:
 					it.Messages = window(pageOf(pages, partKey{id, g.Network, it.Type}), req.Page)
 				}
@@ -279,7 +279,7 @@ func byCustomer[V any](vs []V, customer func(V) int64) map[int64][]V {
 	return out
 }
 
-// window cuts page p out of the head of a newest-first list.
+// window cuts page p out of the head of a list in p.Order.
 func window[V any](vs []V, p Page) []V {
 	if p.Offset >= len(vs) {
 		return nil
@@ -287,8 +287,8 @@ func window[V any](vs []V, p Page) []V {
 	return vs[p.Offset:min(len(vs), p.Offset+p.Limit)]
 }
 
-// mergeNewest merges two newest-first lists into one.
-func mergeNewest(a, b []Message) []Message {
+// mergePages merges two lists in order o into one.
+func mergePages(a, b []Message, o Order) []Message {
 	if len(b) == 0 {
 		return a
 	}
@@ -297,7 +297,7 @@ func mergeNewest(a, b []Message) []Message {
 	}
 	out := make([]Message, 0, len(a)+len(b))
 	for len(a) > 0 && len(b) > 0 {
-		if NewerFirst(a[0], b[0]) <= 0 {
+		if o.Compare(a[0], b[0]) <= 0 {
 			out, a = append(out, a[0]), a[1:]
 		} else {
 			out, b = append(out, b[0]), b[1:]
@@ -310,4 +310,13 @@ func mergeNewest(a, b []Message) []Message {
 // descending. It is the one order every page of messages is in.
 func NewerFirst(a, b Message) int {
 	return cmp.Or(b.SentAt.Compare(a.SentAt), cmp.Compare(b.ID, a.ID))
+}
+
+// Compare orders messages as o lists them: NewerFirst, or its reverse
+// (sent time, then id, both ascending).
+func (o Order) Compare(a, b Message) int {
+	if o == OldestFirst {
+		return NewerFirst(b, a)
+	}
+	return NewerFirst(a, b)
 }

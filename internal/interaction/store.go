@@ -23,15 +23,16 @@ type Reader interface {
 
 	// MessagePages returns, in one statement, the first q.Rows messages of
 	// every partition in q (a customer's messages of one network and one
-	// stored type) within q.Span: each partition's messages together,
-	// newest first (sent time, then id, descending), the partitions in any
-	// order.
+	// stored type) within q.Span in q.Order: each partition's messages
+	// together, in that order (Order.Compare: sent time, then id), the
+	// partitions in any order.
 	// Only q.Fields of the optional columns are read; the others are left
 	// zero.
 	MessagePages(ctx context.Context, org OrgID, q PageQuery) ([]Message, error)
 
 	// MissedCallPages and SurveyPages do the same for missed calls and
-	// surveys; a partition's Network and Type are ignored.
+	// surveys (by call or submission time, then id); a partition's Network
+	// and Type are ignored.
 	MissedCallPages(ctx context.Context, org OrgID, q PageQuery) ([]MissedCall, error)
 	SurveyPages(ctx context.Context, org OrgID, q PageQuery) ([]Survey, error)
 }
@@ -45,11 +46,11 @@ type Reader interface {
 type HeadReader interface {
 	Reader
 	// SummariesWithHeads returns what Summaries returns for f (whose span
-	// is open), and with it the first rows messages of every message
-	// partition among those summaries (in MessagePages' order within each
-	// partition, the partitions in any order), reading only fields of the
+	// is open), and with it the first rows messages in order of every
+	// message partition among those summaries (each partition's messages
+	// together, the partitions in any order), reading only fields of the
 	// optional columns.
-	SummariesWithHeads(ctx context.Context, org OrgID, customerIDs []int64, f Filter, rows int, fields MessageFields) ([]Summary, []Message, error)
+	SummariesWithHeads(ctx context.Context, org OrgID, customerIDs []int64, f Filter, rows int, order Order, fields MessageFields) ([]Summary, []Message, error)
 }
 
 // Partition is one customer's interactions of one network and stored type:
@@ -69,9 +70,10 @@ type Partition struct {
 type PageQuery struct {
 	Partitions []Partition
 	Span       Span
-	// Rows is how many of each partition's newest interactions to return:
-	// a page's offset plus its limit.
+	// Rows is how many of each partition's first interactions in Order to
+	// return: a page's offset plus its limit.
 	Rows   int
+	Order  Order
 	Fields MessageFields
 	// Complete says that Partitions hold every partition with rows of each
 	// customer they name, within Network ("" for every network) and Span:

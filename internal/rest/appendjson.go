@@ -32,6 +32,12 @@ func (r *v2Response) appendJSON(b []byte) []byte {
 		b = strconv.AppendInt(b, int64(w.Code), 10)
 		b = append(b, `,"message":`...)
 		b = appendString(b, w.Message)
+		b = append(b, `,"name":`...)
+		b = appendString(b, w.Name)
+		b = append(b, `,"count":`...)
+		b = strconv.AppendInt(b, int64(w.Count), 10)
+		b = append(b, `,"returned":`...)
+		b = strconv.AppendInt(b, int64(w.Returned), 10)
 		b = append(b, '}')
 	}
 	return append(b, "]}\n"...) // json.Encoder ends with a newline

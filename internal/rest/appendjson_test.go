@@ -22,7 +22,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 	}
 	for i := range 500 {
 		used := i%2 == 0
-		r := v2Response{Name: str(), Interaction: []v2Interaction{}, Warnings: []v2Error{}}
+		r := v2Response{Name: str(), Interaction: []v2Interaction{}, Warnings: []v2Warning{}}
 		for range rnd.IntN(4) {
 			it := v2Interaction{Count: rnd.IntN(100), Name: str()}
 			switch rnd.IntN(3) {
@@ -45,8 +45,8 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 			}
 			r.Interaction = append(r.Interaction, it)
 		}
-		if rnd.IntN(3) == 0 {
-			r.Warnings = append(r.Warnings, v2Error{Code: 1012, Message: str()})
+		for range rnd.IntN(3) {
+			r.Warnings = append(r.Warnings, v2Warning{Code: 1201 + rnd.IntN(2), Message: str(), Name: str(), Count: rnd.IntN(100), Returned: rnd.IntN(50)})
 		}
 		var want bytes.Buffer
 		enc := json.NewEncoder(&want)

@@ -5,12 +5,28 @@
 //	GET /v2/customers/interaction    (JSON, {name, interaction, warnings})
 //
 // Both read through the same per-request loaders and store as the GraphQL
-// resolvers, so the three can never disagree.
+// resolvers, so the three can never disagree. openapi.json (served at
+// /openapi.json) describes both; the tests validate every response they
+// see against it.
 //
 // # Decisions where the vendor documents are silent or contradict themselves
 //
-//   - Messages are paged newest first (sent time, then id), as in GraphQL;
-//     the samples list them in no consistent order.
+//   - Messages (and v2's surveys) are listed oldest first (sent time, then
+//     id), as both samples that show an order do, and limit and offset page
+//     in that order. (The v2 sample's sms and phone lists are in no order
+//     at all.) GraphQL keeps its documented newest first.
+//   - limit (default 50) above 500 is taken as 500; count is always the
+//     total, and v2's warnings name every list that was cut. offset runs
+//     from 0 to 100,000.
+//   - A type the documents tie to networks implies them when network is
+//     absent: tweet, mention and retweet twitter, like and comment
+//     facebook, feedback (and missed_call, survey) capillary. checkin is
+//     looked for on foursquare and facebook both: v1.1 shows each network
+//     that has some; v2 shows the first of foursquare, facebook that has
+//     some (foursquare when neither has) and warns of the other's. A type
+//     asked for on a network the documents rule out is invalid input.
+//     Other types (email, sms, ...) are looked for on capillary in v2
+//     unless a network is asked for, and on every network in v1.1.
 //   - v1.1 last_interaction_time is "null" for message types, as in every
 //     sample (even the email group with two messages); for missed_call and
 //     survey it is the newest one's time as "DD-MM-YYYY HH:mm:ss" (the
@@ -25,32 +41,57 @@
 //   - start_date and end_date (v1.1) accept YYYY-MM-DD, "YYYY-MM-DD
 //     HH:mm:ss" (both in the organisation's time zone; a bare end date
 //     includes its whole day) and RFC 3339.
-//   - v1.1 takes the first identifier present in the order mobile, email,
-//     external_id, id, or identifierName/identifierValue.
+//   - v1.1 takes identifierName/identifierValue, or else the first
+//     identifier present in the order mobile, email, external_id, id. v2
+//     accepts id besides the documented email, mobile and external_id.
 //   - A campaign id or user id that is not set is -1 ("-1" in v1.1).
+//   - v2 answers JSON only; format and Accept are not read there.
 //
-// # Statuses
+// # Statuses and codes
 //
-//	case                                  HTTP  v1.1 status / item code         v2 errors[].code
-//	success                               200   200 / 1000                      -
-//	customer not found                    404   500 / 1012                      1012
-//	no identifier given                   400   400 / 1011                      1011
-//	invalid parameter (network, type,     400   400 / 1013 with the reason      1013 with the reason
-//	  limit, offset, dates, format,
-//	  identifierName)
-//	missing or bad credentials            401   401                             401
-//	key lacks a scope                     403   403                             403
-//	over the rate limit                   429   429                             429
-//	request body too large                413   413                             413
-//	internal error                        500   500 "internal error"            500
+// The vendor documents v1.1's status code 500 ("All requests have failed
+// due to errors. Invalid or unsupported inputs passed.") and v2's 1012
+// ("Cannot find customer for provided mobile/external-id/e-mail/id") for
+// an identifier that is "invalid or unsupported". Every failure caused by
+// the request's inputs or its lookup carries them: v1.1's status is
+// {"false", 500, that message} and its item_status says what was wrong;
+// v2's errors[0] does. The codes 11xx and 12xx are ours.
 //
-// Error bodies are always the endpoint's own envelope (never HTML, never a
-// Go error string); internal errors are logged with the request id.
+//	case                                   HTTP  v1.1 item_status / v2 errors[].code
+//	success                                200   1000 / -
+//	identifier missing, empty, invalid,    400   1012 "Cannot find customer ..."
+//	  unsupported (identifierName=card)
+//	no customer with that identifier       404   1012 "Cannot find customer ..."
+//	invalid network                        400   1101 with the reason
+//	invalid type                           400   1102 with the reason
+//	type on a network that has none        400   1103 with the reason
+//	invalid limit (negative, not a number) 400   1104 with the reason
+//	invalid offset (ditto, above 100,000)  400   1105 with the reason
+//	invalid start_date or end_date (v1.1)  400   1106 with the reason
+//	invalid format (v1.1)                  400   1107 with the reason
+//
+// Failures of the request itself rather than its inputs carry the HTTP
+// status as their code, in v1.1's status (with no customer) and in v2's
+// errors[0]: 401 (credentials), 403 (scope), 405 (a method other than GET
+// or HEAD), 413 (body), 429 (rate limit, with Retry-After), 500 (internal
+// error, logged with the request id) and 503 (the store does not answer
+// for now, with Retry-After).
+//
+// v2 warnings (HTTP 200) are {code, message, name, count, returned}:
+// 1201 for a list cut by limit or offset (name, and returned of count),
+// 1202 for checkins on the other network v2 did not show (count of them).
+//
+// Error bodies are always the endpoint's own envelope, in the endpoint's
+// format (never HTML, never a Go error string).
 package rest
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"math"
+	"net"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -74,21 +115,100 @@ func (o Options) logger() *slog.Logger {
 	return o.Logger
 }
 
-// Item codes of the vendor's envelopes.
+// Item, error and warning codes of the vendor's envelopes (1000, 1012) and
+// ours (see the package documentation).
 const (
-	codeRetrieved       = 1000
-	codeNoIdentifier    = 1011
-	codeNotFound        = 1012
-	codeInvalid         = 1013
-	msgNotFound         = "Cannot find customer for provided mobile/external-id/e-mail/id"
-	msgInvalidInput     = "Input is invalid"
-	msgAllFailed        = "All requests have failed due to errors"
-	msgRetrieved        = "Customer successfully retrieved"
-	msgNoIdentifierText = "Customer identifier is required: one of mobile, email, external_id or id"
+	codeRetrieved   = 1000
+	codeCustomer    = 1012
+	codeNetwork     = 1101
+	codeType        = 1102
+	codeTypeNetwork = 1103
+	codeLimit       = 1104
+	codeOffset      = 1105
+	codeDate        = 1106
+	codeFormat      = 1107
+	warnCut         = 1201
+	warnElsewhere   = 1202
 )
 
-// errNoIdentifier is an invalid-input error with its own item code.
-var errNoIdentifier = interaction.Errorf(interaction.KindInvalid, msgNoIdentifierText)
+// The vendor's documented texts.
+const (
+	msgNotFound  = "Cannot find customer for provided mobile/external-id/e-mail/id"
+	msgAllFailed = "All requests have failed due to errors. Invalid or unsupported inputs passed."
+	msgRetrieved = "Customer successfully retrieved"
+	// ours
+	msgUnavailable = "the store does not answer for now; retry shortly"
+)
+
+// inputError is an invalid request parameter: the code that names it and
+// a reason safe to show. It is of kind KindInvalid.
+type inputError struct {
+	code int
+	err  *interaction.Error
+}
+
+func (e *inputError) Error() string { return e.err.Error() }
+func (e *inputError) Unwrap() error { return e.err }
+
+func invalid(code int, format string, args ...any) error {
+	return &inputError{code: code, err: interaction.Errorf(interaction.KindInvalid, format, args...)}
+}
+
+// badIdentifier is an identifier that cannot name a customer; the reason
+// is for the logs, the caller gets the vendor's 1012.
+func badIdentifier(err error) error {
+	return &inputError{code: codeCustomer, err: interaction.Errorf(interaction.KindInvalid, "%s", interaction.MessageOf(err))}
+}
+
+// failure is what an error answer shows.
+type failure struct {
+	status  int    // HTTP
+	code    int    // the item or error code
+	message string // safe to show
+}
+
+// item reports whether f is about the request's inputs or lookup (an item
+// code) rather than the request itself (an HTTP status as its code).
+func (f failure) item() bool { return f.code >= 1000 }
+
+// headers sets the headers f's answer carries besides the envelope.
+func (f failure) headers(w http.ResponseWriter) {
+	if f.status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+}
+
+// failureOf is the one mapping from an error to what both shims answer.
+func failureOf(err error) failure {
+	k := interaction.KindOf(err)
+	var in *inputError
+	if errors.As(err, &in) {
+		if in.code == codeCustomer {
+			return failure{statusOf(k), codeCustomer, msgNotFound}
+		}
+		return failure{statusOf(k), in.code, interaction.MessageOf(in)}
+	}
+	switch {
+	case k == interaction.KindNotFound:
+		return failure{statusOf(k), codeCustomer, msgNotFound}
+	case k == interaction.KindInternal && unavailable(err):
+		k = interaction.KindUnavailable
+		return failure{statusOf(k), statusOf(k), msgUnavailable}
+	}
+	status := statusOf(k)
+	msg := interaction.MessageOf(err)
+	if status == 500 {
+		msg = "internal error"
+	}
+	return failure{status, status, msg}
+}
+
+// unavailable reports whether err is the store not answering (a timeout,
+// a refused or broken connection) rather than a bug.
+func unavailable(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne)
+}
 
 // request is a parsed query string, the same for both versions.
 type request struct {
@@ -97,56 +217,108 @@ type request struct {
 	page   interaction.Page
 }
 
-func intParam(q url.Values, name string, dst **int) error {
-	v := q.Get(name)
-	if v == "" {
-		return nil
+// pageParams parses limit and offset. Absent or empty means the default
+// (50, 0); a limit above interaction.MaxLimit is taken as the maximum.
+// Messages are paged oldest first.
+func pageParams(q url.Values) (interaction.Page, error) {
+	p := interaction.Page{Limit: interaction.DefaultLimit, Order: interaction.OldestFirst}
+	if v := strings.TrimSpace(q.Get("limit")); v != "" {
+		n, ok := wholeNumber(v)
+		if !ok {
+			return p, invalid(codeLimit, "limit must be a whole number (0 or more, at most %d are listed), got %q", interaction.MaxLimit, v)
+		}
+		p.Limit = min(n, interaction.MaxLimit)
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil {
-		return interaction.Errorf(interaction.KindInvalid, "%s must be an integer, got %q", name, v)
+	if v := strings.TrimSpace(q.Get("offset")); v != "" {
+		n, ok := wholeNumber(v)
+		if !ok || n > interaction.MaxOffset {
+			return p, invalid(codeOffset, "offset must be a whole number from 0 to %d, got %q", interaction.MaxOffset, v)
+		}
+		p.Offset = n
 	}
-	*dst = &n
-	return nil
+	return p, nil
 }
 
-// filters parses network, type, limit and offset (and v1.1's dates).
-func filters(q url.Values, loc *time.Location, defaultNetwork interaction.Network, dates bool) (interaction.Filter, interaction.Page, error) {
-	var network *interaction.Network
-	var typ *interaction.Type
-	if v := q.Get("network"); v != "" {
-		n := interaction.Network(strings.ToLower(strings.TrimSpace(v)))
-		network = &n
-	} else if defaultNetwork != "" {
-		network = &defaultNetwork
+// wholeNumber parses a decimal number of 0 or more (a leading "+" allowed);
+// one too large for an int is math.MaxInt.
+func wholeNumber(v string) (int, bool) {
+	v = strings.TrimPrefix(v, "+")
+	if v == "" {
+		return 0, false
 	}
-	if v := q.Get("type"); v != "" {
-		t := interaction.Type(strings.ToLower(strings.TrimSpace(v)))
-		typ = &t
+	n := 0
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if n > (math.MaxInt-int(c-'0'))/10 {
+			n = math.MaxInt // keep checking the digits
+			continue
+		}
+		n = n*10 + int(c-'0')
 	}
-	var since, until *time.Time
+	return n, true
+}
+
+// filterParams parses network and type (and, with dates, v1.1's start_date
+// and end_date). A type tied to one network implies it when no network is
+// asked for; a type asked for on a network that has none is invalid.
+func filterParams(q url.Values, loc *time.Location, dates bool) (interaction.Filter, error) {
+	var f interaction.Filter
+	if raw := q.Get("network"); raw != "" {
+		n := interaction.Network(strings.ToLower(strings.TrimSpace(raw)))
+		if !n.Valid() {
+			return f, invalid(codeNetwork, "network must be one of %s, got %q", list(interaction.Networks), raw)
+		}
+		f.Network = n
+	}
+	if raw := q.Get("type"); raw != "" {
+		t := interaction.Type(strings.ToLower(strings.TrimSpace(raw)))
+		if !t.Valid() {
+			return f, invalid(codeType, "type must be one of %s, got %q", list(interaction.Types), raw)
+		}
+		ns := interaction.NetworksOf(t)
+		if f.Network != "" && !t.On(f.Network) {
+			return f, invalid(codeTypeNetwork, "type %s is only on %s, not on %s", t, list(ns), f.Network)
+		}
+		if f.Network == "" && len(ns) == 1 {
+			f.Network = ns[0]
+		}
+		f.Type = t
+	}
 	if dates {
-		var err error
-		if since, err = dateParam(q, "start_date", loc, false); err != nil {
-			return interaction.Filter{}, interaction.Page{}, err
+		since, err := dateParam(q, "start_date", loc, false)
+		if err != nil {
+			return f, err
 		}
-		if until, err = dateParam(q, "end_date", loc, true); err != nil {
-			return interaction.Filter{}, interaction.Page{}, err
+		until, err := dateParam(q, "end_date", loc, true)
+		if err != nil {
+			return f, err
 		}
+		span, err := interaction.NewFilter(nil, nil, since, until)
+		if err != nil {
+			return f, invalid(codeDate, "%s", interaction.MessageOf(err))
+		}
+		f.Since, f.Until = span.Since, span.Until
 	}
-	f, err := interaction.NewFilter(network, typ, since, until)
-	if err != nil {
-		return f, interaction.Page{}, err
+	return f, nil
+}
+
+// list joins names for a message: "a, b or c".
+func list[S ~string](names []S) string {
+	var b strings.Builder
+	for i, n := range names {
+		switch {
+		case i == 0:
+		case i == len(names)-1:
+			b.WriteString(" or ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(string(n))
 	}
-	var limit, offset *int
-	if err := intParam(q, "limit", &limit); err != nil {
-		return f, interaction.Page{}, err
-	}
-	if err := intParam(q, "offset", &offset); err != nil {
-		return f, interaction.Page{}, err
-	}
-	p, err := interaction.NewPage(limit, offset)
-	return f, p, err
+	return b.String()
 }
 
 func dateParam(q url.Values, name string, loc *time.Location, endOfDay bool) (*time.Time, error) {
@@ -166,13 +338,14 @@ func dateParam(q url.Values, name string, loc *time.Location, endOfDay bool) (*t
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
 		return &t, nil
 	}
-	return nil, interaction.Errorf(interaction.KindInvalid, "%s must be YYYY-MM-DD, YYYY-MM-DD HH:mm:ss or RFC 3339, got %q", name, v)
+	return nil, invalid(codeDate, "%s must be YYYY-MM-DD, YYYY-MM-DD HH:mm:ss or RFC 3339, got %q", name, v)
 }
 
 // data is what both versions render.
 type data struct {
 	customer interaction.Customer
 	groups   []interaction.Group
+	page     interaction.Page
 	mask     bool
 	loc      *time.Location
 }
@@ -193,13 +366,35 @@ func load(ctx context.Context, r request, layout interaction.Layout, lists inter
 	if err != nil {
 		return data{}, err
 	}
-	return data{customer: c, groups: groups[0], mask: p.Org.MaskOTP && !p.Has(interaction.ScopeOTPRead), loc: p.Org.Location()}, nil
+	return data{customer: c, groups: groups[0], page: r.page, mask: p.Org.MaskOTP && !p.Has(interaction.ScopeOTPRead), loc: p.Org.Location()}, nil
 }
 
 // subject is the one place message text leaves through REST.
 func (d data) subject(m interaction.Message) string { return otp.MaskIf(m.Subject, d.mask) }
 
 func (d data) format(t time.Time, layout string) string { return t.In(d.loc).Format(layout) }
+
+// cut says how a list of count items was cut to returned by the page, or
+// "" when nothing was left out.
+// It is written on the hot path (any v2 answer for a customer with more
+// than a page), so in one allocation rather than fmt's several.
+func (d data) cut(name string, returned, count int) string {
+	if returned >= count {
+		return ""
+	}
+	var buf [160]byte
+	b := append(buf[:0], name...)
+	b = append(b, ": "...)
+	b = strconv.AppendInt(b, int64(returned), 10)
+	b = append(b, " of "...)
+	b = strconv.AppendInt(b, int64(count), 10)
+	b = append(b, " returned (offset "...)
+	b = strconv.AppendInt(b, int64(d.page.Offset), 10)
+	b = append(b, ", limit "...)
+	b = strconv.AppendInt(b, int64(d.page.Limit), 10)
+	b = append(b, "); page with offset and limit for the others"...)
+	return string(b)
+}
 
 const (
 	layoutV11Sent = "2006-01-02 15:04:05" // YYYY-MM-DD HH:mm:ss

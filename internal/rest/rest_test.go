@@ -16,44 +16,86 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/touchpoint/touchpoint/internal/httpapi"
 	"github.com/touchpoint/touchpoint/internal/importer"
 	"github.com/touchpoint/touchpoint/internal/interaction"
 	"github.com/touchpoint/touchpoint/internal/loader"
+	"github.com/touchpoint/touchpoint/internal/ratelimit"
 	"github.com/touchpoint/touchpoint/internal/rest"
 	"github.com/touchpoint/touchpoint/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
+// env serves the shims over a demo store through the real HTTP edge
+// (httpapi: request ids, rate limits, 405s, error writers), with a stub
+// authenticator: every request is the org's key "k" with e.scopes, but
+// for "Authorization: Basic bad". Every answer e.get sees is validated
+// against the OpenAPI document.
 type env struct {
+	tb     testing.TB
 	db     testenv.Store
 	org    interaction.Org
 	scopes []interaction.Scope
-	v11    http.Handler
-	v2     http.Handler
+	edge   http.Handler
+	// v11 and v2 are the routes' paths on edge, as handlers.
+	v11, v2 http.Handler
+	// rawV11 and rawV2 are the handlers alone, for the benchmarks.
+	rawV11, rawV2 http.Handler
+}
+
+// edgeHandler marks the handlers whose answers are validated.
+type edgeHandler struct{ http.Handler }
+
+type stubAuth struct{ e *env }
+
+func (a stubAuth) Authenticate(_ context.Context, r *http.Request) (interaction.Principal, error) {
+	if r.Header.Get("Authorization") == "Basic bad" {
+		return interaction.Principal{}, interaction.Errorf(interaction.KindUnauthorized, "invalid or missing API credentials")
+	}
+	return interaction.Principal{Org: a.e.org, KeyID: "k", Scopes: a.e.scopes}, nil
 }
 
 func newEnv(t testing.TB, customers int) *env {
 	t.Helper()
 	db, org := testenv.DemoDB(t, customers)
-	e := &env{db: db, org: org, scopes: []interaction.Scope{interaction.ScopeRead}}
+	e := &env{tb: t, db: db, org: org, scopes: []interaction.Scope{interaction.ScopeRead}}
 	wrap := func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := interaction.NewContext(r.Context(), interaction.Principal{Org: e.org, KeyID: "k", Scopes: e.scopes})
 			h.ServeHTTP(w, r.WithContext(loader.NewContext(ctx, loader.New(db, e.org.ID, loader.Options{}))))
 		})
 	}
-	e.v11, e.v2 = wrap(rest.V11(rest.Options{})), wrap(rest.V2(rest.Options{}))
+	e.rawV11, e.rawV2 = wrap(rest.V11(rest.Options{})), wrap(rest.V2(rest.Options{}))
+	cfg := httpapi.DefaultConfig()
+	cfg.DefaultRateLimit = 1 << 30 // a test's org sets its own to see 429
+	e.edge = edgeHandler{httpapi.NewServer(cfg, httpapi.Deps{
+		Auth: stubAuth{e}, Limiter: ratelimit.NewMemory(), Reader: db,
+		V11: rest.V11(rest.Options{}), V2: rest.V2(rest.Options{}), V11Error: rest.WriteV11Error, V2Error: rest.WriteV2Error,
+		OpenAPI: rest.OpenAPI(),
+	})}
+	e.v11, e.v2 = e.edge, e.edge
 	return e
 }
 
+// get serves GET target on h (header holds name, value pairs).
 func (e *env) get(h http.Handler, target string, header ...string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest("GET", target, nil)
+	return e.do(h, "GET", target, header...)
+}
+
+// do serves a request on h and, when h is the edge, validates the answer
+// against the OpenAPI document.
+func (e *env) do(h http.Handler, method, target string, header ...string) *httptest.ResponseRecorder {
+	e.tb.Helper()
+	req := httptest.NewRequest(method, target, nil)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
+	if _, ok := h.(edgeHandler); ok {
+		validateResponse(e.tb, req, rec)
+	}
 	return rec
 }
 
@@ -68,18 +110,23 @@ func decode(t *testing.T, b []byte) any {
 	return v
 }
 
-// normalize makes the documented exceptions comparable: message lists are
-// compared as sets (the samples list them in no consistent order, we page
-// newest first), and so are interaction lists when orderFree is set (the
-// two v1.1 samples disagree on the order).
-func normalize(v any, orderFree bool) any {
+// normalize makes the documented exceptions comparable. Interaction lists
+// are compared as sets when orderFree is set (the two v1.1 samples
+// disagree on the order). Message lists are compared in order; sortSample
+// puts a sample's own lists oldest first, as we list them (only the v2
+// sample's sms and phone lists are in no order: its email and viber lists,
+// and the v1.1 sample's, are oldest first already).
+func normalize(v any, orderFree, sortSample bool) any {
 	switch v := v.(type) {
 	case map[string]any:
 		out := map[string]any{}
 		for k, x := range v {
-			x = normalize(x, orderFree)
-			if list, ok := x.([]any); ok && (k == "message" || k == "messageList" || (orderFree && k == "interaction")) {
+			x = normalize(x, orderFree, sortSample)
+			if list, ok := x.([]any); ok && orderFree && k == "interaction" {
 				sort.Slice(list, func(i, j int) bool { return fmt.Sprint(list[i]) < fmt.Sprint(list[j]) })
+			}
+			if list, ok := x.([]any); ok && sortSample && (k == "message" || k == "messageList") {
+				sort.SliceStable(list, func(i, j int) bool { return sentKey(list[i]) < sentKey(list[j]) })
 			}
 			out[k] = x
 		}
@@ -87,11 +134,22 @@ func normalize(v any, orderFree bool) any {
 	case []any:
 		out := make([]any, len(v))
 		for i, x := range v {
-			out[i] = normalize(x, orderFree)
+			out[i] = normalize(x, orderFree, sortSample)
 		}
 		return out
 	}
 	return v
+}
+
+// sentKey orders a sample message by sent time ("YYYY-MM-DD HH:mm:ss" in
+// v1.1, "DD-MM-YYYY HH:mm:ss" in v2), then id.
+func sentKey(m any) string {
+	msg := m.(map[string]any)
+	if s, ok := msg["sent_time"].(string); ok {
+		return s + fmt.Sprint(msg["id"])
+	}
+	d := msg["sentDate"].(string) // DD-MM-YYYY HH:mm:ss
+	return d[6:10] + d[3:5] + d[0:2] + d[10:] + fmt.Sprint(msg["id"])
 }
 
 func golden(t *testing.T, name string, got []byte) {
@@ -147,7 +205,7 @@ func TestVendorSamples(t *testing.T) {
 			if tt.fix != nil {
 				want = tt.fix(want)
 			}
-			got, exp := normalize(decode(t, rec.Body.Bytes()), tt.orderFree), normalize(decode(t, []byte(want)), tt.orderFree)
+			got, exp := normalize(decode(t, rec.Body.Bytes()), tt.orderFree, false), normalize(decode(t, []byte(want)), tt.orderFree, true)
 			if !reflect.DeepEqual(got, exp) {
 				g, _ := json.MarshalIndent(got, "", " ")
 				x, _ := json.MarshalIndent(exp, "", " ")
@@ -186,14 +244,21 @@ func TestV11XML(t *testing.T) {
 		t.Fatal(err)
 	}
 	if doc.Success != "true" || doc.ID != "565039505" || len(doc.Types) != 8 || len(doc.Msgs) != 2 ||
-		doc.Msgs[0].ID != 1743467660038 || doc.Msgs[0].Reciever != "aditi.khandelwal@capillarytech.com" || doc.Msgs[0].Sent != "2025-04-16 15:32:10" {
+		doc.Msgs[0].ID != 1743467374476 || doc.Msgs[0].Reciever != "aditi.khandelwal@capillarytech.com" || doc.Msgs[0].Sent != "2025-04-14 14:23:20" {
 		t.Errorf("xml content = %+v", doc)
 	}
 }
 
+// The envelopes of failures caused by the inputs or the lookup.
+const (
+	v11Failed = `"status":{"success":"false","code":500,"message":"All requests have failed due to errors. Invalid or unsupported inputs passed."}`
+	notFound  = `"code":1012,"message":"Cannot find customer for provided mobile/external-id/e-mail/id"`
+)
+
 func TestV11Parameters(t *testing.T) {
 	e := newEnv(t, 3)
 	base := "/v1.1/customer/interaction?format=json&"
+	item := func(code int) string { return fmt.Sprintf(`"item_status":{"success":"false","code":%d,`, code) }
 	tests := []struct {
 		query    string
 		status   int
@@ -202,22 +267,42 @@ func TestV11Parameters(t *testing.T) {
 		{"mobile=919988221100", 200, []string{`"code":1000`, `"count":2,"type":"email"`}},
 		{"identifierName=email&identifierValue=TOM.SAWYER%40capillarytech.com", 200, []string{`"id":"565039505"`}},
 		{"id=565039505&card_details=true&user_id=false&fetch_type=ORG&ou_code=x&unknown=1", 200, []string{`"id":"565039505"`}},
-		{"mobile=917385022695&type=viber&limit=1", 200, []string{`"count":3,"type":"viber"`, `"id":1746038178479`}},
-		{"mobile=917385022695&type=viber&limit=1&offset=2", 200, []string{`"id":1746038123052`}},
+		{"mobile=917385022695&type=viber&limit=1", 200, []string{`"count":3,"type":"viber"`, `"message":[{"id":1746038123052,`}},
+		{"mobile=917385022695&type=viber&limit=1&offset=2", 200, []string{`"message":[{"id":1746038178479,`}},
+		{"mobile=917385022695&type=viber&offset=3", 200, []string{`"last_interaction_time":"null","used_status":false,"count":3,"type":"viber"}`}},
 		{"mobile=917385022695&network=twitter", 200, []string{`"network":[{"name":"twitter","interaction":[]}]`}},
 		{"mobile=917385022695&start_date=2025-05-27&end_date=2025-05-28", 200, []string{`"count":1,"type":"viber"`, `"count":0,"type":"sms"`}},
 		{"mobile=917385022695&end_date=2025-03-07", 200, []string{`"count":4,"type":"sms"`}},
-		{"mobile=000", 404, []string{`"code":500,"message":"All requests have failed due to errors"`, `"code":1012`, `"mobile":"000"`}},
-		{"", 400, []string{`"code":400,"message":"Input is invalid"`, `"code":1011`}},
-		{"identifierName=phone&identifierValue=1", 400, []string{`"code":1013`}},
-		{"mobile=919988221100&network=myspace", 400, []string{`invalid network`}},
-		{"mobile=919988221100&type=fax", 400, []string{`invalid type`}},
-		{"mobile=919988221100&limit=abc", 400, []string{`limit must be an integer`}},
-		{"mobile=919988221100&limit=501", 400, []string{`limit must be between`}},
-		{"mobile=919988221100&offset=-1", 400, []string{`offset must be between`}},
-		{"mobile=919988221100&start_date=yesterday", 400, []string{`start_date must be`}},
-		{"mobile=919988221100&start_date=2025-02-01&end_date=2025-01-01", 400, []string{`end date is before start date`}},
-		{"id=abc", 400, []string{`not a positive integer`}},
+		{"mobile=919988221100&limit=501", 200, []string{`"count":2,"type":"email"`}},
+		{"mobile=919988221100&limit=99999999999999999999999", 200, []string{`"count":2,"type":"email"`}},
+		{"mobile=919988221100&limit=%2B1&offset=%2B1", 200, []string{`"message":[{"id":1743467660038,`}},
+		{"mobile=919988221100&limit=&offset=", 200, []string{`"count":2,"type":"email"`}},
+		{"mobile=919988221100&limit=0", 200, []string{`"used_status":false,"count":2,"type":"email"}`}},
+		// The lookup and the identifier: the vendor's 1012.
+		{"mobile=000", 404, []string{v11Failed, item(1012), notFound, `"mobile":"000"`}},
+		{"", 400, []string{v11Failed, item(1012), notFound}},
+		{"mobile=", 400, []string{v11Failed, item(1012)}},
+		{"mobile=%20%20", 400, []string{v11Failed, item(1012), `"mobile":"  "`}},
+		{"identifierName=card&identifierValue=1", 400, []string{v11Failed, item(1012), notFound}},
+		{"identifierName=mobile&identifierValue=", 400, []string{v11Failed, item(1012)}},
+		{"identifierName=mobile", 400, []string{v11Failed, item(1012)}},
+		{"identifierValue=919988221100", 400, []string{v11Failed, item(1012)}},
+		{"id=abc", 400, []string{v11Failed, item(1012), `"id":"abc"`}},
+		{"id=-5", 400, []string{v11Failed, item(1012)}},
+		// Other inputs: codes of our own, the same envelope.
+		{"mobile=919988221100&network=myspace", 400, []string{v11Failed, item(1101), `network must be one of capillary, facebook, twitter or foursquare, got \"myspace\"`}},
+		{"mobile=919988221100&type=fax", 400, []string{v11Failed, item(1102), `type must be one of`}},
+		{"mobile=919988221100&network=facebook&type=tweet", 400, []string{v11Failed, item(1103), `type tweet is only on twitter, not on facebook`}},
+		{"mobile=919988221100&network=twitter&type=survey", 400, []string{v11Failed, item(1103)}},
+		{"mobile=919988221100&network=capillary&type=checkin", 400, []string{v11Failed, item(1103), `only on foursquare or facebook`}},
+		{"mobile=919988221100&limit=abc", 400, []string{v11Failed, item(1104), `limit must be a whole number`}},
+		{"mobile=919988221100&limit=-1", 400, []string{v11Failed, item(1104)}},
+		{"mobile=919988221100&limit=2.5", 400, []string{v11Failed, item(1104)}},
+		{"mobile=919988221100&offset=-1", 400, []string{v11Failed, item(1105), `offset must be a whole number from 0 to 100000`}},
+		{"mobile=919988221100&offset=100001", 400, []string{v11Failed, item(1105)}},
+		{"mobile=919988221100&offset=1e3", 400, []string{v11Failed, item(1105)}},
+		{"mobile=919988221100&start_date=yesterday", 400, []string{v11Failed, item(1106), `start_date must be`}},
+		{"mobile=919988221100&start_date=2025-02-01&end_date=2025-01-01", 400, []string{v11Failed, item(1106), `end date is before start date`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
@@ -232,8 +317,21 @@ func TestV11Parameters(t *testing.T) {
 			}
 		})
 	}
-	if rec := e.get(e.v11, "/v1.1/customer/interaction?mobile=1&format=yaml"); rec.Code != 400 || !strings.Contains(rec.Body.String(), "format must be json or xml") {
-		t.Errorf("bad format: %d %s", rec.Code, rec.Body)
+	for _, target := range []string{"/v1.1/customer/interaction?mobile=1&format=yaml", "/v1.1/customer/interaction?mobile=1&format=yaml&limit=x"} {
+		if rec := e.get(e.v11, target); rec.Code != 400 || !strings.Contains(rec.Body.String(), `"code":1107,"message":"format must be json or xml, got \"yaml\""`) {
+			t.Errorf("bad format: %d %s", rec.Code, rec.Body)
+		}
+	}
+	// An error comes in the format asked for, by format or Accept.
+	for _, tt := range []struct{ target, accept string }{
+		{"/v1.1/customer/interaction?mobile=000&format=xml", ""},
+		{"/v1.1/customer/interaction?mobile=000", "application/xml"},
+		{"/v1.1/customer/interaction?mobile=000&format=yaml", "text/xml"},
+	} {
+		rec := e.get(e.v11, tt.target, "Accept", tt.accept)
+		if !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/xml") || !strings.Contains(rec.Body.String(), "<item_status><success>false</success>") {
+			t.Errorf("%s (Accept %s): %s %s", tt.target, tt.accept, rec.Header().Get("Content-Type"), rec.Body)
+		}
 	}
 }
 
@@ -246,15 +344,31 @@ func TestV2Parameters(t *testing.T) {
 		contains []string
 	}{
 		{"identifierName=mobile&identifierValue=919988221100", 200, []string{`"name":"capillary"`, `"deliveredTime":"2025-04-16T15:32:20Z"`, `"warnings":[]`, `{"count":0,"name":"survey","surveys":[]}`}},
-		{"identifierName=email&identifierValue=tom.sawyer%40capillarytech.com&type=email&limit=1", 200, []string{`"messageList":[{"id":1743467660038`}},
+		{"identifierName=email&identifierValue=tom.sawyer%40capillarytech.com&type=email&limit=1", 200, []string{`"messageList":[{"id":1743467374476`,
+			`"warnings":[{"code":1201,"message":"email: 1 of 2 returned (offset 0, limit 1); page with offset and limit for the others","name":"email","count":2,"returned":1}]`}},
+		{"identifierName=email&identifierValue=tom.sawyer%40capillarytech.com&type=email&limit=1&offset=1", 200, []string{`"messageList":[{"id":1743467660038`, `"returned":1`}},
+		{"identifierName=mobile&identifierValue=919988221100&limit=600", 200, []string{`"warnings":[]`}},
 		{"identifierName=id&identifierValue=565200001&type=missed_call", 200, []string{`"interaction":[{"count":0,"name":"missed_call","usedStatus":false}]`}},
 		{"identifierName=mobile&identifierValue=917385022695&network=facebook", 200, []string{`"name":"facebook","interaction":[]`}},
-		{"identifierName=mobile&identifierValue=000", 404, []string{`{"errors":[{"code":1012,"message":"Cannot find customer for provided mobile/external-id/e-mail/id"}]}`}},
-		{"", 400, []string{`"code":1011`}},
-		{"identifierValue=1", 400, []string{`"code":1013`, `identifierName is required`}},
-		{"identifierName=foo&identifierValue=1", 400, []string{`invalid identifier name`}},
-		{"identifierName=mobile&identifierValue=1&limit=-5", 400, []string{`limit must be between`}},
-		{"identifierName=mobile&identifierValue=1&type=tweet&network=capillary", 404, nil},
+		{"identifierName=MOBILE&identifierValue=917385022695&network=Capillary&type=VIBER", 200, []string{`"count":3,"name":"viber"`}},
+		// The identifier and the lookup: the vendor's 1012, always with its
+		// description.
+		{"identifierName=mobile&identifierValue=000", 404, []string{`{"errors":[{` + notFound + `}]}`}},
+		{"", 400, []string{`{"errors":[{` + notFound + `}]}`}},
+		{"identifierValue=1", 400, []string{`{"errors":[{` + notFound + `}]}`}},
+		{"identifierName=card&identifierValue=1", 400, []string{`{"errors":[{` + notFound + `}]}`}},
+		{"identifierName=mobile&identifierValue=", 400, []string{`{"errors":[{` + notFound + `}]}`}},
+		{"identifierName=mobile", 400, []string{`{"errors":[{` + notFound + `}]}`}},
+		{"identifierName=id&identifierValue=x1", 400, []string{`{"errors":[{` + notFound + `}]}`}},
+		// Other inputs.
+		{"identifierName=mobile&identifierValue=1&network=myspace", 400, []string{`"code":1101`}},
+		{"identifierName=mobile&identifierValue=1&type=fax", 400, []string{`"code":1102`}},
+		{"identifierName=mobile&identifierValue=1&type=tweet&network=capillary", 400, []string{`"code":1103`}},
+		{"identifierName=mobile&identifierValue=1&type=like&network=twitter", 400, []string{`"code":1103`}},
+		{"identifierName=mobile&identifierValue=1&type=feedback&network=facebook", 400, []string{`"code":1103`}},
+		{"identifierName=mobile&identifierValue=1&limit=-5", 400, []string{`"code":1104`, `limit must be a whole number`}},
+		{"identifierName=mobile&identifierValue=1&limit=ten", 400, []string{`"code":1104`}},
+		{"identifierName=mobile&identifierValue=1&offset=-1", 400, []string{`"code":1105`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
@@ -324,6 +438,7 @@ func fuzzQuery(f *testing.F, path string, handler func(*env) http.Handler) {
 		req.URL.RawQuery = q
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
+		validateResponse(t, req, rec)
 		switch rec.Code {
 		case 200, 400, 404:
 		default:
@@ -373,11 +488,11 @@ func benchmarkEndpoint(b *testing.B, h func(*env) http.Handler, target string) {
 // BenchmarkV11 and BenchmarkV2 serve one customer with 20 messages a page;
 // graph.BenchmarkOneCustomer is the GraphQL query for the same data.
 func BenchmarkV11(b *testing.B) {
-	benchmarkEndpoint(b, func(e *env) http.Handler { return e.v11 }, "/v1.1/customer/interaction?mobile=bench&limit=20&format=json")
+	benchmarkEndpoint(b, func(e *env) http.Handler { return e.rawV11 }, "/v1.1/customer/interaction?mobile=bench&limit=20&format=json")
 }
 
 func BenchmarkV2(b *testing.B) {
-	benchmarkEndpoint(b, func(e *env) http.Handler { return e.v2 }, "/v2/customers/interaction?identifierName=mobile&identifierValue=bench&limit=20")
+	benchmarkEndpoint(b, func(e *env) http.Handler { return e.rawV2 }, "/v2/customers/interaction?identifierName=mobile&identifierValue=bench&limit=20")
 }
 
 func TestETag(t *testing.T) {

@@ -73,41 +73,29 @@ const v11Fields = interaction.FieldSender | interaction.FieldReceiver | interact
 // V11 serves GET /v1.1/customer/interaction.
 func V11(o Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
 		xmlOut, err := wantsXML(r)
-		if err != nil {
-			writeV11(w, r, false, http.StatusBadRequest, invalidV11(given(q), err))
-			return
+		var req request
+		if err == nil {
+			req, err = parseV11(r)
 		}
-		req, err := parseV11(r)
-		if err != nil {
-			writeV11(w, r, xmlOut, http.StatusBadRequest, invalidV11(given(q), err))
-			return
+		if err == nil {
+			var d data
+			if d, err = load(r.Context(), req, interaction.LayoutV11, interaction.ListMessages, v11Fields); err == nil {
+				writeV11(w, r, xmlOut, http.StatusOK, v11Response{Status: v11Status{"true", 200, "Success"}, Customer: d.v11()})
+				return
+			}
 		}
-		d, err := load(r.Context(), req, interaction.LayoutV11, interaction.ListMessages, v11Fields)
-		switch interaction.KindOf(err) {
-		case interaction.KindNotFound:
-			c := given(q)
-			c.ItemStatus = v11Status{"false", codeNotFound, msgNotFound}
-			writeV11(w, r, xmlOut, http.StatusNotFound, v11Response{Status: v11Status{"false", 500, msgAllFailed}, Customer: &c})
-			return
-		case interaction.KindInvalid:
-			writeV11(w, r, xmlOut, http.StatusBadRequest, invalidV11(given(q), err))
-			return
-		}
-		if err != nil {
+		if interaction.KindOf(err) == interaction.KindInternal {
 			o.logger().ErrorContext(r.Context(), "v1.1: load", "err", err)
-			writeV11(w, r, xmlOut, http.StatusInternalServerError, v11Response{Status: v11Status{"false", 500, "internal error"}})
-			return
 		}
-		writeV11(w, r, xmlOut, http.StatusOK, v11Response{Status: v11Status{"true", 200, "Success"}, Customer: d.v11()})
+		writeV11Failure(w, r, xmlOut, failureOf(err))
 	})
 }
 
 func parseV11(r *http.Request) (request, error) {
 	q := r.URL.Query()
 	var req request
-	switch name := q.Get("identifierName"); {
+	switch name := strings.TrimSpace(q.Get("identifierName")); {
 	case name != "":
 		req.id = interaction.Identifier{Kind: interaction.IdentifierKind(strings.ToLower(name)), Value: q.Get("identifierValue")}
 	default:
@@ -118,15 +106,18 @@ func parseV11(r *http.Request) (request, error) {
 			}
 		}
 	}
-	if req.id.Kind == "" || strings.TrimSpace(req.id.Value) == "" && req.id.Kind.Valid() {
-		return req, errNoIdentifier
+	if req.id.Kind == "" {
+		return req, badIdentifier(interaction.Errorf(interaction.KindInvalid, "no identifier given"))
 	}
 	var err error
 	if req.id, err = req.id.Normalize(); err != nil {
-		return req, err
+		return req, badIdentifier(err)
 	}
 	p, _ := interaction.FromContext(r.Context())
-	req.filter, req.page, err = filters(q, p.Org.Location(), "", true)
+	if req.filter, err = filterParams(q, p.Org.Location(), true); err != nil {
+		return req, err
+	}
+	req.page, err = pageParams(q)
 	return req, err
 }
 
@@ -139,7 +130,7 @@ func given(q map[string][]string) v11Customer {
 		return ""
 	}
 	c := v11Customer{ID: get("id"), Mobile: get("mobile"), Email: get("email"), ExternalID: get("external_id")}
-	switch interaction.IdentifierKind(strings.ToLower(get("identifierName"))) {
+	switch interaction.IdentifierKind(strings.ToLower(strings.TrimSpace(get("identifierName")))) {
 	case interaction.ByID:
 		c.ID = get("identifierValue")
 	case interaction.ByMobile:
@@ -152,13 +143,18 @@ func given(q map[string][]string) v11Customer {
 	return c
 }
 
-func invalidV11(c v11Customer, err error) v11Response {
-	code := codeInvalid
-	if err == errNoIdentifier {
-		code = codeNoIdentifier
+// writeV11Failure writes f in the v1.1 envelope: a failure of the inputs
+// or the lookup as the vendor's status 500 with an item_status naming it,
+// any other with its HTTP status as the status code.
+func writeV11Failure(w http.ResponseWriter, r *http.Request, asXML bool, f failure) {
+	f.headers(w)
+	if !f.item() {
+		writeV11(w, r, asXML, f.status, v11Response{Status: v11Status{"false", f.code, f.message}})
+		return
 	}
-	c.ItemStatus = v11Status{"false", code, interaction.MessageOf(err)}
-	return v11Response{Status: v11Status{"false", 400, msgInvalidInput}, Customer: &c}
+	c := given(r.URL.Query())
+	c.ItemStatus = v11Status{"false", f.code, f.message}
+	writeV11(w, r, asXML, f.status, v11Response{Status: v11Status{"false", 500, msgAllFailed}, Customer: &c})
 }
 
 func (d data) v11() *v11Customer {
@@ -196,18 +192,20 @@ func (d data) v11() *v11Customer {
 }
 
 // wantsXML reads format=json|xml, or the Accept header when format is
-// absent (JSON unless XML is asked for).
+// absent (JSON unless XML is asked for). For an invalid format it still
+// says what Accept asks for, so that the error comes in that format.
 func wantsXML(r *http.Request) (bool, error) {
-	switch f := strings.ToLower(r.URL.Query().Get("format")); f {
+	a := r.Header.Get("Accept")
+	byAccept := strings.Contains(a, "/xml") && !strings.Contains(a, "/json")
+	switch f := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("format"))); f {
 	case "json":
 		return false, nil
 	case "xml":
 		return true, nil
 	case "":
-		a := r.Header.Get("Accept")
-		return strings.Contains(a, "/xml") && !strings.Contains(a, "/json"), nil
+		return byAccept, nil
 	default:
-		return false, interaction.Errorf(interaction.KindInvalid, "format must be json or xml, got %q", f)
+		return byAccept, invalid(codeFormat, "format must be json or xml, got %q", r.URL.Query().Get("format"))
 	}
 }
 
@@ -221,14 +219,9 @@ func writeV11(w http.ResponseWriter, r *http.Request, asXML bool, status int, v 
 	}{v})
 }
 
-// WriteV11Error writes err (whose kind decides the status) in the v1.1
-// envelope; the HTTP middleware uses it for 401, 413, 429 and 500.
+// WriteV11Error writes err in the v1.1 envelope, in the format the request
+// asks for; the HTTP middleware uses it for 401, 405, 413, 429 and 500.
 func WriteV11Error(w http.ResponseWriter, r *http.Request, err error) {
-	status := statusOf(interaction.KindOf(err))
-	msg := interaction.MessageOf(err)
-	if status == http.StatusInternalServerError {
-		msg = "internal error"
-	}
 	asXML, _ := wantsXML(r)
-	writeV11(w, r, asXML, status, v11Response{Status: v11Status{"false", status, msg}})
+	writeV11Failure(w, r, asXML, failureOf(err))
 }

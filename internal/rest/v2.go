@@ -2,8 +2,10 @@ package rest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/touchpoint/touchpoint/internal/interaction"
 )
@@ -12,7 +14,19 @@ import (
 type v2Response struct {
 	Name        string          `json:"name"`
 	Interaction []v2Interaction `json:"interaction"`
-	Warnings    []v2Error       `json:"warnings"`
+	Warnings    []v2Warning     `json:"warnings"`
+}
+
+// v2Warning is one entry of warnings, whose shape the vendor leaves open:
+// a code and message, as errors have, and what it is about. Name is the
+// interaction type; Count how many it has and Returned how many are listed
+// (1201), or Count how many checkins the other network has (1202).
+type v2Warning struct {
+	Code     int    `json:"code"`
+	Message  string `json:"message"`
+	Name     string `json:"name"`
+	Count    int    `json:"count"`
+	Returned int    `json:"returned"`
 }
 
 // v2Interaction carries exactly one of MessageList, Surveys and UsedStatus,
@@ -71,7 +85,7 @@ func V2(o Options) http.Handler {
 			var d data
 			d, err = load(r.Context(), req, interaction.LayoutV2, v2Lists, v2Fields)
 			if err == nil {
-				resp := d.v2(req.filter.Network)
+				resp := d.v2(req.filter)
 				write(w, r, http.StatusOK, "application/json; charset=utf-8", resp.appendJSON(make([]byte, 0, 4096)))
 				return
 			}
@@ -87,30 +101,55 @@ func parseV2(r *http.Request) (request, error) {
 	q := r.URL.Query()
 	var req request
 	name, value := strings.ToLower(strings.TrimSpace(q.Get("identifierName"))), q.Get("identifierValue")
-	if name == "" && value == "" {
-		return req, errNoIdentifier
-	}
 	if name == "" {
-		return req, interaction.Errorf(interaction.KindInvalid, "identifierName is required: mobile, email or external_id")
+		return req, badIdentifier(interaction.Errorf(interaction.KindInvalid, "identifierName is required"))
 	}
 	var err error
 	if req.id, err = (interaction.Identifier{Kind: interaction.IdentifierKind(name), Value: value}).Normalize(); err != nil {
+		return req, badIdentifier(err)
+	}
+	if req.filter, err = filterParams(q, time.UTC, false); err != nil {
 		return req, err
 	}
-	p, _ := interaction.FromContext(r.Context())
-	// The v2 payload describes one network: capillary unless asked.
-	req.filter, req.page, err = filters(q, p.Org.Location(), interaction.Capillary, false)
+	// The v2 payload describes one network: capillary unless asked or
+	// implied by the type. checkin's two networks are both read (see v2).
+	if req.filter.Network == "" && len(interaction.NetworksOf(req.filter.Type)) < 2 {
+		req.filter.Network = interaction.Capillary
+	}
+	req.page, err = pageParams(q)
 	return req, err
 }
 
-func (d data) v2(network interaction.Network) v2Response {
-	out := v2Response{Name: string(network), Interaction: []v2Interaction{}, Warnings: []v2Error{}}
+// v2 renders the payload of one network: f's, or for a type on several
+// networks (checkin) the first of them with any, with a warning for each
+// other that has some too.
+func (d data) v2(f interaction.Filter) v2Response {
+	out := v2Response{Interaction: []v2Interaction{}, Warnings: []v2Warning{}}
+	network := f.Network
+	if network == "" {
+		ns := interaction.NetworksOf(f.Type)
+		network = ns[0]
+		for _, n := range ns {
+			if d.count(n, f.Type) > 0 {
+				network = n
+				break
+			}
+		}
+		for _, n := range ns {
+			if c := d.count(n, f.Type); n != network && c > 0 {
+				out.Warnings = append(out.Warnings, v2Warning{Code: warnElsewhere, Name: string(f.Type), Count: c,
+					Message: fmt.Sprintf("%s: %d more on %s; ask with network=%s", f.Type, c, n, n)})
+			}
+		}
+	}
+	out.Name = string(network)
 	for _, g := range d.groups {
 		if g.Network != network {
 			continue
 		}
 		for _, s := range g.Items {
 			it := v2Interaction{Count: s.Count, Name: string(s.Type)}
+			returned := s.Count
 			switch {
 			case s.Type == interaction.MissedCallType:
 				used := s.Used
@@ -121,6 +160,7 @@ func (d data) v2(network interaction.Network) v2Response {
 					list = append(list, v2Survey{ID: sv.ID, Name: sv.Name, SubmittedDate: d.format(sv.SubmittedAt, layoutDMY), Responses: sv.Responses})
 				}
 				it.Surveys = &list
+				returned = len(list)
 			default:
 				ms := s.Messages
 				list := make([]v2Message, len(ms))
@@ -132,6 +172,10 @@ func (d data) v2(network interaction.Network) v2Response {
 					}
 				}
 				it.MessageList = &list
+				returned = len(list)
+			}
+			if msg := d.cut(it.Name, returned, s.Count); msg != "" {
+				out.Warnings = append(out.Warnings, v2Warning{Code: warnCut, Message: msg, Name: it.Name, Count: s.Count, Returned: returned})
 			}
 			out.Interaction = append(out.Interaction, it)
 		}
@@ -139,21 +183,27 @@ func (d data) v2(network interaction.Network) v2Response {
 	return out
 }
 
-// WriteV2Error writes err as {"errors":[{code, message}]} with the status
-// its kind decides; the HTTP middleware uses it for 401, 413, 429 and 500.
-func WriteV2Error(w http.ResponseWriter, r *http.Request, err error) {
-	k := interaction.KindOf(err)
-	status := statusOf(k)
-	e := v2Error{Code: status, Message: interaction.MessageOf(err)}
-	switch {
-	case k == interaction.KindNotFound:
-		e = v2Error{Code: codeNotFound, Message: msgNotFound}
-	case err == errNoIdentifier:
-		e.Code = codeNoIdentifier
-	case k == interaction.KindInvalid:
-		e.Code = codeInvalid
-	case status == http.StatusInternalServerError:
-		e.Message = "internal error"
+// count is how many interactions of type t the customer has on network n
+// (under the request's filter).
+func (d data) count(n interaction.Network, t interaction.Type) int {
+	for _, g := range d.groups {
+		if g.Network != n {
+			continue
+		}
+		for _, s := range g.Items {
+			if s.Type == t {
+				return s.Count
+			}
+		}
 	}
-	writeJSON(w, r, status, v2Errors{Errors: []v2Error{e}})
+	return 0
+}
+
+// WriteV2Error writes err as {"errors":[{code, message}]} with the status
+// failureOf decides; the HTTP middleware uses it for 401, 405, 413, 429
+// and 500.
+func WriteV2Error(w http.ResponseWriter, r *http.Request, err error) {
+	f := failureOf(err)
+	f.headers(w)
+	writeJSON(w, r, f.status, v2Errors{Errors: []v2Error{{Code: f.code, Message: f.message}}})
 }

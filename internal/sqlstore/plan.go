@@ -113,9 +113,8 @@ type PartKey struct {
 // CutPages turns the rows a plan read into the query's answer, in place:
 // the first q.Rows of each requested partition. Rows of partitions not
 // asked for (read with a whole customer) are dropped. Each partition's rows
-// must arrive together and newest first, as each part of the plan's
-// statement reads them; q.Partitions must be sorted by customer, network
-// and type, as interaction.Read sends them.
+// must arrive together and in q.Order (see ReverseRuns); q.Partitions must
+// be sorted by customer, network and type, as interaction.Read sends them.
 func CutPages[V any](q interaction.PageQuery, rows []V, key func(*V) PartKey) []V {
 	out := rows[:0]
 	var run PartKey
@@ -141,18 +140,41 @@ func requested(ps []interaction.Partition, k PartKey) bool {
 	return found
 }
 
-// SortPages orders messages by partition, newest first within each, for a
-// store whose statement does not promise that order.
-func SortPages(ms []interaction.Message) {
+// SortPages orders messages by partition, in order o within each, for a
+// store whose statement does not promise an order.
+func SortPages(ms []interaction.Message, o interaction.Order) {
 	slices.SortFunc(ms, func(a, b interaction.Message) int {
 		return cmp.Or(cmp.Compare(a.CustomerID, b.CustomerID), cmp.Compare(a.Network, b.Network),
-			cmp.Compare(a.Type, b.Type), interaction.NewerFirst(a, b))
+			cmp.Compare(a.Type, b.Type), o.Compare(a, b))
 	})
 }
 
-// HeadOf keeps the first n of each customer's run of rows (missed calls
-// and surveys arrive as one run per customer, newest first).
-func HeadOf[V any](vs []V, n int, customer func(V) int64) []V {
+// ReverseRuns reverses, in place, each run of consecutive rows with the
+// same key. A store whose statement reads each partition in index order
+// (newest first) and, for an oldest-first query, only the partition's
+// oldest rows, turns them into oldest first this way: what it reads is
+// bounded by the page either way, so the reversal costs no more than the
+// rows themselves.
+func ReverseRuns[V any, K comparable](vs []V, key func(*V) K) {
+	for i := 0; i < len(vs); {
+		k := key(&vs[i])
+		j := i + 1
+		for j < len(vs) && key(&vs[j]) == k {
+			j++
+		}
+		slices.Reverse(vs[i:j])
+		i = j
+	}
+}
+
+// HeadOf keeps the first q.Rows in q.Order of each customer's run of rows:
+// missed calls and surveys arrive as one run per customer, newest first,
+// and are reversed first for an oldest-first query.
+func HeadOf[V any](vs []V, q interaction.PageQuery, customer func(V) int64) []V {
+	if q.Order == interaction.OldestFirst {
+		ReverseRuns(vs, func(v *V) int64 { return customer(*v) })
+	}
+	n := q.Rows
 	out := vs[:0]
 	run, last := 0, int64(0)
 	for i, v := range vs {

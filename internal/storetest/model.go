@@ -87,15 +87,15 @@ func (m model) inSpan(t time.Time, s interaction.Span) bool {
 }
 
 // partition returns the model's messages of one partition in the span,
-// newest first.
-func (m model) partition(p interaction.Partition, s interaction.Span) []interaction.Message {
+// in order o.
+func (m model) partition(p interaction.Partition, s interaction.Span, o interaction.Order) []interaction.Message {
 	var out []interaction.Message
 	for _, msg := range m.msgs {
 		if msg.CustomerID == p.CustomerID && msg.Network == p.Network && msg.Type == p.Type && m.inSpan(msg.SentAt, s) {
 			out = append(out, msg)
 		}
 	}
-	slices.SortFunc(out, interaction.NewerFirst)
+	slices.SortFunc(out, o.Compare)
 	return out
 }
 
@@ -266,7 +266,8 @@ func testAgreesWithAModel(t *testing.T, open Opener) {
 		if got, want := renderSummaries(must(db.Summaries(ctx, org.ID, customers, interaction.Filter{Since: span.Since, Until: span.Until}))), m.summaries(customers, span); !slices.Equal(got, want) {
 			t.Fatalf("query %d: summaries of %v in %+v:\n got %v\nwant %v", i, customers, span, got, want)
 		}
-		q := interaction.PageQuery{Span: span, Rows: 1 + rnd.IntN(12), Fields: interaction.MessageFields(rnd.Uint32()) & interaction.AllMessageFields}
+		q := interaction.PageQuery{Span: span, Rows: 1 + rnd.IntN(12), Fields: interaction.MessageFields(rnd.Uint32()) & interaction.AllMessageFields,
+			Order: interaction.Order(rnd.IntN(2))}
 		if rnd.IntN(2) == 0 {
 			q.Complete, q.Network = true, nets[rnd.IntN(len(nets))]
 		}
@@ -289,7 +290,7 @@ func testAgreesWithAModel(t *testing.T, open Opener) {
 		})
 		var want []interaction.Message
 		for _, p := range q.Partitions {
-			page := m.partition(p, span)
+			page := m.partition(p, span, q.Order)
 			for _, msg := range page[:min(len(page), q.Rows)] {
 				want = append(want, masked(msg, q.Fields))
 			}
@@ -300,14 +301,14 @@ func testAgreesWithAModel(t *testing.T, open Opener) {
 		}
 
 		if hr, ok := db.(interaction.HeadReader); ok && span == (interaction.Span{}) {
-			checkHeads(t, i, hr, org.ID, m, customers, q.Rows, q.Fields, nets[rnd.IntN(len(nets))], []interaction.Type{"", interaction.Email, interaction.Phone, interaction.MissedCallType}[rnd.IntN(4)])
+			checkHeads(t, i, hr, org.ID, m, customers, q.Rows, q.Order, q.Fields, nets[rnd.IntN(len(nets))], []interaction.Type{"", interaction.Email, interaction.Phone, interaction.MissedCallType}[rnd.IntN(4)])
 		}
 
 		var callParts []interaction.Partition
 		for _, c := range customers {
 			callParts = append(callParts, interaction.Partition{CustomerID: c, Network: interaction.Capillary, Type: interaction.MissedCallType})
 		}
-		calls := must(db.MissedCallPages(ctx, org.ID, interaction.PageQuery{Partitions: callParts, Span: span, Rows: q.Rows}))
+		calls := must(db.MissedCallPages(ctx, org.ID, interaction.PageQuery{Partitions: callParts, Span: span, Rows: q.Rows, Order: q.Order}))
 		var wantCalls []string
 		for _, c := range customers {
 			var cs []interaction.MissedCall
@@ -317,10 +318,10 @@ func testAgreesWithAModel(t *testing.T, open Opener) {
 				}
 			}
 			slices.SortFunc(cs, func(a, b interaction.MissedCall) int {
-				if c := b.CalledAt.Compare(a.CalledAt); c != 0 {
-					return c
+				if q.Order == interaction.OldestFirst {
+					a, b = b, a
 				}
-				return int(b.ID - a.ID)
+				return cmp.Or(b.CalledAt.Compare(a.CalledAt), cmp.Compare(b.ID, a.ID))
 			})
 			for _, call := range cs[:min(len(cs), q.Rows)] {
 				wantCalls = append(wantCalls, fmt.Sprintf("%d#%d@%s:%v", call.CustomerID, call.ID, call.CalledAt.Format(time.RFC3339), call.Used))
@@ -338,14 +339,14 @@ func testAgreesWithAModel(t *testing.T, open Opener) {
 
 // checkHeads compares a HeadReader's summaries and heads with the model's
 // for one filter.
-func checkHeads(t *testing.T, i int, hr interaction.HeadReader, org interaction.OrgID, m model, customers []int64, rows int, fields interaction.MessageFields, n interaction.Network, typ interaction.Type) {
+func checkHeads(t *testing.T, i int, hr interaction.HeadReader, org interaction.OrgID, m model, customers []int64, rows int, order interaction.Order, fields interaction.MessageFields, n interaction.Network, typ interaction.Type) {
 	t.Helper()
 	f := interaction.Filter{Network: n, Type: typ}
 	stored := typ.StoredTypes()
 	keep := func(sn interaction.Network, st interaction.Type) bool {
 		return (n == "" || sn == n) && (typ == "" || slices.Contains(stored, st))
 	}
-	sums, heads, err := hr.SummariesWithHeads(context.Background(), org, customers, f, rows, fields)
+	sums, heads, err := hr.SummariesWithHeads(context.Background(), org, customers, f, rows, order, fields)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,14 +370,14 @@ func checkHeads(t *testing.T, i int, hr interaction.HeadReader, org interaction.
 			if !keep(p.Network, p.Type) {
 				continue
 			}
-			page := m.partition(p, interaction.Span{})
+			page := m.partition(p, interaction.Span{}, order)
 			for _, msg := range page[:min(len(page), rows)] {
 				wantHeads = append(wantHeads, masked(msg, fields))
 			}
 		}
 	}
 	if g, w := renderMessages(byPartition(heads)), renderMessages(byPartition(wantHeads)); g != w {
-		t.Fatalf("query %d: heads of %v under %+v, %d rows:\n%s", i, customers, f, rows, lineDiff(g, w))
+		t.Fatalf("query %d: heads of %v under %+v, %d rows %v:\n%s", i, customers, f, rows, order, lineDiff(g, w))
 	}
 }
 

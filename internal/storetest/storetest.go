@@ -403,6 +403,25 @@ func testPagesOfCallsAndSurveys(t *testing.T, open Opener) {
 	if svs, _ := db.SurveyPages(ctx, org.ID, interaction.PageQuery{Partitions: one, Rows: 5}); len(svs) != 0 {
 		t.Errorf("customer 1 has no surveys: %+v", svs)
 	}
+
+	// Oldest first, the head of each list is its other end.
+	load(t, db, "a", `{"record":"survey","id":2,"customer_id":2,"name":"CSAT","submitted_at":"2025-02-01T00:00:00Z"}
+{"record":"survey","id":3,"customer_id":2,"name":"CSAT","submitted_at":"2025-04-01T00:00:00Z"}
+`)
+	oldest := func(ps []interaction.Partition, rows int) interaction.PageQuery {
+		return interaction.PageQuery{Partitions: ps, Rows: rows, Order: interaction.OldestFirst}
+	}
+	if calls, err := db.MissedCallPages(ctx, org.ID, oldest(one, 1)); err != nil || len(calls) != 1 || calls[0].ID != 1 {
+		t.Errorf("oldest call: %+v %v", calls, err)
+	}
+	var ids []int64
+	svs, err := db.SurveyPages(ctx, org.ID, oldest(two, 2))
+	for _, s := range svs {
+		ids = append(ids, s.ID)
+	}
+	if err != nil || !slices.Equal(ids, []int64{2, 1}) {
+		t.Errorf("oldest two surveys: %v %v", ids, err)
+	}
 }
 
 // TestWritesAreCounted: the counter sees the importer's prepared statements
