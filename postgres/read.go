@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/touchpoint/touchpoint/internal/interaction"
 	"github.com/touchpoint/touchpoint/internal/sqlcount"
@@ -262,29 +263,26 @@ func (db *DB) SummariesWithHeads(ctx context.Context, org interaction.OrgID, cus
 	}
 	sums := make([]interaction.Summary, 0, len(customerIDs)*4)
 	heads := make([]interaction.Message, 0, len(customerIDs)*rows)
-	var n, t string
+	var (
+		mr    messageRow
+		s     interaction.Summary
+		last  int64
+		found bool
+	)
+	dests := mr.dests([]any{&s.CustomerID, &mr.network, &mr.typ, &s.Count, &last, &s.Used, &found, &mr.sent, &mr.m.ID}, fields)
 	err := db.query(ctx, headsQuery(headShape{fields, order, f.Type != ""}), args, func(r pgx.Rows) error {
-		var s interaction.Summary
-		var last, sent int64
-		var found bool
-		var delivered *int64
-		m := interaction.Message{CampaignID: -1, UserID: -1}
-		if err := r.Scan(fieldDests([]any{&s.CustomerID, &n, &t, &s.Count, &last, &s.Used, &found, &sent, &m.ID}, &m, &delivered, fields)...); err != nil {
+		if err := r.Scan(dests...); err != nil {
 			return err
 		}
-		s.Network, s.Type = interaction.Network(n), interaction.Type(t)
+		s.Network, s.Type = sqlstore.NetworkOf(mr.network), sqlstore.TypeOf(mr.typ)
 		if k := len(sums) - 1; k < 0 || sums[k].CustomerID != s.CustomerID || sums[k].Network != s.Network || sums[k].Type != s.Type {
 			at := fromMillis(last)
 			s.Last = &at
 			sums = append(sums, s)
 		}
 		if found {
-			m.CustomerID, m.Network, m.Type, m.SentAt = s.CustomerID, s.Network, s.Type, fromMillis(sent)
-			if delivered != nil {
-				at := fromMillis(*delivered)
-				m.DeliveredAt = &at
-			}
-			heads = append(heads, m)
+			mr.m.CustomerID = s.CustomerID
+			heads = append(heads, mr.message(fields))
 		}
 		return nil
 	})
@@ -351,20 +349,13 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 		cutC, lo, hi, q.Rows, netLo, netHi, cutN, cutT}
 	fields := q.Fields
 	rows := make([]interaction.Message, 0, sqlstore.ExpectedRows(q))
+	var mr messageRow
+	dests := mr.dests([]any{&mr.m.CustomerID, &mr.network, &mr.typ, &mr.sent, &mr.m.ID}, fields)
 	err := db.query(ctx, pageQuery(pageShape{fields, q.Order}), args, func(r pgx.Rows) error {
-		m := interaction.Message{CampaignID: -1, UserID: -1}
-		var n, t string
-		var sent int64
-		var delivered *int64
-		if err := r.Scan(fieldDests([]any{&m.CustomerID, &n, &t, &sent, &m.ID}, &m, &delivered, fields)...); err != nil {
+		if err := r.Scan(dests...); err != nil {
 			return err
 		}
-		m.Network, m.Type, m.SentAt = interaction.Network(n), interaction.Type(t), fromMillis(sent)
-		if delivered != nil {
-			at := fromMillis(*delivered)
-			m.DeliveredAt = &at
-		}
-		rows = append(rows, m)
+		rows = append(rows, mr.message(fields))
 		return nil
 	})
 	if err != nil {
@@ -376,33 +367,64 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 	}), nil
 }
 
-// fieldDests appends the scan destinations of fields' columns, in
-// sqlstore.MessageColumns' order.
-func fieldDests(dest []any, m *interaction.Message, delivered **int64, fields interaction.MessageFields) []any {
+// messageRow is where a page's rows are scanned, one after another: the
+// same destinations for every row (no []any built per row), and the text
+// that repeats from row to row (network, type, sender, status) read as the
+// driver's bytes and turned into shared strings.
+type messageRow struct {
+	m                 interaction.Message
+	network, typ      pgtype.DriverBytes
+	sender, status    pgtype.DriverBytes
+	sent              int64
+	delivered         pgtype.Int8
+	senders, statuses sqlstore.Interner
+}
+
+// dests appends the destinations of fields' columns, in
+// sqlstore.MessageColumns' order, to lead.
+func (r *messageRow) dests(lead []any, fields interaction.MessageFields) []any {
+	r.m = interaction.Message{CampaignID: -1, UserID: -1} // columns not read keep these
 	for _, c := range sqlstore.MessageColumns {
 		if fields&c.Field == 0 {
 			continue
 		}
 		switch c.Field {
 		case interaction.FieldSender:
-			dest = append(dest, &m.Sender)
+			lead = append(lead, &r.sender)
 		case interaction.FieldReceiver:
-			dest = append(dest, &m.Receiver)
+			lead = append(lead, &r.m.Receiver)
 		case interaction.FieldSubject:
-			dest = append(dest, &m.Subject)
+			lead = append(lead, &r.m.Subject)
 		case interaction.FieldStatus:
-			dest = append(dest, &m.Status)
+			lead = append(lead, &r.status)
 		case interaction.FieldCampaign:
-			dest = append(dest, &m.CampaignID)
+			lead = append(lead, &r.m.CampaignID)
 		case interaction.FieldUser:
-			dest = append(dest, &m.UserID)
+			lead = append(lead, &r.m.UserID)
 		case interaction.FieldDelivered:
-			dest = append(dest, delivered)
+			lead = append(lead, &r.delivered)
 		case interaction.FieldBody:
-			dest = append(dest, &m.Body)
+			lead = append(lead, &r.m.Body)
 		}
 	}
-	return dest
+	return lead
+}
+
+// message is the row just scanned.
+func (r *messageRow) message(fields interaction.MessageFields) interaction.Message {
+	m := r.m
+	m.Network, m.Type, m.SentAt = sqlstore.NetworkOf(r.network), sqlstore.TypeOf(r.typ), fromMillis(r.sent)
+	if fields&interaction.FieldSender != 0 {
+		m.Sender = r.senders.Of(r.sender)
+	}
+	if fields&interaction.FieldStatus != 0 {
+		m.Status = r.statuses.Of(r.status)
+	}
+	if r.delivered.Valid {
+		at := fromMillis(r.delivered.Int64)
+		m.DeliveredAt = &at
+	}
+	return m
 }
 
 const (

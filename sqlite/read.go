@@ -164,7 +164,7 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 		}
 		return err
 	}, func(rc *readConn, st *sqlite3.Stmt) error {
-		n, t := network(st.ColumnRawText(1)), typ(st.ColumnRawText(2))
+		n, t := sqlstore.NetworkOf(st.ColumnRawText(1)), sqlstore.TypeOf(st.ColumnRawText(2))
 		if (f.Network != "" && n != f.Network) || (f.Type != "" && !slices.Contains(stored, t)) {
 			return nil
 		}
@@ -177,31 +177,6 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 		return nil, fmt.Errorf("sqlite: summaries: %w", err)
 	}
 	return out, nil
-}
-
-// network and typ map stored names to the domain's constants without
-// allocating (the compiler does not copy b for a switch on string(b)).
-func network(b []byte) interaction.Network {
-	switch string(b) {
-	case "capillary":
-		return interaction.Capillary
-	case "facebook":
-		return interaction.Facebook
-	case "twitter":
-		return interaction.Twitter
-	case "foursquare":
-		return interaction.Foursquare
-	}
-	return interaction.Network(b)
-}
-
-func typ(b []byte) interaction.Type {
-	for _, t := range interaction.Types {
-		if string(t) == string(b) {
-			return t
-		}
-	}
-	return interaction.Type(b)
 }
 
 // pageQueries caches the page statement's text by the columns it reads and
@@ -320,8 +295,8 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 			text(6, cutArg), num(7, lo), num(8, hi), keyAt(9, int64(q.Rows-1)),
 			text(10, netLo), text(11, netHi))
 	}, func(rc *readConn, st *sqlite3.Stmt) error {
-		m := interaction.Message{CustomerID: st.ColumnInt64(0), Network: network(st.ColumnRawText(1)),
-			Type: typ(st.ColumnRawText(2)), SentAt: fromMillis(st.ColumnInt64(3)), ID: st.ColumnInt64(4),
+		m := interaction.Message{CustomerID: st.ColumnInt64(0), Network: sqlstore.NetworkOf(st.ColumnRawText(1)),
+			Type: sqlstore.TypeOf(st.ColumnRawText(2)), SentAt: fromMillis(st.ColumnInt64(3)), ID: st.ColumnInt64(4),
 			CampaignID: -1, UserID: -1}
 		rc.scanFields(st, &m, fields, 5)
 		rows = append(rows, m)
