@@ -18,7 +18,7 @@ import (
 var skippedShoulds = map[string]bool{"D586": true, "5E5B": true}
 
 // TestGraphQLOverHTTPAudit runs the graphql-http package's server audit
-// (npm; installed by .ci/run with `npm ci` in scripts/audit) against a
+// (npm; scripts/test installs it with `npm ci` in scripts/audit) against a
 // running server: every MUST must pass, and every SHOULD not listed above.
 func TestGraphQLOverHTTPAudit(t *testing.T) {
 	node, err := exec.LookPath("node")

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/touchpoint/touchpoint/internal/auth"
 	"github.com/touchpoint/touchpoint/internal/demo"
 	"github.com/touchpoint/touchpoint/internal/importer"
@@ -46,19 +48,18 @@ type benchRow struct {
 	cpu                     time.Duration // the server's CPU per request; 0 where unknown
 }
 
-func runBench(ctx context.Context, args []string, env environment) error {
-	fs, _ := env.flags("bench")
-	var o benchOptions
-	fs.IntVar(&o.customers, "customers", 10_000, "generated customers in the data set")
-	fs.IntVar(&o.messages, "messages-per-customer", 20, "mean messages per customer (skewed)")
-	fs.IntVar(&o.concurrency, "concurrency", 32, "concurrent connections of the closed-loop load")
-	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up before each measurement")
-	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time of each scenario")
-	fs.StringVar(&o.out, "out", "bench-report", "directory for report.md and the charts")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the server during each scenario to FILE-N.pprof (for go tool pprof)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
+// define defines bench's flags, one a line.
+func (o *benchOptions) define(fs *pflag.FlagSet) {
+	flagVar(fs, &o.customers, "customers", "", 10_000, "generated customers in the data set")
+	flagVar(fs, &o.messages, "messages-per-customer", "", 20, "mean messages per customer (skewed)")
+	flagVar(fs, &o.concurrency, "concurrency", "", 32, "concurrent connections of the closed-loop load")
+	flagVar(fs, &o.warmup, "warmup", "", 2*time.Second, "warm-up before each measurement")
+	flagVar(fs, &o.duration, "duration", "", 5*time.Second, "measured time of each scenario")
+	flagVar(fs, &o.out, "out", "", "bench-report", "directory for report.md and the charts")
+	flagVar(fs, &o.cpuProfile, "cpuprofile", "", "", "write a CPU profile of the server during each scenario to FILE-N.pprof (for go tool pprof)")
+}
+
+func runBench(ctx context.Context, o benchOptions, env environment) error {
 	logf := func(format string, a ...any) { fmt.Fprintf(env.stderr, "bench: "+format+"\n", a...) }
 	tuneGC(env.getenv) // as serve does: the server shares this process
 

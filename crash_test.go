@@ -42,7 +42,7 @@ func (s *reportingSink) Write(ctx context.Context, org interaction.OrgID, recs [
 func TestCrashImportHelper(t *testing.T) {
 	dbPath, file := os.Getenv("TOUCHPOINT_CRASH_DB"), os.Getenv("TOUCHPOINT_CRASH_FILE")
 	if dbPath == "" {
-		t.Skip("run by TestImportSurvivesKill9")
+		return // run by itself it does nothing (a skip would count as one)
 	}
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, dbPath)

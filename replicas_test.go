@@ -17,7 +17,7 @@ import (
 func TestTwoReplicas(t *testing.T) {
 	redisAddr := os.Getenv("TOUCHPOINT_TEST_REDIS")
 	if redisAddr == "" {
-		t.Skip("TOUCHPOINT_TEST_REDIS is not set; skipping the two-replica test")
+		t.Skip("TOUCHPOINT_TEST_REDIS is not set (scripts/test starts a redis-server); skipping the two-replica test")
 	}
 	dsn := pgtest.DSN(t)
 	cmd := func(stdin string, args ...string) string {

@@ -11,10 +11,13 @@ import (
 	"net/http/pprof"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/touchpoint/touchpoint/graph"
 	"github.com/touchpoint/touchpoint/internal/auth"
@@ -31,8 +34,9 @@ import (
 )
 
 // The demo key is fixed so the README and the playground can show it. It
-// belongs to the demo organisation, which holds only generated data; serve
-// with --demo=false in any real deployment.
+// belongs to the demo organisation, which holds only generated data, and
+// is created only where no other organisation lives (see wantDemo); serve
+// with --demo=false in any real deployment all the same.
 const (
 	demoKeyID  = "demo"
 	demoSecret = "touchpoint-demo"
@@ -42,27 +46,92 @@ const (
 // requests to finish.
 const shutdownGrace = 20 * time.Second
 
-func serve(ctx context.Context, args []string, env environment) error {
-	fs, dsn := env.flags("serve")
-	addr := fs.String("addr", envOr(env.getenv, "TOUCHPOINT_ADDR", "127.0.0.1:8080"), "listen address (env TOUCHPOINT_ADDR)")
-	demoOn := fs.Bool("demo", envBool(env.getenv, "TOUCHPOINT_DEMO", true), "load the demo organisation, its data and demo key (env TOUCHPOINT_DEMO)")
-	introspection := fs.Bool("introspection", envBool(env.getenv, "TOUCHPOINT_INTROSPECTION", true), "allow GraphQL introspection (env TOUCHPOINT_INTROSPECTION)")
-	redisURL := fs.String("redis", envOr(env.getenv, "TOUCHPOINT_REDIS", ""), "Redis for rate limits shared by replicas: host:port or redis:// URL (env TOUCHPOINT_REDIS)")
-	readDSN := fs.String("read-db", envOr(env.getenv, "TOUCHPOINT_READ_DB", ""), "PostgreSQL read replica for queries (env TOUCHPOINT_READ_DB)")
-	debugAddr := fs.String("debug-addr", envOr(env.getenv, "TOUCHPOINT_DEBUG_ADDR", ""), "serve Go's pprof profiles at /debug/pprof/ on this address, apart from the API; empty for none (env TOUCHPOINT_DEBUG_ADDR)")
-	logFormat := fs.String("log-format", envOr(env.getenv, "TOUCHPOINT_LOG_FORMAT", "text"), "log format: text or json (env TOUCHPOINT_LOG_FORMAT)")
-	cfg := httpapi.DefaultConfig()
-	fs.IntVar(&cfg.DefaultRateLimit, "rate-limit", cfg.DefaultRateLimit, "requests a minute per API key unless the key or organisation says otherwise")
-	maxInFlight := fs.Int("max-in-flight", envInt(env.getenv, "TOUCHPOINT_MAX_IN_FLIGHT", -1), "API requests served at once, the rest queued; 0 for no bound, -1 to size it for the store: 2 per CPU on SQLite, 32 on PostgreSQL (env TOUCHPOINT_MAX_IN_FLIGHT)")
-	if err := parse(fs, args); err != nil {
-		return err
+// serveOptions are serve's settings.
+type serveOptions struct {
+	db, readDB, addr, redis, debugAddr, logFormat string
+	demo                                          demoMode
+	introspection                                 bool
+	rateLimit, maxInFlight                        int
+}
+
+// define defines serve's flags, one a line: name, environment variable
+// ("" for none), default and meaning.
+func (o *serveOptions) define(fs *pflag.FlagSet) {
+	dbFlag(fs, &o.db)
+	flagVar(fs, &o.readDB, "read-db", "TOUCHPOINT_READ_DB", "", "PostgreSQL read replica for queries")
+	flagVar(fs, &o.addr, "addr", "TOUCHPOINT_ADDR", "127.0.0.1:8080", "listen address")
+	demoFlag(fs, &o.demo, "demo", "TOUCHPOINT_DEMO", "load the demo organisation, its data and key: auto (only into a database holding no other organisation), true or false")
+	flagVar(fs, &o.introspection, "introspection", "TOUCHPOINT_INTROSPECTION", true, "allow GraphQL introspection (off, it answers INTROSPECTION_DISABLED)")
+	flagVar(fs, &o.redis, "redis", "TOUCHPOINT_REDIS", "", "Redis for rate limits shared by replicas: host:port or redis:// URL")
+	flagVar(fs, &o.debugAddr, "debug-addr", "TOUCHPOINT_DEBUG_ADDR", "", "serve Go's pprof profiles at /debug/pprof/ on this address, apart from the API; empty for none")
+	flagVar(fs, &o.logFormat, "log-format", "TOUCHPOINT_LOG_FORMAT", "text", "log format: text or json")
+	flagVar(fs, &o.rateLimit, "rate-limit", "", httpapi.DefaultConfig().DefaultRateLimit, "requests a minute per API key unless the key or organisation says otherwise")
+	flagVar(fs, &o.maxInFlight, "max-in-flight", "TOUCHPOINT_MAX_IN_FLIGHT", -1, "API requests served at once, the rest queued; 0 for no bound, -1 to size it for the store: 2 per CPU on SQLite, 32 on PostgreSQL")
+}
+
+func serveCommand(env environment) *cobra.Command {
+	var o serveOptions
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve GraphQL, the REST shims and the playground (the default command)",
+		Long: `Serve opens the database (creating and migrating a SQLite file if missing),
+listens, and serves GraphQL at /graphql, the REST shims, the playground at /,
+/healthz, /readyz and /metrics until interrupted; SIGINT and SIGTERM drain
+in-flight requests.
+
+Demo data (the demo organisation, about 22,000 records and the key
+demo:touchpoint-demo) goes only into a database that holds no other
+organisation, unless --demo (or TOUCHPOINT_DEMO=true) asks for it; it is
+loaded once the address is bound.`,
+		Example: `  touchpoint serve
+  touchpoint serve --addr :8080 --db postgres://touchpoint@db:5432/touchpoint --demo=false
+  TOUCHPOINT_REDIS=redis:6379 touchpoint serve --introspection=false`,
+		Args: args(),
+		RunE: func(cmd *cobra.Command, _ []string) error { return serve(cmd.Context(), o, env) },
 	}
-	if fs.NArg() != 0 {
-		return usageErrorf("serve takes no arguments, got %q", fs.Args())
+	o.define(c.Flags())
+	return c
+}
+
+// demoMode is --demo: auto unless given. Given, by flag or environment, it
+// is an explicit yes or no; --demo alone means yes.
+type demoMode string
+
+const (
+	demoAuto demoMode = "auto"
+	demoYes  demoMode = "true"
+	demoNo   demoMode = "false"
+)
+
+func (d *demoMode) String() string { return string(*d) }
+func (d *demoMode) Type() string   { return "auto|true|false" }
+func (d *demoMode) Set(s string) error {
+	if s == string(demoAuto) {
+		*d = demoAuto
+		return nil
 	}
-	logger, err := newLogger(env.stderr, *logFormat)
+	b, err := strconv.ParseBool(s)
 	if err != nil {
-		return usageErrorf("%v", err)
+		return fmt.Errorf("want auto, true or false")
+	}
+	*d = demoNo
+	if b {
+		*d = demoYes
+	}
+	return nil
+}
+
+func demoFlag(fs *pflag.FlagSet, p *demoMode, name, key, usage string) {
+	*p = demoAuto
+	fs.Var(p, name, usage)
+	fs.Lookup(name).NoOptDefVal = string(demoYes)
+	bindEnv(fs, name, key)
+}
+
+func serve(ctx context.Context, o serveOptions, env environment) error {
+	logger, err := newLogger(env.stderr, o.logFormat)
+	if err != nil {
+		return usageErrorf("--log-format: %v", err)
 	}
 	tuneGC(env.getenv)
 
@@ -78,45 +147,57 @@ func serve(ctx context.Context, args []string, env environment) error {
 		}
 	}()
 
-	db, err := openStoreRead(ctx, *dsn, *readDSN)
+	db, err := openStoreRead(ctx, o.db, o.readDB)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	for _, v := range db.AppliedMigrations() {
+		logger.Info("applied migration", "version", v)
+	}
 	if pg, ok := db.(*postgres.DB); ok {
 		pg.OnListenError(func(err error) {
 			logger.Warn("credential changes unheard: reading every request's key until the listener reconnects", "err", err)
 		})
 	}
-	cfg.MaxInFlight = *maxInFlight
+	cfg := httpapi.DefaultConfig()
+	cfg.DefaultRateLimit = o.rateLimit
+	cfg.MaxInFlight = o.maxInFlight
 	if cfg.MaxInFlight < 0 {
-		cfg.MaxInFlight = inFlightFor(*dsn)
+		cfg.MaxInFlight = inFlightFor(o.db)
 	}
 
+	// Bind first: on a busy address serve fails before it writes anything.
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+
 	var demoCreds string
-	if *demoOn {
+	if load, why, err := wantDemo(ctx, db, o.demo); err != nil {
+		return err
+	} else if load {
 		if demoCreds, err = loadDemo(ctx, db, env.stderr); err != nil {
 			return fmt.Errorf("load demo data: %w", err)
 		}
+	} else if why != "" {
+		logger.Info("demo data not loaded: "+why, "demo", string(o.demo))
 	}
 
 	var limiter ratelimit.Limiter = ratelimit.NewMemory()
-	if *redisURL != "" {
-		client, err := redisClient(*redisURL)
+	if o.redis != "" {
+		client, err := redisClient(o.redis)
 		if err != nil {
 			return usageErrorf("--redis: %v", err)
 		}
 		defer client.Close()
 		if err := client.Ping(ctx).Err(); err != nil {
-			return fmt.Errorf("redis %s: %w", redact(*redisURL), err)
+			return fmt.Errorf("redis %s: %w", redact(o.redis), err)
 		}
 		limiter = ratelimit.NewRedis(client)
 	}
-	handler := newHandler(cfg, db, logger, limiter, *introspection, demoCreds)
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
+	handler := newHandler(cfg, db, logger, limiter, o.introspection, demoCreds)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
@@ -132,10 +213,10 @@ func serve(ctx context.Context, args []string, env environment) error {
 	if demoCreds != "" {
 		fmt.Fprintf(env.stdout, "Demo credentials:      %s (organisation %q; HTTP Basic)\n", demoCreds, demo.OrgName)
 	}
-	logger.Info("serving", "addr", ln.Addr().String(), "db", redact(*dsn), "demo", *demoOn, "introspection", *introspection, "tracing", tracingOn, "shared_rate_limits", *redisURL != "")
+	logger.Info("serving", "addr", ln.Addr().String(), "db", redact(o.db), "demo", demoCreds != "", "introspection", o.introspection, "tracing", tracingOn, "shared_rate_limits", o.redis != "")
 
-	if *debugAddr != "" {
-		stopDebug, err := serveDebug(*debugAddr, logger)
+	if o.debugAddr != "" {
+		stopDebug, err := serveDebug(o.debugAddr, logger)
 		if err != nil {
 			return fmt.Errorf("--debug-addr: %w", err)
 		}
@@ -257,6 +338,29 @@ func newLogger(w io.Writer, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, nil)), nil
 	}
 	return nil, fmt.Errorf("unknown log format %q (want text or json)", format)
+}
+
+// wantDemo decides whether serve loads the demo data, and if not, why not
+// ("" when nobody could have expected it). In auto mode only a database
+// holding no organisation but the demo one gets it: the demo key is
+// well known, and must never open a real database.
+func wantDemo(ctx context.Context, db store, mode demoMode) (bool, string, error) {
+	switch mode {
+	case demoYes:
+		return true, "", nil
+	case demoNo:
+		return false, "", nil
+	}
+	names, err := db.OrgNames(ctx)
+	if err != nil {
+		return false, "", err
+	}
+	for _, n := range names {
+		if n != demo.OrgName {
+			return false, fmt.Sprintf("the database holds organisation %q; --demo loads it anyway", n), nil
+		}
+	}
+	return true, "", nil
 }
 
 // loadDemo imports the deterministic demo data set into the demo

@@ -236,8 +236,11 @@ func TestCommands(t *testing.T) {
 			t.Errorf("migrate: %v", err)
 		}
 
-		// demo writes NDJSON that starts with a record.
-		out, _, err = runCmd("", "demo", "--customers", "3")
+		// demo writes NDJSON that starts with a record (and opens no
+		// database, so it has no --db).
+		var demoOut bytes.Buffer
+		err = run(ctx, []string{"demo", "--customers", "3"}, getenvFrom(nil), strings.NewReader(""), &demoOut, io.Discard)
+		out = demoOut.String()
 		if err != nil {
 			t.Fatal(err)
 		}

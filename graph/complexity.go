@@ -1,7 +1,17 @@
 package graph
 
 import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/99designs/gqlgen/complexity"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/touchpoint/touchpoint/internal/interaction"
 )
@@ -32,4 +42,135 @@ func setComplexity(c *ComplexityRoot) {
 		}
 		return 1 + groupsPerCustomer*(child+page)
 	}
+}
+
+// costDrivers names, for each field with a cost function above, the
+// argument that multiplies its cost: what a client should cut when an
+// operation is over the limit.
+var costDrivers = map[string]string{
+	"Query.customers":       "values",
+	"Customer.interactions": "limit",
+}
+
+// complexityLimit is gqlgen's FixedComplexityLimit (the same costs, from
+// gqlgen's own walk, under the same extension name, so the access log
+// still finds the stats) with an error that names the largest contributors:
+// the fields with a cost function, each with the argument that drives its
+// cost, in extensions.contributors and in the message.
+type complexityLimit struct {
+	limit int
+	es    graphql.ExecutableSchema
+}
+
+var _ interface {
+	graphql.OperationContextMutator
+	graphql.HandlerExtension
+} = &complexityLimit{}
+
+func (*complexityLimit) ExtensionName() string { return "ComplexityLimit" }
+
+func (c *complexityLimit) Validate(es graphql.ExecutableSchema) error {
+	c.es = es
+	return nil
+}
+
+func (c *complexityLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	op := oc.Doc.Operations.ForName(oc.OperationName)
+	rec := &costRecorder{ExecutableSchema: c.es}
+	total := complexity.Calculate(ctx, rec, op, oc.Variables)
+	oc.Stats.SetExtension(c.ExtensionName(), &extension.ComplexityStats{Complexity: total, ComplexityLimit: c.limit})
+	if total <= c.limit {
+		return nil
+	}
+	top := rec.largest(3)
+	var parts []string
+	var list []map[string]any
+	for _, f := range top {
+		parts = append(parts, f.String())
+		list = append(list, map[string]any{"field": f.field, "cost": f.cost, "argument": f.arg, "value": f.value})
+	}
+	msg := fmt.Sprintf("operation has complexity %d, which exceeds the limit of %d", total, c.limit)
+	if len(parts) > 0 {
+		msg += "; the largest costs: " + strings.Join(parts, ", ") + ". Ask for fewer values, a lower limit or fewer fields"
+	}
+	err := gqlerror.Errorf("%s", msg)
+	err.Extensions = map[string]any{"code": CodeComplexity, "complexity": total, "limit": c.limit, "contributors": list}
+	return err
+}
+
+// costRecorder notes every cost the walk asks the schema for.
+type costRecorder struct {
+	graphql.ExecutableSchema
+	costs map[string]*fieldCost
+}
+
+// fieldCost is the dearest selection of one field in the operation.
+type fieldCost struct {
+	field string // Type.field
+	cost  int    // the cost of one selection of it, its children included
+	arg   string // the argument that drives it
+	value int    // its value: the number of values, or the page size
+	times int    // how many selections of the field the walk costed
+}
+
+func (f fieldCost) String() string {
+	name := f.field[strings.IndexByte(f.field, '.')+1:]
+	each := ""
+	if f.times > 1 {
+		each = " each"
+	}
+	if f.arg == "values" {
+		return fmt.Sprintf("%s with %d values (%d%s)", name, f.value, f.cost, each)
+	}
+	return fmt.Sprintf("%s with %s %d (%d%s)", name, f.arg, f.value, f.cost, each)
+}
+
+func (r *costRecorder) Complexity(ctx context.Context, typeName, field string, child int, args map[string]any) (int, bool) {
+	cost, ok := r.ExecutableSchema.Complexity(ctx, typeName, field, child, args)
+	name := typeName + "." + field
+	arg, driven := costDrivers[name]
+	if !ok || !driven {
+		return cost, ok
+	}
+	if r.costs == nil {
+		r.costs = map[string]*fieldCost{}
+	}
+	f := r.costs[name]
+	if f == nil {
+		f = &fieldCost{field: name, arg: arg}
+		r.costs[name] = f
+	}
+	f.times++
+	if cost > f.cost {
+		f.cost, f.value = cost, driverValue(arg, args[arg])
+	}
+	return cost, ok
+}
+
+// driverValue is what a cost driver counts: the length of a list, the
+// value of a page size (the default when absent).
+func driverValue(arg string, v any) int {
+	switch v := v.(type) {
+	case []any:
+		return len(v)
+	case int:
+		return v
+	case int64:
+		return int(v)
+	case nil:
+		if arg == "limit" {
+			return interaction.DefaultLimit
+		}
+	}
+	return 0
+}
+
+// largest returns the n dearest fields, dearest first.
+func (r *costRecorder) largest(n int) []fieldCost {
+	var out []fieldCost
+	for _, f := range r.costs {
+		out = append(out, *f)
+	}
+	slices.SortFunc(out, func(a, b fieldCost) int { return cmp.Or(cmp.Compare(b.cost, a.cost), cmp.Compare(a.field, b.field)) })
+	return out[:min(n, len(out))]
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -348,16 +349,77 @@ func TestPersistedQueriesAndIntrospection(t *testing.T) {
 	if r := e.query(t, `{ __schema { queryType { name } } }`, nil); len(r.Errors) > 0 {
 		t.Errorf("introspection on: %+v", r.Errors)
 	}
-	// ...and off, with no "did you mean" hints either.
-	off := graph.NewHandler(graph.HandlerConfig{Introspection: false})
+	// ...and off, answering a code that says so (logged at info, not as
+	// an internal error), with no "did you mean" hints either; the rest
+	// of an operation and __typename still work.
+	var logs bytes.Buffer
+	off := graph.NewHandler(graph.HandlerConfig{Introspection: false, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	e.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := interaction.NewContext(r.Context(), interaction.Principal{Org: e.org, KeyID: "test"})
 		off.ServeHTTP(w, r.WithContext(loader.NewContext(ctx, loader.New(e.db, e.org.ID, loader.Options{}))))
 	})
-	if r := e.query(t, `{ __schema { queryType { name } } }`, nil); len(r.Errors) == 0 {
-		t.Error("introspection off still answers __schema")
+	for _, q := range []string{
+		`{ __schema { queryType { name } } }`,
+		`{ __type(name: "Customer") { name } }`,
+		`query { ...F } fragment F on Query { __schema { types { name } } }`,
+	} {
+		r := e.query(t, q, nil)
+		if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != graph.CodeIntrospectionDisabled ||
+			r.Errors[0].Message != "introspection is disabled on this server" {
+			t.Errorf("%s with introspection off: %+v", q, r.Errors)
+		}
+	}
+	if got := logs.String(); !strings.Contains(got, "level=INFO") || !strings.Contains(got, "code=INTROSPECTION_DISABLED") || strings.Contains(got, "level=ERROR") {
+		t.Errorf("introspection off logged:\n%s", got)
+	}
+	if r := e.query(t, `{ __typename customer(id: "565039505") { id } }`, nil); len(r.Errors) != 0 || !strings.Contains(string(r.Data), "565039505") {
+		t.Errorf("__typename with introspection off: %s %+v", r.Data, r.Errors)
 	}
 	if r := e.query(t, `{ custome(id: "1") { id } }`, nil); len(r.Errors) == 0 || strings.Contains(r.Errors[0].Message, "Did you mean") {
 		t.Errorf("suggestions with introspection off: %+v", r.Errors)
+	}
+}
+
+// TestComplexityErrorSaysWhatToCut: an operation over the limit is told
+// its cost, the limit and the fields that cost the most, each with the
+// argument that drives it.
+func TestComplexityErrorSaysWhatToCut(t *testing.T) {
+	e := newEnv(t, 1)
+	tests := []struct {
+		q, message string
+		first      map[string]any // the first contributor
+	}{
+		{
+			`{ customers(by: ID, values: [` + strings.Repeat(`"1",`, 100) + `]) { interactions(limit: 500) { interactions { messages { id subject body status sentAt } } } } }`,
+			"operation has complexity 608501, which exceeds the limit of 200000; the largest costs: customers with 100 values (608501), interactions with limit 500 (6085). Ask for fewer values, a lower limit or fewer fields",
+			map[string]any{"field": "Query.customers", "argument": "values", "value": float64(100), "cost": float64(608501)},
+		},
+		{
+			`{ a: customer(id: "1") { interactions(limit: 500) { interactions { messages { id } } } } ` +
+				strings.Repeat(`b`, 1) + `: customer(id: "2") { interactions { network } } ` +
+				strings.Repeat(`c: customer(id: "3") { ...I } `, 1) + `} fragment I on Customer { interactions(limit: 499) { network } }`,
+			"",
+			nil,
+		},
+	}
+	for _, tt := range tests {
+		r := e.query(t, tt.q, nil)
+		if tt.message == "" {
+			if len(r.Errors) != 0 {
+				t.Errorf("%.60s: %+v, want no error", tt.q, r.Errors)
+			}
+			continue
+		}
+		if len(r.Errors) != 1 {
+			t.Fatalf("%.60s: errors = %+v", tt.q, r.Errors)
+		}
+		got := r.Errors[0]
+		if got.Message != tt.message || got.Extensions["code"] != "COMPLEXITY_LIMIT_EXCEEDED" || got.Extensions["limit"] != float64(graph.DefaultComplexityLimit) {
+			t.Errorf("%.60s:\n got %q %v\nwant %q", tt.q, got.Message, got.Extensions, tt.message)
+		}
+		list, _ := got.Extensions["contributors"].([]any)
+		if len(list) == 0 || fmt.Sprint(list[0]) != fmt.Sprint(tt.first) {
+			t.Errorf("contributors = %v, want first %v", list, tt.first)
+		}
 	}
 }

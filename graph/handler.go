@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -29,7 +30,24 @@ const (
 	CodeForbidden       = "FORBIDDEN"
 	CodeRateLimited     = "RATE_LIMITED"
 	CodeInternal        = "INTERNAL_SERVER_ERROR"
+	// CodeComplexity is gqlgen's code for an operation over the limit.
+	CodeComplexity = "COMPLEXITY_LIMIT_EXCEEDED"
 )
+
+// Disabled is the error for a feature the operator switched off: its
+// extensions.code names the feature (INTROSPECTION_DISABLED), so a client
+// can tell "not here" from "broken", and it is logged at info, not as an
+// internal error.
+type Disabled struct{ Feature string }
+
+func (e Disabled) Error() string { return e.Feature + " is disabled on this server" }
+
+// Code is the error's extensions.code.
+func (e Disabled) Code() string { return strings.ToUpper(e.Feature) + "_DISABLED" }
+
+// CodeIntrospectionDisabled answers __schema and __type when introspection
+// is off.
+var CodeIntrospectionDisabled = Disabled{"introspection"}.Code()
 
 // CodeOf maps a domain error kind to its GraphQL code: the one place it is
 // decided.
@@ -106,9 +124,10 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		srv.Use(extension.Introspection{})
 	} else {
 		srv.SetDisableSuggestion(true)
+		srv.AroundRootFields(refuseIntrospection)
 	}
 	if cfg.ComplexityLimit >= 0 {
-		srv.Use(extension.FixedComplexityLimit(orDefault(cfg.ComplexityLimit, DefaultComplexityLimit)))
+		srv.Use(&complexityLimit{limit: orDefault(cfg.ComplexityLimit, DefaultComplexityLimit)})
 	}
 	if fastInteractions {
 		srv.AroundFields(resolvers.onePass)
@@ -123,6 +142,18 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		return withPlans(srv)
 	}
 	return srv
+}
+
+// refuseIntrospection answers __schema and __type with Disabled. Left to
+// gqlgen, they fail with a plain error ("introspection disabled") that the
+// presenter can only take for an internal one.
+func refuseIntrospection(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	switch graphql.GetRootFieldContext(ctx).Field.Name {
+	case "__schema", "__type":
+		graphql.AddError(ctx, Disabled{"introspection"})
+		return graphql.Null
+	}
+	return next(ctx)
 }
 
 // observe puts the operation's name and complexity on the request's log
@@ -170,7 +201,12 @@ func presenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
 		var ie *interaction.Error
+		var off Disabled
 		switch {
+		case errors.As(err, &off):
+			logger.InfoContext(ctx, "graphql: "+off.Error(), "code", off.Code(), "path", gerr.Path.String())
+			gerr.Message = off.Error()
+			setCode(gerr, off.Code())
 		case errors.As(err, &ie):
 			code := CodeOf(ie.Kind)
 			if code == CodeInternal {

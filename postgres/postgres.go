@@ -59,6 +59,8 @@ type DB struct {
 	read  *pgxpool.Pool // the read path's own pool: see read.go
 	stmts atomic.Int64
 
+	applied []string // the migrations Open (or Migrate) applied
+
 	creds      credentialCache
 	listenDSN  string             // "" for no listener (see credentials.go)
 	listenOnce sync.Once          // started by the first Credential
@@ -153,11 +155,22 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("postgres: migration lock: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, advisoryLock)
-	if err := sqlstore.Migrate(ctx, db.w, migrations, "migrations"); err != nil {
+	applied, err := sqlstore.Migrate(ctx, db.w, migrations, "migrations")
+	db.applied = append(db.applied, applied...)
+	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
 	return nil
 }
+
+// AppliedMigrations returns the versions of the migrations this DB applied,
+// in order; none when the database was up to date (or another replica got
+// there first).
+func (db *DB) AppliedMigrations() []string { return db.applied }
+
+// Migrations returns the versions of every migration this build knows, in
+// order: the last is the schema a migrated database is at.
+func Migrations() []string { return sqlstore.Versions(migrations, "migrations") }
 
 // Ready reports whether the database answers and is fully migrated.
 func (db *DB) Ready(ctx context.Context) error {

@@ -79,6 +79,7 @@ type DB struct {
 	// the one connection the transaction holds).
 	upserts map[stmtKey]*sqlx.Stmt
 	creds   *credCache
+	applied []string // the migrations Open applied
 }
 
 // Open opens (creating if missing) the database file at path and applies any
@@ -174,11 +175,20 @@ func (db *DB) Ready(ctx context.Context) error {
 }
 
 func (db *DB) migrate(ctx context.Context) error {
-	if err := sqlstore.Migrate(ctx, db.w, migrations, "migrations"); err != nil {
+	var err error
+	if db.applied, err = sqlstore.Migrate(ctx, db.w, migrations, "migrations"); err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
 	return nil
 }
+
+// AppliedMigrations returns the versions of the migrations Open applied,
+// in order; none when the database was up to date.
+func (db *DB) AppliedMigrations() []string { return db.applied }
+
+// Migrations returns the versions of every migration this build knows, in
+// order: the last is the schema a migrated database is at.
+func Migrations() []string { return sqlstore.Versions(migrations, "migrations") }
 
 func millis(t time.Time) int64 { return t.UnixMilli() }
 

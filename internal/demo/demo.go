@@ -149,17 +149,25 @@ var (
 
 // Write writes the demo data to w.
 func Write(w io.Writer, o Options) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	if err := generate(o, func(rec any) error { return enc.Encode(rec) }); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// generate passes every record of the data set to emit, in order.
+func generate(o Options, emit func(rec any) error) error {
 	if o.Customers <= 0 {
 		o.Customers = 1000
 	}
 	if o.MessagesPerCustomer <= 0 {
 		o.MessagesPerCustomer = 20
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
 	for _, rec := range samples() {
-		if err := enc.Encode(rec); err != nil {
+		if err := emit(rec); err != nil {
 			return err
 		}
 	}
@@ -176,7 +184,7 @@ func Write(w io.Writer, o Options) error {
 		if i%17 == 0 {
 			c.Email = ""
 		}
-		if err := enc.Encode(c); err != nil {
+		if err := emit(c); err != nil {
 			return err
 		}
 		// A skewed count: most customers get a few messages, some many.
@@ -213,14 +221,14 @@ func Write(w io.Writer, o Options) error {
 			}
 			m := message{"message", msgID, id, string(network), string(typ), "", receiver, subject, body, status,
 				campaign, 432_796_209 + rng.Int64N(5), ts(sent), delivered}
-			if err := enc.Encode(m); err != nil {
+			if err := emit(m); err != nil {
 				return err
 			}
 		}
 		for range rng.IntN(4) / 2 * (1 + rng.IntN(3)) {
 			callID++
 			mc := missedCall{"missed_call", callID, id, ts(end.Add(-time.Duration(rng.Int64N(span)) * time.Second)), rng.IntN(2) == 0}
-			if err := enc.Encode(mc); err != nil {
+			if err := emit(mc); err != nil {
 				return err
 			}
 		}
@@ -229,10 +237,10 @@ func Write(w io.Writer, o Options) error {
 			s := survey{"survey", surveyID, id, surveyQ[rng.IntN(len(surveyQ))],
 				ts(end.Add(-time.Duration(rng.Int64N(span)) * time.Second)),
 				map[string]any{"score": rng.IntN(11), "comment": "Great service"}}
-			if err := enc.Encode(s); err != nil {
+			if err := emit(s); err != nil {
 				return err
 			}
 		}
 	}
-	return bw.Flush()
+	return nil
 }

@@ -11,8 +11,11 @@
 // Required: record, id (positive), customer_id for everything but customers,
 // a known network and type for messages, and RFC 3339 times. Optional
 // strings default to "", campaign_id and user_id to -1 (none), delivered_at
-// to null (not delivered), used to false, responses to {}. Unknown fields are
-// ignored. Emails are stored lower-cased. Status is free text.
+// to null (not delivered), used to false, responses to {}. A field the
+// format does not know is reported as a warning with its line (a typo such
+// as sentAt for sent_at would otherwise import a message without its time)
+// and the line is imported; with Options.Strict the line is rejected.
+// Emails are stored lower-cased. Status is free text.
 //
 // Records are written in large transactions and keyed by (organisation, id),
 // so importing the same file twice changes nothing. A bad line is reported
@@ -30,6 +33,7 @@ import (
 	"io"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,6 +61,8 @@ type Options struct {
 	Progress io.Writer
 	// BatchSize is records per transaction; 0 means DefaultBatchSize.
 	BatchSize int
+	// Strict rejects lines with unknown fields instead of warning.
+	Strict bool
 }
 
 // Report says what an import did.
@@ -64,10 +70,14 @@ type Report struct {
 	Customers, Messages, MissedCalls, Surveys int // accepted, by kind
 	Accepted, Rejected                        int
 	Rejections                                []interaction.Rejection
-	Elapsed                                   time.Duration
+	// Warnings are lines imported with fields the format does not know.
+	Warned   int
+	Warnings []interaction.Rejection
+	Elapsed  time.Duration
 }
 
-// maxReported bounds the rejections kept in a Report; the count stays exact.
+// maxReported bounds the rejections (and the warnings) kept in a Report;
+// the counts stay exact.
 const maxReported = 1000
 
 // line is the union of every record's fields.
@@ -113,7 +123,7 @@ func Import(ctx context.Context, r io.Reader, sink Sink, org interaction.OrgID, 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	chunks := make(chan chunk, 1)
-	go read(ctx, r, o.BatchSize, chunks)
+	go read(ctx, r, o.BatchSize, o.Strict, chunks)
 	// On an early return the reader is cancelled and the channel drained,
 	// so the goroutine never outlives Import.
 	defer func() {
@@ -147,16 +157,18 @@ func Import(ctx context.Context, r io.Reader, sink Sink, org interaction.OrgID, 
 	return rep, nil
 }
 
-// chunk is one batch of parsed records and the lines among them that could
-// not be parsed; err ends the stream.
+// chunk is one batch of parsed records, the lines among them that could
+// not be parsed and those parsed with a warning; err ends the stream.
 type chunk struct {
 	recs []interaction.Record
 	bad  []interaction.Rejection
+	warn []interaction.Rejection
 	err  error
 }
 
-// read parses r into chunks of up to size records and closes out when done.
-func read(ctx context.Context, r io.Reader, size int, out chan<- chunk) {
+// read parses r into chunks of up to size records and closes out when
+// done. With strict, unknown fields reject a line instead of warning.
+func read(ctx context.Context, r io.Reader, size int, strict bool, out chan<- chunk) {
 	defer close(out)
 	send := func(c chunk) bool {
 		select {
@@ -178,9 +190,16 @@ func read(ctx context.Context, r io.Reader, size int, out chan<- chunk) {
 		if tooLong {
 			c.bad = append(c.bad, interaction.Rejection{Line: n, Reason: fmt.Sprintf("line longer than %d bytes", MaxLineBytes)})
 		} else if len(bytes.TrimSpace(raw)) > 0 {
-			if rec, perr := parse(raw); perr != nil {
+			rec, unknown, perr := parse(raw)
+			switch {
+			case perr != nil:
 				c.bad = append(c.bad, interaction.Rejection{Line: n, Reason: perr.Error()})
-			} else {
+			case unknown != "" && strict:
+				c.bad = append(c.bad, interaction.Rejection{Line: n, Reason: unknown})
+			default:
+				if unknown != "" {
+					c.warn = append(c.warn, interaction.Rejection{Line: n, Reason: unknown + " (ignored)"})
+				}
 				rec.Line = n
 				c.recs = append(c.recs, rec)
 			}
@@ -209,6 +228,15 @@ func (rep *Report) add(c chunk, rejected []interaction.Rejection) {
 	slices.SortFunc(all, func(a, b interaction.Rejection) int { return cmp.Compare(a.Line, b.Line) })
 	for _, x := range all {
 		rep.reject(x)
+	}
+	for _, w := range c.warn {
+		if bad[w.Line] {
+			continue // rejected by the sink: the rejection says enough
+		}
+		rep.Warned++
+		if len(rep.Warnings) < maxReported {
+			rep.Warnings = append(rep.Warnings, w)
+		}
 	}
 	for _, rec := range c.recs {
 		if bad[rec.Line] {
@@ -254,15 +282,97 @@ func readLine(br *bufio.Reader) (line []byte, tooLong bool, err error) {
 	}
 }
 
-func parse(raw []byte) (interaction.Record, error) {
+// parse parses one line. unknown, when not "", names the fields the
+// format does not know, for a warning or (strict) a rejection.
+func parse(raw []byte) (rec interaction.Record, unknown string, err error) {
 	var l line
-	if err := json.Unmarshal(raw, &l); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return interaction.Record{}, fmt.Errorf("field %q: a JSON %s where %s belongs", te.Field, te.Value, kindOf(te.Type.Kind()))
+	if err := decodeLine(raw, &l); err != nil {
+		if !errors.Is(err, errUnknownField) {
+			return interaction.Record{}, "", err
 		}
-		return interaction.Record{}, fmt.Errorf("malformed JSON: %v", err)
+		unknown = unknownFields(raw)
 	}
+	rec, err = record(l)
+	return rec, unknown, err
+}
+
+var errUnknownField = errors.New("unknown field")
+
+// decodeLine decodes raw into l, refusing fields line does not have: the
+// common case (no unknown field) costs one decode. On an unknown field it
+// decodes again leniently and returns errUnknownField.
+func decodeLine(raw []byte, l *line) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(l)
+	if err != nil && strings.HasPrefix(err.Error(), "json: unknown field ") {
+		// encoding/json has no type for this error; its text has been
+		// the same since DisallowUnknownFields was added (Go 1.10).
+		*l = line{}
+		if err := json.Unmarshal(raw, l); err != nil {
+			return jsonError(err)
+		}
+		return errUnknownField
+	}
+	if err != nil {
+		return jsonError(err)
+	}
+	if len(bytes.TrimSpace(raw[dec.InputOffset():])) > 0 {
+		return errors.New("malformed JSON: more than one value on the line")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("field %q: a JSON %s where %s belongs", te.Field, te.Value, kindOf(te.Type.Kind()))
+	}
+	return fmt.Errorf("malformed JSON: %v", err)
+}
+
+// knownFields are line's JSON names.
+var knownFields = func() map[string]bool {
+	m := map[string]bool{}
+	t := reflect.TypeFor[line]()
+	for i := range t.NumField() {
+		m[strings.ToLower(strings.Split(t.Field(i).Tag.Get("json"), ",")[0])] = true
+	}
+	return m
+}()
+
+// unknownFields names the top-level fields of raw (a valid JSON object)
+// that line does not have, in the order they appear.
+func unknownFields(raw []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "unknown field"
+	}
+	var names []string
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			break
+		}
+		key, _ := t.(string)
+		// encoding/json matches names case-insensitively.
+		if !knownFields[strings.ToLower(key)] {
+			names = append(names, strconv.Quote(key))
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			break
+		}
+	}
+	if len(names) == 1 {
+		return "unknown field " + names[0]
+	}
+	return "unknown fields " + strings.Join(names, ", ")
+}
+
+// record turns a decoded line into a record, checking what the format
+// requires.
+func record(l line) (interaction.Record, error) {
 	if l.ID == nil {
 		return interaction.Record{}, errors.New(`missing field "id"`)
 	}

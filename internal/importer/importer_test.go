@@ -149,3 +149,52 @@ func BenchmarkImport(b *testing.B) {
 	}
 	b.ReportMetric(float64(msgs)/b.Elapsed().Seconds(), "messages/s")
 }
+
+// TestUnknownFields: a field the format does not know warns with its line
+// and the line is imported; Strict rejects the line instead. Names match
+// case-insensitively, as encoding/json decodes them.
+func TestUnknownFields(t *testing.T) {
+	const customer = `{"record":"customer","id":1,"mobile":"91"}`
+	tests := []struct {
+		line string
+		want string // the warning, or (strict) the rejection; "" for none
+	}{
+		{`{"record":"message","id":5,"customer_id":1,"network":"capillary","type":"sms","sent_at":"2025-01-01T00:00:00Z"}`, ""},
+		{`{"record":"message","id":5,"customer_id":1,"network":"capillary","type":"sms","sent_at":"2025-01-01T00:00:00Z","colour":"red"}`, `unknown field "colour"`},
+		{`{"record":"message","id":5,"customer_id":1,"network":"capillary","type":"sms","sentAt":"x","sent_at":"2025-01-01T00:00:00Z","x":{"y":1}}`, `unknown fields "sentAt", "x"`},
+		{`{"record":"missed_call","id":5,"customer_id":1,"Called_At":"2025-01-01T00:00:00Z"}`, ""},
+		{`{"record":"survey","id":5,"customer_id":1,"name":"NPS","submitted_at":"2025-01-01T00:00:00Z","responses":{"anything":1}}`, ""},
+	}
+	for _, tt := range tests {
+		for _, strict := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/strict=%t", tt.want, strict), func(t *testing.T) {
+				db, o := setup(t)
+				rep, err := importer.Import(context.Background(), strings.NewReader(customer+"\n"+tt.line+"\n"), db, o.ID, importer.Options{Strict: strict})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var warned, rejected string
+				if len(rep.Warnings) > 0 {
+					warned = fmt.Sprintf("line %d: %s", rep.Warnings[0].Line, rep.Warnings[0].Reason)
+				}
+				if len(rep.Rejections) > 0 {
+					rejected = fmt.Sprintf("line %d: %s", rep.Rejections[0].Line, rep.Rejections[0].Reason)
+				}
+				switch {
+				case tt.want == "":
+					if warned != "" || rejected != "" || rep.Accepted != 2 {
+						t.Errorf("warned %q, rejected %q, accepted %d; want a clean import", warned, rejected, rep.Accepted)
+					}
+				case strict:
+					if rejected != "line 2: "+tt.want || warned != "" || rep.Accepted != 1 {
+						t.Errorf("rejected %q, warned %q, accepted %d; want line 2 rejected: %s", rejected, warned, rep.Accepted, tt.want)
+					}
+				default:
+					if warned != "line 2: "+tt.want+" (ignored)" || rejected != "" || rep.Accepted != 2 || rep.Warned != 1 {
+						t.Errorf("warned %q, rejected %q, accepted %d; want line 2 imported with a warning: %s", warned, rejected, rep.Accepted, tt.want)
+					}
+				}
+			})
+		}
+	}
+}

@@ -25,7 +25,7 @@ func DSN(t testing.TB) string {
 	t.Helper()
 	admin := os.Getenv(Env)
 	if admin == "" {
-		t.Skip(Env + " is not set; skipping the PostgreSQL test")
+		t.Skip(Env + " is not set (scripts/test starts a PostgreSQL of its own); skipping the PostgreSQL test")
 	}
 	b := make([]byte, 6)
 	rand.Read(b)

@@ -17,7 +17,7 @@ import (
 func redisLimiters(t *testing.T, n int) []*Redis {
 	addr := os.Getenv("TOUCHPOINT_TEST_REDIS")
 	if addr == "" {
-		t.Skip("TOUCHPOINT_TEST_REDIS is not set; skipping the Redis limiter test")
+		t.Skip("TOUCHPOINT_TEST_REDIS is not set (scripts/test starts a redis-server); skipping the Redis limiter test")
 	}
 	var out []*Redis
 	for range n {

@@ -27,6 +27,7 @@ const (
 	ensureOrg = `INSERT INTO orgs (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`
 	orgByName = `SELECT ` + orgCols + ` FROM orgs WHERE name = ?`
 	orgByID   = `SELECT ` + orgCols + ` FROM orgs WHERE id = ?`
+	orgNames  = `SELECT name FROM orgs ORDER BY name`
 	updateOrg = `UPDATE orgs SET time_zone = ?, mask_otp = ?, rate_limit = ? WHERE id = ?`
 	keyCols   = `id, org_id, secret_hash, md5_hash, scopes, rate_limit, created_at, revoked_at`
 	createKey = `INSERT INTO api_keys (` + keyCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`
@@ -55,6 +56,17 @@ func (db *Store) OrgByName(ctx context.Context, name string) (interaction.Org, e
 // OrgByID returns the organisation with id.
 func (db *Store) OrgByID(ctx context.Context, id interaction.OrgID) (interaction.Org, error) {
 	return db.org(ctx, db.r, orgByID, id)
+}
+
+// OrgNames returns the names of every organisation, sorted: serve asks
+// before it loads demo data, which it adds only to a database holding no
+// organisation but the demo one.
+func (db *Store) OrgNames(ctx context.Context) ([]string, error) {
+	var names []string
+	if err := db.r.SelectContext(ctx, &names, orgNames); err != nil {
+		return nil, fmt.Errorf("sqlstore: org names: %w", err)
+	}
+	return names, nil
 }
 
 type getter interface {

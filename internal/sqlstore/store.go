@@ -77,51 +77,69 @@ func Migrations(fsys fs.FS, dir string) ([]string, error) {
 	return names, nil
 }
 
+// Versions returns the versions (file names without ".sql") of the
+// migrations in dir of fsys, in apply order.
+func Versions(fsys fs.FS, dir string) []string {
+	names, _ := Migrations(fsys, dir) // an embedded FS and a fixed pattern: no error
+	for i, n := range names {
+		names[i] = strings.TrimSuffix(strings.TrimPrefix(n, dir+"/"), ".sql")
+	}
+	return names
+}
+
 // Migrate applies the migrations in dir of fsys not yet recorded in
-// schema_migrations, each in its own transaction, in order.
-func Migrate(ctx context.Context, w *sqlx.DB, fsys fs.FS, dir string) error {
+// schema_migrations, each in its own transaction, in order, and returns
+// the versions it applied (so `touchpoint migrate` can say what it did).
+func Migrate(ctx context.Context, w *sqlx.DB, fsys fs.FS, dir string) ([]string, error) {
 	if _, err := w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
 	names, err := Migrations(fsys, dir)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var applied []string
 	for _, name := range names {
 		version := strings.TrimSuffix(strings.TrimPrefix(name, dir+"/"), ".sql")
-		if err := apply(ctx, w, fsys, version, name); err != nil {
-			return err
+		done, err := apply(ctx, w, fsys, version, name)
+		if err != nil {
+			return applied, err
+		}
+		if done {
+			applied = append(applied, version)
 		}
 	}
-	return nil
+	return applied, nil
 }
 
-func apply(ctx context.Context, w *sqlx.DB, fsys fs.FS, version, name string) error {
+// apply applies one migration unless it is recorded already, and says
+// whether it did.
+func apply(ctx context.Context, w *sqlx.DB, fsys fs.FS, version, name string) (bool, error) {
 	tx, err := w.BeginTxx(ctx, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer tx.Rollback()
 	var n int
 	if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version); err != nil {
-		return err
+		return false, err
 	}
 	if n > 0 {
-		return nil
+		return false, nil
 	}
 	body, err := fs.ReadFile(fsys, name)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-		return fmt.Errorf("migration %s: %w", version, err)
+		return false, fmt.Errorf("migration %s: %w", version, err)
 	}
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`),
 		version, time.Now().UnixMilli()); err != nil {
-		return err
+		return false, err
 	}
-	return tx.Commit()
+	return true, tx.Commit()
 }
 
 // Pending returns how many migrations in dir of fsys are not applied; an

@@ -23,6 +23,7 @@ type Store interface {
 	interaction.Admin
 	importer.Sink
 	Statements() int64
+	OrgNames(ctx context.Context) ([]string, error)
 }
 
 // Opener returns a fresh, empty, migrated store for one test.
@@ -232,12 +233,19 @@ func testStatementsCounted(t *testing.T, open Opener) {
 func testAdmin(t *testing.T, open Opener) {
 	db := open(t)
 	ctx := context.Background()
+	if names, err := db.OrgNames(ctx); err != nil || len(names) != 0 {
+		t.Errorf("a new store's organisations = %q, %v; want none", names, err)
+	}
 	o, err := db.EnsureOrg(ctx, "acme")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if again, _ := db.EnsureOrg(ctx, "acme"); again.ID != o.ID {
 		t.Fatal("EnsureOrg created a second org")
+	}
+	db.EnsureOrg(ctx, "a-second")
+	if names, err := db.OrgNames(ctx); err != nil || !slices.Equal(names, []string{"a-second", "acme"}) {
+		t.Errorf("organisations = %q, %v; want [a-second acme]", names, err)
 	}
 	o.TimeZone, o.MaskOTP, o.RateLimit = "Asia/Kolkata", true, 30
 	if err := db.UpdateOrg(ctx, o); err != nil {
