@@ -11,7 +11,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -29,6 +28,12 @@ const (
 	CodeForbidden       = "FORBIDDEN"
 	CodeRateLimited     = "RATE_LIMITED"
 	CodeInternal        = "INTERNAL_SERVER_ERROR"
+	// CodeUnavailable: the store did not answer within the request's
+	// deadline; the response is a 503 with Retry-After.
+	CodeUnavailable = "SERVICE_UNAVAILABLE"
+	// CodeCanceled: the client went away; nobody reads it, but the error
+	// is not counted as internal.
+	CodeCanceled = "CLIENT_CLOSED_REQUEST"
 )
 
 // CodeOf maps a domain error kind to its GraphQL code: the one place it is
@@ -45,6 +50,10 @@ func CodeOf(k interaction.Kind) string {
 		return CodeForbidden
 	case interaction.KindRateLimited:
 		return CodeRateLimited
+	case interaction.KindUnavailable:
+		return CodeUnavailable
+	case interaction.KindCanceled:
+		return CodeCanceled
 	}
 	return CodeInternal
 }
@@ -88,7 +97,7 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	c := Config{Resolvers: resolvers}
 	setComplexity(&c.Complexity)
 	srv := handler.New(NewExecutableSchema(c))
-	srv.AddTransport(transport.GET{})
+	srv.AddTransport(getJSON{})
 	srv.AddTransport(postJSON{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](orDefault(cfg.QueryCacheSize, 1000)))
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](orDefault(cfg.APQCacheSize, 1000))})
@@ -130,6 +139,11 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 func observe(onError func(string)) graphql.ResponseMiddleware {
 	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		resp := next(ctx)
+		if resp != nil && hasCode(resp, CodeUnavailable) {
+			if u, ok := ctx.Value(unavailableKey{}).(*unavailableWriter); ok {
+				u.unavailable = true
+			}
+		}
 		if graphql.HasOperationContext(ctx) {
 			oc := graphql.GetOperationContext(ctx)
 			name := oc.OperationName
@@ -170,9 +184,12 @@ func presenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
 		var ie *interaction.Error
+		kind := interaction.KindOf(err)
 		switch {
-		case errors.As(err, &ie):
-			code := CodeOf(ie.Kind)
+		case errors.As(err, &ie), kind != interaction.KindInternal:
+			// Domain errors, and drivers' errors for a deadline or a
+			// client that left (which KindOf recognises).
+			code := CodeOf(kind)
 			if code == CodeInternal {
 				logger.ErrorContext(ctx, "graphql: internal error", "err", err, "path", gerr.Path.String())
 				gerr.Message = "internal error"

@@ -96,8 +96,12 @@ func V11(o Options) http.Handler {
 			return
 		}
 		if err != nil {
-			o.logger().ErrorContext(r.Context(), "v1.1: load", "err", err)
-			writeV11(w, r, xmlOut, http.StatusInternalServerError, v11Response{Status: v11Status{"false", 500, "internal error"}})
+			// A store out of time is a 503 and a client gone a 499, in
+			// the same envelope; only what is neither is logged as a bug.
+			if interaction.KindOf(err) == interaction.KindInternal {
+				o.logger().ErrorContext(r.Context(), "v1.1: load", "err", err)
+			}
+			WriteV11Error(w, r, err)
 			return
 		}
 		writeV11(w, r, xmlOut, http.StatusOK, v11Response{Status: v11Status{"true", 200, "Success"}, Customer: d.v11()})
