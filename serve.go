@@ -53,6 +53,8 @@ func serve(ctx context.Context, args []string, env environment) error {
 	logFormat := fs.String("log-format", envOr(env.getenv, "TOUCHPOINT_LOG_FORMAT", "text"), "log format: text or json (env TOUCHPOINT_LOG_FORMAT)")
 	cfg := httpapi.DefaultConfig()
 	fs.IntVar(&cfg.DefaultRateLimit, "rate-limit", cfg.DefaultRateLimit, "requests a minute per API key unless the key or organisation says otherwise")
+	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", cfg.RequestTimeout, "bound on an API request's work, store included; past it the answer is 503 with Retry-After (0 for none)")
+	stmtTimeout := fs.Duration("statement-timeout", 5*time.Second, "PostgreSQL statement_timeout of the server's connections, unless the DSN sets one (0 for none)")
 	maxInFlight := fs.Int("max-in-flight", envInt(env.getenv, "TOUCHPOINT_MAX_IN_FLIGHT", -1), "API requests served at once, the rest queued; 0 for no bound, -1 to size it for the store: 2 per CPU on SQLite, 32 on PostgreSQL (env TOUCHPOINT_MAX_IN_FLIGHT)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -78,7 +80,7 @@ func serve(ctx context.Context, args []string, env environment) error {
 		}
 	}()
 
-	db, err := openStoreRead(ctx, *dsn, *readDSN)
+	db, err := openStoreRead(ctx, postgres.WithStatementTimeout(*dsn, *stmtTimeout), postgres.WithStatementTimeout(*readDSN, *stmtTimeout))
 	if err != nil {
 		return err
 	}
