@@ -11,10 +11,7 @@ import (
 	"net/http/pprof"
 	"runtime"
 	"runtime/debug"
-	"strings"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/touchpoint/touchpoint/graph"
 	"github.com/touchpoint/touchpoint/internal/auth"
@@ -48,6 +45,7 @@ func serve(ctx context.Context, args []string, env environment) error {
 	demoOn := fs.Bool("demo", envBool(env.getenv, "TOUCHPOINT_DEMO", true), "load the demo organisation, its data and demo key (env TOUCHPOINT_DEMO)")
 	introspection := fs.Bool("introspection", envBool(env.getenv, "TOUCHPOINT_INTROSPECTION", true), "allow GraphQL introspection (env TOUCHPOINT_INTROSPECTION)")
 	redisURL := fs.String("redis", envOr(env.getenv, "TOUCHPOINT_REDIS", ""), "Redis for rate limits shared by replicas: host:port or redis:// URL (env TOUCHPOINT_REDIS)")
+	redisTimeout := fs.Duration("redis-timeout", ratelimit.DefaultRedisTimeout, "bound on each wait on Redis; a replica that cannot reach it in time enforces the rate limits alone until it answers")
 	readDSN := fs.String("read-db", envOr(env.getenv, "TOUCHPOINT_READ_DB", ""), "PostgreSQL read replica for queries (env TOUCHPOINT_READ_DB)")
 	debugAddr := fs.String("debug-addr", envOr(env.getenv, "TOUCHPOINT_DEBUG_ADDR", ""), "serve Go's pprof profiles at /debug/pprof/ on this address, apart from the API; empty for none (env TOUCHPOINT_DEBUG_ADDR)")
 	logFormat := fs.String("log-format", envOr(env.getenv, "TOUCHPOINT_LOG_FORMAT", "text"), "log format: text or json (env TOUCHPOINT_LOG_FORMAT)")
@@ -99,15 +97,15 @@ func serve(ctx context.Context, args []string, env environment) error {
 
 	var limiter ratelimit.Limiter = ratelimit.NewMemory()
 	if *redisURL != "" {
-		client, err := redisClient(*redisURL)
+		// Started whether Redis answers or not: until it does, this
+		// replica enforces the limits alone (see ratelimit.Shared).
+		shared, err := ratelimit.NewShared(*redisURL, ratelimit.SharedOptions{Timeout: *redisTimeout, Logger: logger})
 		if err != nil {
 			return usageErrorf("--redis: %v", err)
 		}
-		defer client.Close()
-		if err := client.Ping(ctx).Err(); err != nil {
-			return fmt.Errorf("redis %s: %w", redact(*redisURL), err)
-		}
-		limiter = ratelimit.NewRedis(client)
+		defer shared.Close()
+		shared.Probe(ctx)
+		limiter = shared
 	}
 	handler := newHandler(cfg, db, logger, limiter, *introspection, demoCreds)
 	ln, err := net.Listen("tcp", *addr)
@@ -212,7 +210,13 @@ func serveDebug(addr string, logger *slog.Logger) (stop func(), err error) {
 // the REST shims and the playground, all reading from db.
 func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratelimit.Limiter, introspection bool, demoCreds string) http.Handler {
 	m := metrics.New(db)
+	var degraded func() string
+	if s, ok := limiter.(*ratelimit.Shared); ok {
+		m.RedisUp(s.Up)
+		degraded = s.Degraded
+	}
 	return httpapi.NewServer(cfg, httpapi.Deps{
+		Degraded: degraded,
 		Logger:   logger,
 		Auth:     &auth.Authenticator{Admin: db},
 		Limiter:  limiter,
@@ -231,18 +235,6 @@ func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratel
 		V2Error:    rest.WriteV2Error,
 		Playground: playground.Handler(playground.Options{Endpoint: "/graphql", DemoCredentials: demoCreds}),
 	})
-}
-
-// redisClient connects to a redis:// URL or a bare host:port.
-func redisClient(addr string) (*redis.Client, error) {
-	if strings.Contains(addr, "://") {
-		opts, err := redis.ParseURL(addr)
-		if err != nil {
-			return nil, err
-		}
-		return redis.NewClient(opts), nil
-	}
-	return redis.NewClient(&redis.Options{Addr: addr}), nil
 }
 
 func newLogger(w io.Writer, format string) (*slog.Logger, error) {

@@ -420,4 +420,9 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	io.WriteString(w, "ready\n")
+	if s.d.Degraded != nil {
+		if d := s.d.Degraded(); d != "" {
+			io.WriteString(w, "degraded: "+d+"\n")
+		}
+	}
 }

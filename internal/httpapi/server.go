@@ -99,6 +99,9 @@ type Deps struct {
 	Reader  interaction.Reader
 	// Ready reports whether the store can serve (for /readyz).
 	Ready func(context.Context) error
+	// Degraded, when set, says what the server is running without (for
+	// /readyz), or "" when nothing; a degraded server is still ready.
+	Degraded func() string
 
 	GraphQL    http.Handler
 	V11        http.Handler
