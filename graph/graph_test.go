@@ -333,6 +333,13 @@ func TestPersistedQueriesAndIntrospection(t *testing.T) {
 	if r := post(map[string]any{"extensions": ext}); string(r.Data) != `{"customer":{"id":"565039505"}}` {
 		t.Fatalf("hash only: %s %+v", r.Data, r.Errors)
 	}
+	// Another organisation cannot tell the hash was ever registered.
+	mine := e.org
+	e.org = interaction.Org{ID: mine.ID + 1, Name: "other"}
+	if r := post(map[string]any{"extensions": ext}); len(r.Errors) == 0 || r.Errors[0].Message != "PersistedQueryNotFound" || r.Data != nil && string(r.Data) != "null" {
+		t.Errorf("another organisation's hash: %s %+v", r.Data, r.Errors)
+	}
+	e.org = mine
 	// GET works for queries.
 	rec := httptest.NewRecorder()
 	e.handler.ServeHTTP(rec, httptest.NewRequest("GET", "/graphql?query="+url.QueryEscape(q), nil))

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -100,7 +101,7 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	srv.AddTransport(getJSON{})
 	srv.AddTransport(postJSON{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](orDefault(cfg.QueryCacheSize, 1000)))
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](orDefault(cfg.APQCacheSize, 1000))})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: orgScoped{lru.New[string](orDefault(cfg.APQCacheSize, 1000))}})
 	// After APQ, so a persisted query is guarded too; before parsing, which
 	// is where the expensive part starts.
 	limits := cfg.Limits
@@ -168,6 +169,27 @@ func observe(onError func(string)) graphql.ResponseMiddleware {
 		}
 		return resp
 	}
+}
+
+// orgScoped keeps each organisation's persisted queries apart. Shared,
+// the cache answered whether any organisation had recently sent an exact
+// document (one naming a mobile number, say): a hash was
+// PersistedQueryNotFound before and ran after. Now a hash one organisation
+// registered is unknown to every other. The parsed-document cache needs no
+// such care: it is keyed by the document itself, which the caller sent.
+type orgScoped struct{ graphql.Cache[string] }
+
+func (c orgScoped) key(ctx context.Context, hash string) string {
+	p, _ := interaction.FromContext(ctx)
+	return strconv.FormatInt(int64(p.Org.ID), 10) + ":" + hash
+}
+
+func (c orgScoped) Get(ctx context.Context, hash string) (string, bool) {
+	return c.Cache.Get(ctx, c.key(ctx, hash))
+}
+
+func (c orgScoped) Add(ctx context.Context, hash, query string) {
+	c.Cache.Add(ctx, c.key(ctx, hash), query)
 }
 
 func orDefault(n, def int) int {
