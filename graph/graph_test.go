@@ -363,3 +363,56 @@ func TestPersistedQueriesAndIntrospection(t *testing.T) {
 		t.Errorf("suggestions with introspection off: %+v", r.Errors)
 	}
 }
+
+// TestIDArguments: an ID argument or variable of any JSON type that is not
+// an id is BAD_USER_INPUT, never an internal error.
+func TestIDArguments(t *testing.T) {
+	e := newEnv(t, 1)
+	q := `query($id: ID) { customer(id: $id) { id } }`
+	for _, tt := range []struct {
+		name string
+		id   any
+		code string
+		data string
+	}{
+		{"a fraction", json.Number("1.5"), "BAD_USER_INPUT", ""},
+		{"an exponent", json.Number("1e3"), "BAD_USER_INPUT", ""},
+		{"past 64 bits", json.Number("9223372036854775808"), "BAD_USER_INPUT", ""},
+		{"negative past 64 bits", json.Number("-9223372036854775809"), "BAD_USER_INPUT", ""},
+		{"a string past 64 bits", "9223372036854775808", "BAD_USER_INPUT", ""},
+		{"not digits", "abc", "BAD_USER_INPUT", ""},
+		{"a boolean", true, "", ""}, // refused by validation (GRAPHQL_VALIDATION_FAILED)
+		{"an object", map[string]any{"a": 1}, "", ""},
+		{"a list", []any{1}, "", ""},
+		{"an integer", json.Number("565039505"), "", `{"customer":{"id":"565039505"}}`},
+		{"a string", "565039505", "", `{"customer":{"id":"565039505"}}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.query(t, q, map[string]any{"id": tt.id})
+			if tt.data != "" {
+				if string(r.Data) != tt.data || len(r.Errors) > 0 {
+					t.Errorf("%s %+v, want %s", r.Data, r.Errors, tt.data)
+				}
+				return
+			}
+			if len(r.Errors) == 0 {
+				t.Fatalf("no error: %s", r.Data)
+			}
+			code, _ := r.Errors[0].Extensions["code"].(string)
+			if code == "INTERNAL_SERVER_ERROR" || tt.code != "" && code != tt.code {
+				t.Errorf("code %q (%s), want %q", code, r.Errors[0].Message, tt.code)
+			}
+		})
+	}
+	// Literals too.
+	for _, lit := range []string{`1.5`, `9223372036854775808`, `true`} {
+		r := e.query(t, `{ customer(id: `+lit+`) { id } }`, nil)
+		if len(r.Errors) == 0 {
+			t.Errorf("literal %s: no error", lit)
+			continue
+		}
+		if code, _ := r.Errors[0].Extensions["code"].(string); code == "INTERNAL_SERVER_ERROR" {
+			t.Errorf("literal %s: %s", lit, code)
+		}
+	}
+}
