@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 		"CreateKeyErrors":        testCreateKeyErrors,
 		"AgreesWithAModel":       testAgreesWithAModel,
 		"CountsFollowImports":    testCountsFollowImports,
+		"ImportRejectsAlike":     testImportRejectsAlike,
 	} {
 		t.Run(name, func(t *testing.T) { test(t, open) })
 	}
