@@ -12,10 +12,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -52,6 +50,7 @@ type serveOptions struct {
 	demo                                          demoMode
 	introspection                                 bool
 	rateLimit, maxInFlight                        int
+	redisTimeout, requestTimeout, stmtTimeout     time.Duration
 }
 
 // define defines serve's flags, one a line: name, environment variable
@@ -63,6 +62,9 @@ func (o *serveOptions) define(fs *pflag.FlagSet) {
 	demoFlag(fs, &o.demo, "demo", "TOUCHPOINT_DEMO", "load the demo organisation, its data and key: auto (only into a database holding no other organisation), true or false")
 	flagVar(fs, &o.introspection, "introspection", "TOUCHPOINT_INTROSPECTION", true, "allow GraphQL introspection (off, it answers INTROSPECTION_DISABLED)")
 	flagVar(fs, &o.redis, "redis", "TOUCHPOINT_REDIS", "", "Redis for rate limits shared by replicas: host:port or redis:// URL")
+	flagVar(fs, &o.redisTimeout, "redis-timeout", "TOUCHPOINT_REDIS_TIMEOUT", ratelimit.DefaultRedisTimeout, "bound on each wait on Redis; a replica that cannot reach it in time enforces the rate limits alone until it answers")
+	flagVar(fs, &o.requestTimeout, "request-timeout", "TOUCHPOINT_REQUEST_TIMEOUT", httpapi.DefaultConfig().RequestTimeout, "bound on an API request's work, store included; past it the answer is 503 with Retry-After (0 for none)")
+	flagVar(fs, &o.stmtTimeout, "statement-timeout", "TOUCHPOINT_STATEMENT_TIMEOUT", 5*time.Second, "PostgreSQL statement_timeout of the server's connections, unless the DSN sets one (0 for none)")
 	flagVar(fs, &o.debugAddr, "debug-addr", "TOUCHPOINT_DEBUG_ADDR", "", "serve Go's pprof profiles at /debug/pprof/ on this address, apart from the API; empty for none")
 	flagVar(fs, &o.logFormat, "log-format", "TOUCHPOINT_LOG_FORMAT", "text", "log format: text or json")
 	flagVar(fs, &o.rateLimit, "rate-limit", "", httpapi.DefaultConfig().DefaultRateLimit, "requests a minute per API key unless the key or organisation says otherwise")
@@ -147,7 +149,7 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 		}
 	}()
 
-	db, err := openStoreRead(ctx, o.db, o.readDB)
+	db, err := openStoreRead(ctx, postgres.WithStatementTimeout(o.db, o.stmtTimeout), postgres.WithStatementTimeout(o.readDB, o.stmtTimeout))
 	if err != nil {
 		return err
 	}
@@ -162,6 +164,7 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 	}
 	cfg := httpapi.DefaultConfig()
 	cfg.DefaultRateLimit = o.rateLimit
+	cfg.RequestTimeout = o.requestTimeout
 	cfg.MaxInFlight = o.maxInFlight
 	if cfg.MaxInFlight < 0 {
 		cfg.MaxInFlight = inFlightFor(o.db)
@@ -187,15 +190,15 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 
 	var limiter ratelimit.Limiter = ratelimit.NewMemory()
 	if o.redis != "" {
-		client, err := redisClient(o.redis)
+		// Started whether Redis answers or not: until it does, this
+		// replica enforces the limits alone (see ratelimit.Shared).
+		shared, err := ratelimit.NewShared(o.redis, ratelimit.SharedOptions{Timeout: o.redisTimeout, Logger: logger})
 		if err != nil {
 			return usageErrorf("--redis: %v", err)
 		}
-		defer client.Close()
-		if err := client.Ping(ctx).Err(); err != nil {
-			return fmt.Errorf("redis %s: %w", redact(o.redis), err)
-		}
-		limiter = ratelimit.NewRedis(client)
+		defer shared.Close()
+		shared.Probe(ctx)
+		limiter = shared
 	}
 	handler := newHandler(cfg, db, logger, limiter, o.introspection, demoCreds)
 	srv := &http.Server{
@@ -296,7 +299,13 @@ func serveDebug(addr string, logger *slog.Logger) (stop func(), err error) {
 // the REST shims and the playground, all reading from db.
 func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratelimit.Limiter, introspection bool, demoCreds string) http.Handler {
 	m := metrics.New(db)
+	var degraded func() string
+	if s, ok := limiter.(*ratelimit.Shared); ok {
+		m.RedisUp(s.Up)
+		degraded = s.Degraded
+	}
 	return httpapi.NewServer(cfg, httpapi.Deps{
+		Degraded: degraded,
 		Logger:   logger,
 		Auth:     &auth.Authenticator{Admin: db},
 		Limiter:  limiter,
@@ -316,18 +325,6 @@ func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratel
 		OpenAPI:    rest.OpenAPI(),
 		Playground: playground.Handler(playground.Options{Endpoint: "/graphql", DemoCredentials: demoCreds}),
 	})
-}
-
-// redisClient connects to a redis:// URL or a bare host:port.
-func redisClient(addr string) (*redis.Client, error) {
-	if strings.Contains(addr, "://") {
-		opts, err := redis.ParseURL(addr)
-		if err != nil {
-			return nil, err
-		}
-		return redis.NewClient(opts), nil
-	}
-	return redis.NewClient(&redis.Options{Addr: addr}), nil
 }
 
 func newLogger(w io.Writer, format string) (*slog.Logger, error) {

@@ -339,6 +339,13 @@ func TestPersistedQueriesAndIntrospection(t *testing.T) {
 	if r := post(map[string]any{"extensions": ext}); string(r.Data) != `{"customer":{"id":"565039505"}}` {
 		t.Fatalf("hash only: %s %+v", r.Data, r.Errors)
 	}
+	// Another organisation cannot tell the hash was ever registered.
+	mine := e.org
+	e.org = interaction.Org{ID: mine.ID + 1, Name: "other"}
+	if r := post(map[string]any{"extensions": ext}); len(r.Errors) == 0 || r.Errors[0].Message != "PersistedQueryNotFound" || r.Data != nil && string(r.Data) != "null" {
+		t.Errorf("another organisation's hash: %s %+v", r.Data, r.Errors)
+	}
+	e.org = mine
 	// GET works for queries.
 	rec := httptest.NewRecorder()
 	e.handler.ServeHTTP(rec, httptest.NewRequest("GET", "/graphql?query="+url.QueryEscape(q), nil))
@@ -420,6 +427,59 @@ func TestComplexityErrorSaysWhatToCut(t *testing.T) {
 		list, _ := got.Extensions["contributors"].([]any)
 		if len(list) == 0 || fmt.Sprint(list[0]) != fmt.Sprint(tt.first) {
 			t.Errorf("contributors = %v, want first %v", list, tt.first)
+		}
+	}
+}
+
+// TestIDArguments: an ID argument or variable of any JSON type that is not
+// an id is BAD_USER_INPUT, never an internal error.
+func TestIDArguments(t *testing.T) {
+	e := newEnv(t, 1)
+	q := `query($id: ID) { customer(id: $id) { id } }`
+	for _, tt := range []struct {
+		name string
+		id   any
+		code string
+		data string
+	}{
+		{"a fraction", json.Number("1.5"), "BAD_USER_INPUT", ""},
+		{"an exponent", json.Number("1e3"), "BAD_USER_INPUT", ""},
+		{"past 64 bits", json.Number("9223372036854775808"), "BAD_USER_INPUT", ""},
+		{"negative past 64 bits", json.Number("-9223372036854775809"), "BAD_USER_INPUT", ""},
+		{"a string past 64 bits", "9223372036854775808", "BAD_USER_INPUT", ""},
+		{"not digits", "abc", "BAD_USER_INPUT", ""},
+		{"a boolean", true, "", ""}, // refused by validation (GRAPHQL_VALIDATION_FAILED)
+		{"an object", map[string]any{"a": 1}, "", ""},
+		{"a list", []any{1}, "", ""},
+		{"an integer", json.Number("565039505"), "", `{"customer":{"id":"565039505"}}`},
+		{"a string", "565039505", "", `{"customer":{"id":"565039505"}}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.query(t, q, map[string]any{"id": tt.id})
+			if tt.data != "" {
+				if string(r.Data) != tt.data || len(r.Errors) > 0 {
+					t.Errorf("%s %+v, want %s", r.Data, r.Errors, tt.data)
+				}
+				return
+			}
+			if len(r.Errors) == 0 {
+				t.Fatalf("no error: %s", r.Data)
+			}
+			code, _ := r.Errors[0].Extensions["code"].(string)
+			if code == "INTERNAL_SERVER_ERROR" || tt.code != "" && code != tt.code {
+				t.Errorf("code %q (%s), want %q", code, r.Errors[0].Message, tt.code)
+			}
+		})
+	}
+	// Literals too.
+	for _, lit := range []string{`1.5`, `9223372036854775808`, `true`} {
+		r := e.query(t, `{ customer(id: `+lit+`) { id } }`, nil)
+		if len(r.Errors) == 0 {
+			t.Errorf("literal %s: no error", lit)
+			continue
+		}
+		if code, _ := r.Errors[0].Extensions["code"].(string); code == "INTERNAL_SERVER_ERROR" {
+			t.Errorf("literal %s: %s", lit, code)
 		}
 	}
 }

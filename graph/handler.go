@@ -6,13 +6,13 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -32,6 +32,12 @@ const (
 	CodeInternal        = "INTERNAL_SERVER_ERROR"
 	// CodeComplexity is gqlgen's code for an operation over the limit.
 	CodeComplexity = "COMPLEXITY_LIMIT_EXCEEDED"
+	// CodeUnavailable: the store did not answer within the request's
+	// deadline; the response is a 503 with Retry-After.
+	CodeUnavailable = "SERVICE_UNAVAILABLE"
+	// CodeCanceled: the client went away; nobody reads it, but the error
+	// is not counted as internal.
+	CodeCanceled = "CLIENT_CLOSED_REQUEST"
 )
 
 // Disabled is the error for a feature the operator switched off: its
@@ -63,6 +69,10 @@ func CodeOf(k interaction.Kind) string {
 		return CodeForbidden
 	case interaction.KindRateLimited:
 		return CodeRateLimited
+	case interaction.KindUnavailable:
+		return CodeUnavailable
+	case interaction.KindCanceled:
+		return CodeCanceled
 	}
 	return CodeInternal
 }
@@ -106,10 +116,10 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	c := Config{Resolvers: resolvers}
 	setComplexity(&c.Complexity)
 	srv := handler.New(NewExecutableSchema(c))
-	srv.AddTransport(transport.GET{})
+	srv.AddTransport(getJSON{})
 	srv.AddTransport(postJSON{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](orDefault(cfg.QueryCacheSize, 1000)))
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](orDefault(cfg.APQCacheSize, 1000))})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: orgScoped{lru.New[string](orDefault(cfg.APQCacheSize, 1000))}})
 	// After APQ, so a persisted query is guarded too; before parsing, which
 	// is where the expensive part starts.
 	limits := cfg.Limits
@@ -161,6 +171,11 @@ func refuseIntrospection(ctx context.Context, next graphql.RootResolver) graphql
 func observe(onError func(string)) graphql.ResponseMiddleware {
 	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		resp := next(ctx)
+		if resp != nil && hasCode(resp, CodeUnavailable) {
+			if u, ok := ctx.Value(unavailableKey{}).(*unavailableWriter); ok {
+				u.unavailable = true
+			}
+		}
 		if graphql.HasOperationContext(ctx) {
 			oc := graphql.GetOperationContext(ctx)
 			name := oc.OperationName
@@ -187,6 +202,27 @@ func observe(onError func(string)) graphql.ResponseMiddleware {
 	}
 }
 
+// orgScoped keeps each organisation's persisted queries apart. Shared,
+// the cache answered whether any organisation had recently sent an exact
+// document (one naming a mobile number, say): a hash was
+// PersistedQueryNotFound before and ran after. Now a hash one organisation
+// registered is unknown to every other. The parsed-document cache needs no
+// such care: it is keyed by the document itself, which the caller sent.
+type orgScoped struct{ graphql.Cache[string] }
+
+func (c orgScoped) key(ctx context.Context, hash string) string {
+	p, _ := interaction.FromContext(ctx)
+	return strconv.FormatInt(int64(p.Org.ID), 10) + ":" + hash
+}
+
+func (c orgScoped) Get(ctx context.Context, hash string) (string, bool) {
+	return c.Cache.Get(ctx, c.key(ctx, hash))
+}
+
+func (c orgScoped) Add(ctx context.Context, hash, query string) {
+	c.Cache.Add(ctx, c.key(ctx, hash), query)
+}
+
 func orDefault(n, def int) int {
 	if n == 0 {
 		return def
@@ -202,13 +238,16 @@ func presenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
 		var ie *interaction.Error
 		var off Disabled
+		kind := interaction.KindOf(err)
 		switch {
 		case errors.As(err, &off):
 			logger.InfoContext(ctx, "graphql: "+off.Error(), "code", off.Code(), "path", gerr.Path.String())
 			gerr.Message = off.Error()
 			setCode(gerr, off.Code())
-		case errors.As(err, &ie):
-			code := CodeOf(ie.Kind)
+		case errors.As(err, &ie), kind != interaction.KindInternal:
+			// Domain errors, and drivers' errors for a deadline or a
+			// client that left (which KindOf recognises).
+			code := CodeOf(kind)
 			if code == CodeInternal {
 				logger.ErrorContext(ctx, "graphql: internal error", "err", err, "path", gerr.Path.String())
 				gerr.Message = "internal error"

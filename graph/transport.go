@@ -2,6 +2,7 @@ package graph
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"mime"
@@ -11,7 +12,10 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/touchpoint/touchpoint/internal/interaction"
 )
 
 // postJSON is the POST application/json transport. It replaces gqlgen's
@@ -86,8 +90,81 @@ func (postJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)
-	writeResponse(w, http.StatusOK, responses(ctx))
+	resp := responses(ctx)
+	if resp == nil {
+		// gqlgen answers nothing once the context is done before it runs.
+		resp = outOfTime(ctx)
+	}
+	writeResponse(w, statusFor(resp), resp)
 }
+
+// statusFor is a response's status: 503 when the store did not answer in
+// time, else 200.
+func statusFor(resp *graphql.Response) int {
+	if hasCode(resp, CodeUnavailable) {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusOK
+}
+
+// outOfTime is the answer to a request whose context ended before gqlgen
+// ran it: its deadline passed (SERVICE_UNAVAILABLE) or its client left.
+func outOfTime(ctx context.Context) *graphql.Response {
+	err := ctx.Err()
+	return &graphql.Response{Errors: gqlerror.List{{Message: interaction.MessageOf(err),
+		Extensions: map[string]any{"code": CodeOf(interaction.KindOf(err))}}}}
+}
+
+// hasCode reports whether any of resp's errors carries code.
+func hasCode(resp *graphql.Response, code string) bool {
+	for _, e := range resp.Errors {
+		if c, _ := e.Extensions["code"].(string); c == code {
+			return true
+		}
+	}
+	return false
+}
+
+// getJSON is gqlgen's GET transport, but a response whose store did not
+// answer in time is a 503, as on POST: the response middleware (observe)
+// marks the writer before gqlgen writes the answer.
+type getJSON struct{ transport.GET }
+
+type unavailableKey struct{}
+
+func (g getJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	if r.Context().Err() != nil {
+		w.Header().Set("Content-Type", responseType(r))
+		resp := outOfTime(r.Context())
+		writeResponse(w, statusFor(resp), resp)
+		return
+	}
+	u := &unavailableWriter{ResponseWriter: w}
+	g.GET.Do(u, r.WithContext(context.WithValue(r.Context(), unavailableKey{}, u)), exec)
+}
+
+// unavailableWriter turns an implicit 200 into a 503 once marked.
+type unavailableWriter struct {
+	http.ResponseWriter
+	unavailable, wrote bool
+}
+
+func (u *unavailableWriter) WriteHeader(code int) {
+	u.wrote = true
+	u.ResponseWriter.WriteHeader(code)
+}
+
+func (u *unavailableWriter) Write(b []byte) (int, error) {
+	if !u.wrote {
+		u.wrote = true
+		if u.unavailable {
+			u.ResponseWriter.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}
+	return u.ResponseWriter.Write(b)
+}
+
+func (u *unavailableWriter) Unwrap() http.ResponseWriter { return u.ResponseWriter }
 
 func badRequest(msg string) *gqlerror.Error {
 	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": "BAD_REQUEST"}}

@@ -20,6 +20,9 @@ import (
 // surveys are COPYed into a temporary table and upserted from it in one
 // statement each, skipping (and reporting) rows whose customer is unknown.
 // Within a batch the last record for an id wins, as if applied in order.
+// As on SQLite, which writes in file order, a record must come after its
+// customer: one whose customer exists only through a later line of the
+// batch (or not at all) is rejected, whatever the batch boundaries.
 const upsertCustomer = `INSERT INTO customers (org_id, id, mobile, email, external_id) VALUES ($1, $2, $3, $4, $5)
 	ON CONFLICT (org_id, id) DO UPDATE SET mobile = excluded.mobile, email = excluded.email, external_id = excluded.external_id`
 
@@ -99,6 +102,11 @@ func (db *DB) Write(ctx context.Context, org interaction.OrgID, recs []interacti
 	}
 	defer tx.Rollback()
 
+	existed, err := existingCustomers(ctx, tx, org, recs)
+	if err != nil {
+		return nil, err
+	}
+	created := make(map[int64]int) // a customer this batch created: its line
 	var rejected []interaction.Rejection
 	for _, r := range recs {
 		c := r.Customer
@@ -123,7 +131,12 @@ func (db *DB) Write(ctx context.Context, org interaction.OrgID, recs []interacti
 		if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT customer`); err != nil {
 			return nil, err
 		}
+		if _, ok := created[c.ID]; !ok {
+			created[c.ID] = r.Line
+		}
 	}
+	recs, early := inOrder(recs, existed, created)
+	rejected = append(rejected, early...)
 	touched := make(map[int64]bool)
 	for _, b := range bulks {
 		rej, err := db.copyIn(ctx, conn, tx, org, b, recs, touched)
@@ -139,6 +152,68 @@ func (db *DB) Write(ctx context.Context, org interaction.OrgID, recs []interacti
 		return nil, fmt.Errorf("postgres: commit import: %w", err)
 	}
 	return rejected, nil
+}
+
+// customerOf is the customer a record other than a customer belongs to.
+func customerOf(r interaction.Record) (int64, bool) {
+	switch {
+	case r.Message != nil:
+		return r.Message.CustomerID, true
+	case r.MissedCall != nil:
+		return r.MissedCall.CustomerID, true
+	case r.Survey != nil:
+		return r.Survey.CustomerID, true
+	}
+	return 0, false
+}
+
+// existingCustomers says which of the customers that recs both define and
+// refer to exist before the batch: only for those can a record come
+// before its customer's line and still be stored.
+func existingCustomers(ctx context.Context, tx *sqlx.Tx, org interaction.OrgID, recs []interaction.Record) (map[int64]bool, error) {
+	defined := make(map[int64]bool)
+	for _, r := range recs {
+		if r.Customer != nil {
+			defined[r.Customer.ID] = true
+		}
+	}
+	var ids []int64
+	seen := make(map[int64]bool)
+	for _, r := range recs {
+		if id, ok := customerOf(r); ok && defined[id] && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	existed := make(map[int64]bool, len(ids))
+	if len(ids) == 0 {
+		return existed, nil
+	}
+	var found []int64
+	if err := tx.SelectContext(ctx, &found, `SELECT id FROM customers WHERE org_id = $1 AND id = ANY($2)`, org, ids); err != nil {
+		return nil, fmt.Errorf("postgres: import: %w", err)
+	}
+	for _, id := range found {
+		existed[id] = true
+	}
+	return existed, nil
+}
+
+// inOrder drops, and rejects, the records whose customer is new in this
+// batch and comes on a later line; the others are left to the known check
+// (which rejects those whose customer does not exist at all).
+func inOrder(recs []interaction.Record, existed map[int64]bool, created map[int64]int) (kept []interaction.Record, early []interaction.Rejection) {
+	kept = make([]interaction.Record, 0, len(recs))
+	for _, r := range recs {
+		if id, ok := customerOf(r); ok && !existed[id] {
+			if line, made := created[id]; made && line > r.Line {
+				early = append(early, interaction.Rejection{Line: r.Line, Reason: fmt.Sprintf("unknown customer %d", id)})
+				continue
+			}
+		}
+		kept = append(kept, r)
+	}
+	return kept, early
 }
 
 // known says a staged row's customer exists.

@@ -22,7 +22,10 @@ func MarshalInt64ID(id int64) graphql.Marshaler {
 	})
 }
 
-// UnmarshalInt64ID reads an ID given as a string or an integer.
+// UnmarshalInt64ID reads an ID given as a string or an integer. Anything
+// else, a JSON number with a fraction or an exponent (1.5, 1e3) or beyond
+// 64 bits among them, is the caller's mistake (BAD_USER_INPUT), never an
+// internal error.
 func UnmarshalInt64ID(v any) (int64, error) {
 	switch v := v.(type) {
 	case string:
@@ -32,7 +35,11 @@ func UnmarshalInt64ID(v any) (int64, error) {
 		}
 		return n, nil
 	case json.Number:
-		return v.Int64()
+		n, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil {
+			return 0, interaction.Errorf(interaction.KindInvalid, "id %s is not a 64-bit integer", v)
+		}
+		return n, nil
 	case int64:
 		return v, nil
 	case int:

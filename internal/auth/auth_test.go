@@ -138,3 +138,64 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+// TestUnknownKeyCostsAsMuch: on SQLite, repeated tries of a key id that
+// does not exist cost what repeated tries of a real key with a wrong
+// secret cost, no statement each, so response time does not tell which
+// key ids exist. (BenchmarkAuthenticateSQLite measures the time.)
+func TestUnknownKeyCostsAsMuch(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	id, secret, err := auth.CreateKey(ctx, db, "acme", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &auth.Authenticator{Admin: db}
+	for _, c := range []struct{ name, header string }{
+		{"wrong secret", basic(id, secret+"x")},
+		{"unknown key", basic("tp_aaaaaaaaaaaaaaaa", secret)},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", c.header)
+		if _, err := a.Authenticate(ctx, r); interaction.KindOf(err) != interaction.KindUnauthorized {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		before := db.Statements()
+		for range 10 {
+			a.Authenticate(ctx, r)
+		}
+		if n := db.Statements() - before; n != 0 {
+			t.Errorf("%s: %d statements for 10 repeated tries, want 0 (answered from the cache)", c.name, n)
+		}
+	}
+}
+
+// BenchmarkAuthenticateSQLite compares, over the real SQLite store, a known
+// key with a wrong secret and an unknown key: their ns/op should agree
+// within noise.
+func BenchmarkAuthenticateSQLite(b *testing.B) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "t.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	id, secret, _ := auth.CreateKey(ctx, db, "acme", nil, 0)
+	a := &auth.Authenticator{Admin: db}
+	for _, c := range []struct{ name, header string }{
+		{"wrong-secret", basic(id, secret+"x")},
+		{"unknown-key", basic("tp_aaaaaaaaaaaaaaaa", secret+"x")},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header.Set("Authorization", c.header)
+			for b.Loop() {
+				a.Authenticate(ctx, r)
+			}
+		})
+	}
+}

@@ -84,9 +84,14 @@ type statusWriter struct {
 	info *reqInfo
 }
 
+// WriteHeader also gives every 503 a Retry-After, whichever route's error
+// writer wrote it.
 func (w *statusWriter) WriteHeader(code int) {
 	if w.info.status == 0 {
 		w.info.status = code
+	}
+	if code == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", retryAfterUnavailable)
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -152,6 +157,14 @@ func (s *server) open(route string, next http.Handler) http.Handler {
 						interaction.Errorf(interaction.KindInternal, "panic"))
 				}
 			}
+			// The server cancels a request's context when its client
+			// hangs up: whatever failed after that failed for want of a
+			// client, and is no server error.
+			// (Its answer cannot have reached it either: the last of a
+			// response is only flushed once the handler returns.)
+			if r.Context().Err() != nil {
+				info.status = StatusClientClosedRequest
+			}
 			s.log(ctx, r, info, time.Since(start))
 		}()
 		next.ServeHTTP(sw, r.WithContext(ctx))
@@ -166,7 +179,10 @@ func (s *server) log(ctx context.Context, r *http.Request, info *reqInfo, d time
 		s.d.Observer.ObserveRequest(info.route, info.status, d)
 	}
 	level := slog.LevelInfo
-	if info.status >= 500 {
+	switch {
+	case info.status == http.StatusServiceUnavailable:
+		level = slog.LevelWarn // a dependency's outage, already logged as such
+	case info.status >= 500:
 		level = slog.LevelError
 	}
 	// Never the Authorization header, never a query string's secrets: the
@@ -209,6 +225,14 @@ func (s *server) api(route string, ew ErrorWriter, lo loader.Options, h http.Han
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		info := infoFrom(ctx)
+		if s.cfg.RequestTimeout > 0 {
+			// Everything below, the store's statements included, runs
+			// under the request's deadline; KindOf makes a deadline that
+			// ran out a 503.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, s.cfg.RequestTimeout)
+			defer cancel()
+		}
 		if r.ContentLength > s.cfg.MaxBodyBytes {
 			ew(w, r, tooLarge(s.cfg.MaxBodyBytes))
 			return
@@ -216,9 +240,10 @@ func (s *server) api(route string, ew ErrorWriter, lo loader.Options, h http.Han
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 		p, err := s.d.Auth.Authenticate(ctx, r)
 		if err != nil {
-			if interaction.KindOf(err) == interaction.KindUnauthorized {
+			switch interaction.KindOf(err) {
+			case interaction.KindUnauthorized:
 				w.Header().Set("WWW-Authenticate", `Basic realm="touchpoint", charset="UTF-8"`)
-			} else {
+			case interaction.KindInternal:
 				s.d.Logger.ErrorContext(ctx, "authentication failed", "request_id", info.id, "err", err)
 			}
 			ew(w, r, err)
@@ -249,7 +274,12 @@ func (s *server) api(route string, ew ErrorWriter, lo loader.Options, h http.Han
 			select {
 			case s.turns <- struct{}{}:
 				defer func() { <-s.turns }()
-			case <-ctx.Done(): // the client gave up while queued
+			case <-ctx.Done():
+				// The deadline passed while queued (503), or the client gave
+				// up (nothing to write; logged as 499).
+				if r.Context().Err() == nil {
+					ew(w, r, interaction.Errorf(interaction.KindUnavailable, "the service is busy; retry later"))
+				}
 				return
 			}
 		}
@@ -346,6 +376,8 @@ var graphQLCodes = map[interaction.Kind]string{
 	interaction.KindTooLarge:         "REQUEST_TOO_LARGE",
 	interaction.KindNotAcceptable:    "NOT_ACCEPTABLE",
 	interaction.KindUnsupportedMedia: "UNSUPPORTED_MEDIA_TYPE",
+	interaction.KindUnavailable:      "SERVICE_UNAVAILABLE",
+	interaction.KindCanceled:         "CLIENT_CLOSED_REQUEST",
 }
 
 func writeGraphQLError(w http.ResponseWriter, r *http.Request, err error) {
@@ -388,4 +420,9 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	io.WriteString(w, "ready\n")
+	if s.d.Degraded != nil {
+		if d := s.d.Degraded(); d != "" {
+			io.WriteString(w, "degraded: "+d+"\n")
+		}
+	}
 }

@@ -31,6 +31,11 @@ type Config struct {
 	// their turn (until their client gives up). 0 means no bound. Requests
 	// are authenticated and rate limited before they queue.
 	MaxInFlight int
+	// RequestTimeout bounds an API request from its arrival to its answer:
+	// authentication, the rate limit, the wait for a turn and every store
+	// statement run under a context with this deadline, and a request that
+	// runs out of it gets 503 with Retry-After. 0 means no bound.
+	RequestTimeout time.Duration
 
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
@@ -40,7 +45,10 @@ type Config struct {
 }
 
 // DefaultConfig returns production defaults: slow clients cannot hold
-// connections open (slowloris), a response may take up to 30 s, headers are
+// connections open (slowloris), a request's work is bounded at 10 s (an
+// answer from a healthy store takes milliseconds; a store that has not
+// answered in 10 s is not going to, and the client is better told so
+// than left waiting), a response may take up to 30 s to write, headers are
 // bounded at 64 KiB and bodies at 256 KiB. Bodies are GraphQL documents
 // (REST requests have none); 256 KiB is far beyond any real query and
 // bounds the JSON decoding a hostile body can cost to about 2 ms.
@@ -48,6 +56,7 @@ func DefaultConfig() Config {
 	return Config{
 		DefaultRateLimit:  1000,
 		MaxBodyBytes:      256 << 10,
+		RequestTimeout:    10 * time.Second,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -90,6 +99,9 @@ type Deps struct {
 	Reader  interaction.Reader
 	// Ready reports whether the store can serve (for /readyz).
 	Ready func(context.Context) error
+	// Degraded, when set, says what the server is running without (for
+	// /readyz), or "" when nothing; a degraded server is still ready.
+	Degraded func() string
 
 	GraphQL    http.Handler
 	V11        http.Handler
@@ -110,6 +122,15 @@ type Observer interface {
 	ObserveRateLimited(route string)
 	ObserveBatch(loader string, keys int)
 }
+
+// StatusClientClosedRequest is the status a request is logged and counted
+// with when its client went away before the answer (nginx's 499): it is
+// never sent, and it is not a server error.
+const StatusClientClosedRequest = 499
+
+// retryAfterUnavailable is the Retry-After, in seconds, of a 503: long
+// enough for a stalled store to be noticed by /readyz and a load balancer.
+const retryAfterUnavailable = "1"
 
 // StatusOf maps an error kind to its HTTP status: the one place it is
 // decided for every route.
@@ -137,6 +158,8 @@ func StatusOf(k interaction.Kind) int {
 		return http.StatusMethodNotAllowed
 	case interaction.KindUnavailable:
 		return http.StatusServiceUnavailable
+	case interaction.KindCanceled:
+		return StatusClientClosedRequest
 	}
 	return http.StatusInternalServerError
 }

@@ -67,6 +67,14 @@ func restError(w http.ResponseWriter, r *http.Request, err error) {
 // for org acme; opts may replace any dependency.
 func newFixture(t testing.TB, rate int, opts ...func(*httpapi.Deps)) *fixture {
 	t.Helper()
+	cfg := httpapi.DefaultConfig()
+	cfg.MaxBodyBytes = 1024
+	return newFixtureConfig(t, cfg, rate, opts...)
+}
+
+// newFixtureConfig is newFixture with the edge's configuration.
+func newFixtureConfig(t testing.TB, cfg httpapi.Config, rate int, opts ...func(*httpapi.Deps)) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
 	if err != nil {
@@ -78,8 +86,6 @@ func newFixture(t testing.TB, rate int, opts ...func(*httpapi.Deps)) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{db: db, logs: &logBuffer{}, key: id + ":" + secret, secret: secret}
-	cfg := httpapi.DefaultConfig()
-	cfg.MaxBodyBytes = 1024
 	d := httpapi.Deps{
 		Logger:   slog.New(slog.NewJSONHandler(f.logs, nil)),
 		Auth:     &auth.Authenticator{Admin: db},

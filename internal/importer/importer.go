@@ -17,6 +17,13 @@
 // and the line is imported; with Options.Strict the line is rejected.
 // Emails are stored lower-cased. Status is free text.
 //
+// Text is held to what the strictest store can keep: a line must be valid
+// UTF-8, and no text field (nor a survey's responses) may hold a NUL
+// character (\u0000) or, in responses, half of a UTF-16 surrogate pair;
+// PostgreSQL stores none of these, and SQLite would accept them, so both
+// reject such a line alike. Times must lie within what the API can print
+// in any time zone: after 0001-01-02 and before 9999-12-31 (UTC).
+//
 // Records are written in large transactions and keyed by (organisation, id),
 // so importing the same file twice changes nothing. A bad line is reported
 // with its number and reason and skipped; the good lines are still committed.
@@ -36,6 +43,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/touchpoint/touchpoint/internal/interaction"
 )
@@ -285,6 +294,9 @@ func readLine(br *bufio.Reader) (line []byte, tooLong bool, err error) {
 // parse parses one line. unknown, when not "", names the fields the
 // format does not know, for a warning or (strict) a rejection.
 func parse(raw []byte) (rec interaction.Record, unknown string, err error) {
+	if !utf8.Valid(raw) {
+		return interaction.Record{}, "", fmt.Errorf("invalid UTF-8 at byte %d", invalidAt(raw)+1)
+	}
 	var l line
 	if err := decodeLine(raw, &l); err != nil {
 		if !errors.Is(err, errUnknownField) {
@@ -380,6 +392,9 @@ func record(l line) (interaction.Record, error) {
 		return interaction.Record{}, fmt.Errorf(`"id" must be positive, got %d`, *l.ID)
 	}
 	id := *l.ID
+	if err := l.text(); err != nil {
+		return interaction.Record{}, err
+	}
 	if l.Record == "customer" {
 		c := interaction.Customer{ID: id, Mobile: interaction.NormalizeMobile(l.Mobile),
 			Email: interaction.NormalizeEmail(l.Email), ExternalID: strings.TrimSpace(l.ExternalID)}
@@ -438,6 +453,9 @@ func record(l line) (interaction.Record, error) {
 		if err := json.Compact(&compact, resp); err != nil {
 			return interaction.Record{}, fmt.Errorf(`"responses": %v`, err)
 		}
+		if err := escapes(compact.Bytes()); err != nil {
+			return interaction.Record{}, fmt.Errorf(`field "responses": %v`, err)
+		}
 		return interaction.Record{Survey: &interaction.Survey{ID: id, CustomerID: *l.CustomerID, Name: l.Name,
 			SubmittedAt: t, Responses: compact.Bytes()}}, nil
 	case "":
@@ -466,6 +484,14 @@ func orNone(p *int64) int64 {
 	return *p
 }
 
+// The times the API can print in every time zone (offsets reach ±14 h):
+// years 1 to 9999, a day inside either end. A time outside came out as
+// 10000-01-01T23:58:59Z in GraphQL, or 31-12--0001 in v2.
+var (
+	minTime = time.Date(1, 1, 2, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+)
+
 func parseTime(field, s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, fmt.Errorf("missing field %q", field)
@@ -474,7 +500,72 @@ func parseTime(field, s string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time: %q", field, s)
 	}
+	if t.Before(minTime) || !t.Before(maxTime) {
+		return time.Time{}, fmt.Errorf("%q is outside the times the API can show (0001-01-02 to 9999-12-30 UTC): %q", field, s)
+	}
 	return t.UTC(), nil
+}
+
+// text rejects a NUL character in any text field: PostgreSQL's text holds
+// none.
+func (l *line) text() error {
+	for _, f := range [...]struct{ name, v string }{
+		{"record", l.Record}, {"mobile", l.Mobile}, {"email", l.Email}, {"external_id", l.ExternalID},
+		{"network", l.Network}, {"type", l.Type}, {"sender", l.Sender}, {"receiver", l.Receiver},
+		{"subject", l.Subject}, {"body", l.Body}, {"status", l.Status}, {"name", l.Name},
+	} {
+		if strings.IndexByte(f.v, 0) >= 0 {
+			return fmt.Errorf("field %q holds a NUL character (\\u0000), which text cannot hold", f.name)
+		}
+	}
+	return nil
+}
+
+// escapes checks the \u escapes of valid JSON kept as it is (a survey's
+// responses): decoding would turn a lone surrogate into U+FFFD and keep a
+// NUL, but PostgreSQL's jsonb refuses both.
+func escapes(raw []byte) error {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		i++ // the escaped character
+		if i >= len(raw) || raw[i] != 'u' || i+4 >= len(raw) {
+			continue
+		}
+		r, err := strconv.ParseUint(string(raw[i+1:i+5]), 16, 16)
+		if err != nil {
+			continue
+		}
+		switch {
+		case r == 0:
+			return errors.New("a NUL character (\\u0000), which text cannot hold")
+		case utf16.IsSurrogate(rune(r)):
+			// A high half must be followed by a low half.
+			low := uint64(0)
+			if r < 0xdc00 && i+10 < len(raw) && raw[i+5] == '\\' && raw[i+6] == 'u' {
+				low, _ = strconv.ParseUint(string(raw[i+7:i+11]), 16, 16)
+			}
+			if low < 0xdc00 || low > 0xdfff {
+				return fmt.Errorf("half of a UTF-16 surrogate pair (\\u%04x)", r)
+			}
+			i += 6
+		}
+		i += 4
+	}
+	return nil
+}
+
+// invalidAt is the offset of the first byte of raw that is not UTF-8.
+func invalidAt(raw []byte) int {
+	for i := 0; i < len(raw); {
+		r, n := utf8.DecodeRune(raw[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(raw)
 }
 
 // progress prints about once a second while an import runs.

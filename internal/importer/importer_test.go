@@ -51,6 +51,15 @@ func TestBadLines(t *testing.T) {
 		{`{"record":"survey","id":5,"customer_id":1,"submitted_at":"2025-01-01T00:00:00Z"}`, `missing field "name"`},
 		{`{"record":"survey","id":5,"customer_id":1,"name":"x","submitted_at":"2025-01-01T00:00:00Z","responses":[1]}`, "must be a JSON object"},
 		{`{"record":"customer","id":2,"mobile":"91"}`, "already belongs to another customer"},
+		{`{"record":"customer","id":2,"mobile":"9\u00001"}`, `field "mobile" holds a NUL character`},
+		{`{"record":"message","id":5,"customer_id":1,"network":"capillary","type":"sms","body":"a\u0000b","sent_at":"2025-01-01T00:00:00Z"}`, `field "body" holds a NUL character`},
+		{"{\"record\":\"customer\",\"id\":2,\"mobile\":\"9\xff1\"}", "invalid UTF-8 at byte 40"},
+		{`{"record":"survey","id":5,"customer_id":1,"name":"x","submitted_at":"2025-01-01T00:00:00Z","responses":{"a":"\u0000"}}`, `field "responses": a NUL character`},
+		{`{"record":"survey","id":5,"customer_id":1,"name":"x","submitted_at":"2025-01-01T00:00:00Z","responses":{"a":"\ud800"}}`, `half of a UTF-16 surrogate pair (\ud800)`},
+		{`{"record":"survey","id":5,"customer_id":1,"name":"x","submitted_at":"2025-01-01T00:00:00Z","responses":{"a":"\udc00x"}}`, `half of a UTF-16 surrogate pair (\udc00)`},
+		{`{"record":"missed_call","id":5,"customer_id":1,"called_at":"9999-12-31T23:59:59-01:00"}`, `"called_at" is outside the times the API can show`},
+		{`{"record":"message","id":5,"customer_id":1,"network":"capillary","type":"sms","sent_at":"0000-01-01T00:00:00+01:00"}`, `"sent_at" is outside the times the API can show`},
+		{`{"record":"message","id":5,"customer_id":1,"network":"capillary","type":"sms","sent_at":"2025-01-01T00:00:00Z","delivered_at":"0001-01-01T05:00:00Z"}`, `"delivered_at" is outside`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {

@@ -1,8 +1,10 @@
 package interaction
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Kind is a small vocabulary of error kinds. Each transport maps a kind to
@@ -13,7 +15,7 @@ type Kind uint8
 
 // The error kinds.
 const (
-	KindInternal         Kind = iota // a bug or an unavailable dependency; details are logged, never shown
+	KindInternal         Kind = iota // a bug or a failed dependency; details are logged, never shown
 	KindInvalid                      // the caller sent bad input
 	KindNotFound                     // the thing asked for does not exist in the caller's organisation
 	KindUnauthorized                 // missing, malformed, wrong or revoked credentials
@@ -25,6 +27,7 @@ const (
 	KindUnsupportedMedia             // the request body's media type is not one the service reads
 	KindMethodNotAllowed             // the route is served, but not for the request's method
 	KindUnavailable                  // a dependency (the store) does not answer for now; retrying may succeed
+	KindCanceled                     // the caller went away before the answer was ready
 )
 
 func (k Kind) String() string {
@@ -51,6 +54,8 @@ func (k Kind) String() string {
 		return "method not allowed"
 	case KindUnavailable:
 		return "unavailable"
+	case KindCanceled:
+		return "canceled"
 	}
 	return "internal"
 }
@@ -80,14 +85,45 @@ func Errorf(k Kind, format string, args ...any) *Error {
 	return &Error{Kind: k, Message: fmt.Sprintf(format, args...)}
 }
 
-// KindOf returns the kind of the first *Error in err's chain, or
-// KindInternal when there is none (an unclassified error is a bug).
+// KindOf returns the kind of the first *Error in err's chain. An error
+// without one (or an internal one) whose cause is a wait that ran out is
+// KindUnavailable, and one whose cause is the caller cancelling is
+// KindCanceled: the stores return their drivers' errors as they are, and
+// this is the one place those are told apart from bugs. Anything else is
+// KindInternal (an unclassified error is a bug).
 func KindOf(err error) Kind {
 	var e *Error
-	if errors.As(err, &e) {
+	if errors.As(err, &e) && e.Kind != KindInternal {
 		return e.Kind
 	}
+	if err == nil {
+		return KindInternal
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), timedOut(err):
+		return KindUnavailable
+	case errors.Is(err, context.Canceled):
+		return KindCanceled
+	}
 	return KindInternal
+}
+
+// timedOut reports whether err is a timeout by the conventions drivers
+// share without this package importing them: a network error's Timeout()
+// (an i/o deadline), or a SQLSTATE of class 57 (the server cancelled the
+// statement, as PostgreSQL's statement_timeout and lock_timeout do, or is
+// shutting down) or class 08 (the connection failed).
+func timedOut(err error) bool {
+	var t interface{ Timeout() bool }
+	if errors.As(err, &t) && t.Timeout() {
+		return true
+	}
+	var s interface{ SQLState() string }
+	if errors.As(err, &s) {
+		state := s.SQLState()
+		return strings.HasPrefix(state, "57") || strings.HasPrefix(state, "08")
+	}
+	return false
 }
 
 // MessageOf returns the caller-safe message of err: the message of the first
@@ -97,6 +133,12 @@ func MessageOf(err error) string {
 	var e *Error
 	if errors.As(err, &e) && e.Kind != KindInternal && e.Message != "" {
 		return e.Message
+	}
+	switch KindOf(err) {
+	case KindUnavailable:
+		return "the service did not answer in time; retry later"
+	case KindCanceled:
+		return "the request was canceled"
 	}
 	return "internal error"
 }

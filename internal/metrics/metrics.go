@@ -63,6 +63,19 @@ func New(store Store) *Metrics {
 	return m
 }
 
+// RedisUp reports, as touchpoint_redis_up, whether the rate limits are
+// shared through Redis (1) or each replica enforces them alone (0).
+func (m *Metrics) RedisUp(up func() bool) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "touchpoint_redis_up", Help: "1 while rate limits are shared through Redis, 0 while this replica enforces them alone.",
+	}, func() float64 {
+		if up() {
+			return 1
+		}
+		return 0
+	}))
+}
+
 // Handler serves the metrics in the Prometheus exposition format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})

@@ -8,10 +8,10 @@ import (
 	"time"
 )
 
-// Memory is the in-process Limiter, counting sliding windows (see
+// Memory is the in-process Limiter, keeping a sliding log per key (see
 // window.go). State is sharded so keys rarely share a lock, and a key idle
-// for two windows is forgotten, which bounds memory by the keys active in
-// the last two minutes.
+// for a window is forgotten, which bounds memory by the requests allowed
+// in the last minute.
 //
 // A limit of zero or less means "no limit": every request is allowed.
 type Memory struct {
@@ -22,14 +22,14 @@ type Memory struct {
 
 type shard struct {
 	mu   sync.Mutex
-	keys map[string]counts
+	keys map[string]entries
 }
 
 // NewMemory returns an empty in-process limiter.
 func NewMemory() *Memory {
 	m := &Memory{seed: maphash.MakeSeed()}
 	for i := range m.shards {
-		m.shards[i].keys = make(map[string]counts)
+		m.shards[i].keys = make(map[string]entries)
 	}
 	return m
 }
@@ -49,18 +49,19 @@ func (m *Memory) Allow(_ context.Context, key string, limit int, now time.Time) 
 	s := &m.shards[maphash.String(m.seed, key)%uint64(len(m.shards))]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, d := decide(s.keys[key], limit, now)
-	s.keys[key] = c
+	e, d := s.keys[key].decide(limit, now.UnixMicro())
+	s.keys[key] = e
 	return d, nil
 }
 
-// sweep forgets the shard's keys idle for two windows: a missing key and
-// such a key get the same decision.
+// sweep forgets the shard's keys idle for a window: a missing key and such
+// a key get the same decision.
 func (m *Memory) sweep(s *shard, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k, c := range s.keys {
-		if r := c.roll(now); r.prev == 0 && r.cur == 0 {
+	at := now.UnixMicro()
+	for k, e := range s.keys {
+		if len(e.expire(at)) == 0 {
 			delete(s.keys, k)
 		}
 	}

@@ -13,33 +13,77 @@ func TestMemoryAccounting(t *testing.T) {
 	ctx := context.Background()
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 10 {
-		d, _ := m.Allow(ctx, "k", 10, start.Add(time.Duration(i)*time.Second))
-		if !d.Allowed || d.Limit != 10 || d.Remaining != 9-i || !d.Reset.Equal(start.Add(time.Minute)) {
+		at := start.Add(time.Duration(i) * time.Second)
+		d, _ := m.Allow(ctx, "k", 10, at)
+		if !d.Allowed || d.Limit != 10 || d.Remaining != 9-i || !d.Reset.Equal(at.Add(time.Minute)) {
 			t.Fatalf("request %d: %+v", i, d)
 		}
 	}
+	// Full: one more fits when the first request (at +0s) is a minute old.
 	d, _ := m.Allow(ctx, "k", 10, start.Add(30*time.Second))
-	if d.Allowed || d.Remaining != 0 || d.RetryAfter != 30*time.Second {
+	if d.Allowed || d.Remaining != 0 || d.RetryAfter != 30*time.Second || !d.Reset.Equal(start.Add(69*time.Second)) {
 		t.Fatalf("11th request: %+v", d)
 	}
-	// 15 s into the next window the previous one still weighs 3/4: 7.5 of
-	// 10 used, so two more fit.
-	next := start.Add(75 * time.Second)
-	for i := range 3 {
-		d, _ := m.Allow(ctx, "k", 10, next)
-		if d.Allowed != (i < 2) {
-			t.Fatalf("next window request %d: %+v", i, d)
-		}
-		if i == 2 && d.RetryAfter != 3*time.Second {
-			t.Fatalf("retry after = %v, want 3s (when the old window weighs 0.7)", d.RetryAfter)
+	// At +60s the first has left the window (a request counts against
+	// those made less than a minute after it), and exactly one fits.
+	for i, want := range []bool{true, false} {
+		if d, _ := m.Allow(ctx, "k", 10, start.Add(time.Minute)); d.Allowed != want {
+			t.Fatalf("at +60s, request %d: %+v", i, d)
 		}
 	}
-	// Two idle windows restore the whole budget.
+	// A clock that reads behind the newest request is taken as the newest.
+	if d, _ := m.Allow(ctx, "k", 10, start.Add(30*time.Second)); d.Allowed || d.RetryAfter != time.Second {
+		t.Fatalf("behind the log: %+v", d)
+	}
+	// A minute idle restores the whole budget.
 	if d, _ := m.Allow(ctx, "k", 10, start.Add(3*time.Minute)); !d.Allowed || d.Remaining != 9 {
 		t.Fatalf("after 3 min: %+v", d)
 	}
 	if d, _ := m.Allow(ctx, "k", 0, start); !d.Allowed {
 		t.Fatalf("limit 0: %+v", d)
+	}
+}
+
+// burst sends n requests for one key at even spacing from start over
+// span and counts those allowed.
+func burst(t *testing.T, l Limiter, key string, limit, n int, start time.Time, span time.Duration) int {
+	t.Helper()
+	allowed := 0
+	for i := range n {
+		d, err := l.Allow(context.Background(), key, limit, start.Add(span*time.Duration(i)/time.Duration(n)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Allowed {
+			allowed++
+		}
+	}
+	return allowed
+}
+
+// boundaryCases are bursts that straddle a minute boundary, where
+// counting by fixed windows goes wrong: the limit holds exactly.
+var boundaryCases = []struct {
+	name         string
+	offset, span time.Duration // from the boundary
+	n, want      int
+}{
+	{"1,100 in 2 s across the boundary", -time.Second, 2 * time.Second, 1100, 1000},
+	{"1,100 in 10 s, most before the boundary", -9 * time.Second, 10 * time.Second, 1100, 1000},
+	{"2,000 in 59 s across the boundary", -30 * time.Second, 59 * time.Second, 2000, 1000},
+	{"1,100 in 2 s at the start of a window", 0, 2 * time.Second, 1100, 1000},
+}
+
+// TestBurstAcrossBoundary: however a burst lines up with the clock's
+// minutes, a key at 1,000 a minute gets exactly 1,000 of it.
+func TestBurstAcrossBoundary(t *testing.T) {
+	boundary := time.Date(2025, 1, 1, 0, 1, 0, 0, time.UTC)
+	for _, tt := range boundaryCases {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := burst(t, NewMemory(), "k", 1000, tt.n, boundary.Add(tt.offset), tt.span); got != tt.want {
+				t.Errorf("%d allowed, want %d", got, tt.want)
+			}
+		})
 	}
 }
 

@@ -44,8 +44,9 @@ func TestRedisMatchesMemory(t *testing.T) {
 	m := NewMemory()
 	ctx := context.Background()
 	key := randomKey()
-	start := time.Now().Truncate(Window).Add(Window) // a fresh window
-	for i, at := range []time.Duration{0, time.Second, 2 * time.Second, 3 * time.Second, 30 * time.Second, 75 * time.Second, 76 * time.Second, 77 * time.Second, 80 * time.Second} {
+	start := time.Now().Truncate(time.Second)
+	for i, at := range []time.Duration{0, time.Second, 2 * time.Second, 3 * time.Second, 30 * time.Second, 59 * time.Second,
+		60 * time.Second, 61 * time.Second, 61 * time.Second, 75 * time.Second, 70 * time.Second, 200 * time.Second} {
 		now := start.Add(at)
 		dm, _ := m.Allow(ctx, key, 3, now)
 		dr, err := r.Allow(ctx, key, 3, now)
@@ -55,6 +56,19 @@ func TestRedisMatchesMemory(t *testing.T) {
 		if dm != dr {
 			t.Errorf("request %d at +%v: redis %+v, memory %+v", i, at, dr, dm)
 		}
+	}
+}
+
+// TestRedisBurstAcrossBoundary: the limit holds exactly in Redis too.
+func TestRedisBurstAcrossBoundary(t *testing.T) {
+	r := redisLimiters(t, 1)[0]
+	boundary := time.Now().Truncate(time.Minute).Add(-time.Hour)
+	for _, tt := range boundaryCases {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := burst(t, r, randomKey(), 1000, tt.n, boundary.Add(tt.offset), tt.span); got != tt.want {
+				t.Errorf("%d allowed, want %d", got, tt.want)
+			}
+		})
 	}
 }
 

@@ -390,8 +390,8 @@ func TestStoreFailures(t *testing.T) {
 		status int
 		msg    string
 	}{
-		{fmt.Errorf("read summaries: %w", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}), 503, "the store does not answer for now; retry shortly"},
-		{fmt.Errorf("read summaries: %w", context.DeadlineExceeded), 503, "the store does not answer for now; retry shortly"},
+		{fmt.Errorf("read summaries: %w", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}), 503, "the service did not answer in time; retry later"},
+		{fmt.Errorf("read summaries: %w", context.DeadlineExceeded), 503, "the service did not answer in time; retry later"},
 		{errors.New("sql: secret internals"), 500, "internal error"},
 	} {
 		e.edge = edgeHandler{httpapi.NewServer(httpapi.DefaultConfig(), httpapi.Deps{

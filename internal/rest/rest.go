@@ -137,7 +137,7 @@ const (
 	msgAllFailed = "All requests have failed due to errors. Invalid or unsupported inputs passed."
 	msgRetrieved = "Customer successfully retrieved"
 	// ours
-	msgUnavailable = "the store does not answer for now; retry shortly"
+	msgUnavailable = "the service did not answer in time; retry later"
 )
 
 // inputError is an invalid request parameter: the code that names it and
@@ -191,7 +191,7 @@ func failureOf(err error) failure {
 	switch {
 	case k == interaction.KindNotFound:
 		return failure{statusOf(k), codeCustomer, msgNotFound}
-	case k == interaction.KindInternal && unavailable(err):
+	case k == interaction.KindUnavailable, k == interaction.KindInternal && unavailable(err):
 		k = interaction.KindUnavailable
 		return failure{statusOf(k), statusOf(k), msgUnavailable}
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/touchpoint/touchpoint/internal/httpapi"
 	"github.com/touchpoint/touchpoint/internal/importer"
@@ -412,6 +414,9 @@ func TestErrorWriters(t *testing.T) {
 			`{"response":{"status":{"success":"false","code":429,"message":"slow down"}}}`, `{"errors":[{"code":429,"message":"slow down"}]}`},
 		{fmt.Errorf("sql: database is locked"), 500,
 			`{"response":{"status":{"success":"false","code":500,"message":"internal error"}}}`, `{"errors":[{"code":500,"message":"internal error"}]}`},
+		{fmt.Errorf("query: %w", context.DeadlineExceeded), 503,
+			`{"response":{"status":{"success":"false","code":503,"message":"the service did not answer in time; retry later"}}}`,
+			`{"errors":[{"code":503,"message":"the service did not answer in time; retry later"}]}`},
 	} {
 		rec := httptest.NewRecorder()
 		rest.WriteV11Error(rec, httptest.NewRequest("GET", "/", nil), tt.err)
@@ -423,6 +428,50 @@ func TestErrorWriters(t *testing.T) {
 		if rec.Code != tt.status || strings.TrimSpace(rec.Body.String()) != tt.v2 {
 			t.Errorf("v2 %v: %d %s", tt.err, rec.Code, rec.Body)
 		}
+	}
+}
+
+// TestStoreOutOfTime: when the request's deadline has passed, the real
+// store's error is a 503 in each version's envelope, and nothing is logged
+// as an internal error; when the client has gone, the status is 499.
+func TestStoreOutOfTime(t *testing.T) {
+	e := newEnv(t, 3)
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	v11, v2 := rest.V11(rest.Options{Logger: logger}), rest.V2(rest.Options{Logger: logger})
+	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	gone, leave := context.WithCancel(context.Background())
+	leave()
+	for _, tt := range []struct {
+		name   string
+		ctx    context.Context
+		h      http.Handler
+		target string
+		status int
+	}{
+		{"v1.1 deadline", expired, v11, "/v1.1/customer/interaction?mobile=919988221100", 503},
+		{"v1.1 deadline, XML", expired, v11, "/v1.1/customer/interaction?mobile=919988221100&format=xml", 503},
+		{"v2 deadline", expired, v2, "/v2/customers/interaction?identifierName=mobile&identifierValue=919988221100", 503},
+		{"v1.1 client gone", gone, v11, "/v1.1/customer/interaction?mobile=919988221100", 499},
+		{"v2 client gone", gone, v2, "/v2/customers/interaction?identifierName=mobile&identifierValue=919988221100", 499},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest("GET", tt.target, nil)
+			ctx := interaction.NewContext(tt.ctx, interaction.Principal{Org: e.org, KeyID: "k", Scopes: e.scopes})
+			ctx = loader.NewContext(ctx, loader.New(e.db, e.org.ID, loader.Options{}))
+			rec := httptest.NewRecorder()
+			tt.h.ServeHTTP(rec, req.WithContext(ctx))
+			if rec.Code != tt.status {
+				t.Errorf("%d %s, want %d", rec.Code, rec.Body, tt.status)
+			}
+			if tt.status == 503 && !strings.Contains(rec.Body.String(), "retry later") {
+				t.Errorf("503 without its message: %s", rec.Body)
+			}
+		})
+	}
+	if logs.Len() > 0 {
+		t.Errorf("logged:\n%s", logs.String())
 	}
 }
 

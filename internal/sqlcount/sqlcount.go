@@ -53,7 +53,17 @@ var noSpan = trace.SpanFromContext(context.Background())
 // count every statement they execute in n, and trace it as system (for
 // example "sqlite" or "postgresql").
 func NewConnector(drv driver.Driver, dsn, system string, n *atomic.Int64) driver.Connector {
-	return &countingConnector{drv: drv, dsn: dsn, n: n, system: system}
+	c := &countingConnector{drv: drv, dsn: dsn, n: n, system: system}
+	// A driver's own connector connects under the caller's context, so a
+	// server that accepts connections but never answers cannot hold a
+	// request past its deadline (driver.Driver's Open has no context).
+	// A DSN it cannot parse is left to Open, to fail there.
+	if dc, ok := drv.(driver.DriverContext); ok {
+		if inner, err := dc.OpenConnector(dsn); err == nil {
+			c.inner = inner
+		}
+	}
+	return c
 }
 
 // End ends a statement's span, recording err.
@@ -68,13 +78,20 @@ func end(s trace.Span, err error) {
 
 type countingConnector struct {
 	drv    driver.Driver
+	inner  driver.Connector // nil when drv has none
 	dsn    string
 	n      *atomic.Int64
 	system string
 }
 
-func (c *countingConnector) Connect(context.Context) (driver.Conn, error) {
-	conn, err := c.drv.Open(c.dsn)
+func (c *countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	var conn driver.Conn
+	var err error
+	if c.inner != nil {
+		conn, err = c.inner.Connect(ctx)
+	} else {
+		conn, err = c.drv.Open(c.dsn)
+	}
 	if err != nil {
 		return nil, err
 	}

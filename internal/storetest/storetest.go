@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 		"AgreesWithAModel":       testAgreesWithAModel,
 		"CountsFollowImports":    testCountsFollowImports,
 		"Credential":             testCredential,
+		"ImportRejectsAlike":     testImportRejectsAlike,
 	} {
 		t.Run(name, func(t *testing.T) { test(t, open) })
 	}
