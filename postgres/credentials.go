@@ -16,7 +16,8 @@ import (
 // revoked key fails on its next request and a settings change applies to
 // the next answer. On PostgreSQL that read is a round trip of its own, a
 // quarter of the one-customer question's statements. The store keeps the
-// answers in memory instead, and stays exact by listening: a trigger on
+// answers in memory instead (sqlstore.CredentialCache, versioned by what
+// the listener has heard), and stays exact by listening: a trigger on
 // api_keys and orgs (migration 0003) notifies every server at commit, and
 // each forgets all it holds. While its listening connection is down (at
 // start, after an error, or when a ping goes unanswered) a server keeps
@@ -36,59 +37,35 @@ const (
 // its cache across a connection that died without a word.
 const listenPing = time.Second
 
-// maxCredentials bounds the cache; when full it starts over.
-const maxCredentials = 10000
-
-type credential struct {
-	key   interaction.APIKey
-	org   interaction.Org
-	found bool // unknown ids are kept too, so both take the same time
+// listenState is what the listener knows: whether it is up, and a count
+// of what it has heard (every notification and every change of up), which
+// versions the credential cache.
+type listenState struct {
+	mu   sync.RWMutex
+	live bool
+	gen  uint64
 }
 
-// credentialCache is the keys a server has read since its last
-// notification. gen changes with every notification and every change of
-// live, so a read that raced one is not kept.
-type credentialCache struct {
-	mu      sync.RWMutex
-	live    bool
-	gen     uint64
-	entries map[string]credential
+func (s *listenState) current() (gen uint64, live bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.gen, s.live
 }
 
-func (c *credentialCache) get(id string) (credential, uint64, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	e, ok := c.entries[id]
-	return e, c.gen, ok && c.live
-}
-
-func (c *credentialCache) put(id string, e credential, gen uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.live || c.gen != gen {
-		return
-	}
-	if c.entries == nil || len(c.entries) >= maxCredentials {
-		c.entries = make(map[string]credential)
-	}
-	c.entries[id] = e
-}
-
-// reset forgets everything and says whether the listener is up.
-func (c *credentialCache) reset(live bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.live = live
-	c.gen++
-	clear(c.entries)
+// reset moves the version on, forgetting every cached credential, and says
+// whether the listener is up.
+func (s *listenState) reset(live bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.live = live
+	s.gen++
 }
 
 // Listening reports whether the store is listening for credential changes
 // (and so keeps credentials between requests).
 func (db *DB) Listening() bool {
-	db.creds.mu.RLock()
-	defer db.creds.mu.RUnlock()
-	return db.creds.live
+	_, live := db.heard.current()
+	return live
 }
 
 // OnListenError sets what hears why the listener lost its connection (it
@@ -102,18 +79,12 @@ func (db *DB) OnListenError(f func(error)) { db.listenErr = f }
 // never listen.
 func (db *DB) Credential(ctx context.Context, id string) (interaction.APIKey, interaction.Org, error) {
 	db.listenOnce.Do(db.startListening)
-	e, gen, ok := db.creds.get(id)
-	if !ok {
-		var err error
-		if e, err = db.readCredential(ctx, id); err != nil {
-			return interaction.APIKey{}, interaction.Org{}, err
-		}
-		db.creds.put(id, e, gen)
+	read := func() (interaction.APIKey, interaction.Org, error) { return db.readCredential(ctx, id) }
+	gen, live := db.heard.current()
+	if !live {
+		return read()
 	}
-	if !e.found {
-		return interaction.APIKey{}, interaction.Org{}, interaction.Errorf(interaction.KindNotFound, "no key %q", id)
-	}
-	return e.key, e.org, nil
+	return db.creds.Lookup(id, gen, read)
 }
 
 func (db *DB) startListening() {
@@ -132,7 +103,7 @@ func (db *DB) listen(ctx context.Context, dsn string) {
 	wait := 50 * time.Millisecond
 	for {
 		err := db.listenConn(ctx, dsn)
-		db.creds.reset(false)
+		db.heard.reset(false)
 		if ctx.Err() != nil {
 			return
 		}
@@ -163,14 +134,14 @@ func (db *DB) listenConn(ctx context.Context, dsn string) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+credentialsChannel); err != nil {
 		return fmt.Errorf("postgres: listen: %w", err)
 	}
-	db.creds.reset(true)
+	db.heard.reset(true)
 	for {
 		wctx, cancel := context.WithTimeout(ctx, listenPing)
 		_, err := conn.WaitForNotification(wctx)
 		cancel()
 		switch {
 		case err == nil:
-			db.creds.reset(true)
+			db.heard.reset(true)
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case errors.Is(err, context.DeadlineExceeded):

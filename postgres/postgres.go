@@ -62,7 +62,8 @@ type DB struct {
 
 	applied []string // the migrations Open (or Migrate) applied
 
-	creds      credentialCache
+	creds      sqlstore.CredentialCache[uint64] // versioned by heard.gen
+	heard      listenState
 	listenDSN  string             // "" for no listener (see credentials.go)
 	listenOnce sync.Once          // started by the first Credential
 	stop       context.CancelFunc // ends the listener

@@ -50,28 +50,34 @@ const credentialByID = `SELECT k.id, k.org_id, k.secret_hash, k.md5_hash, k.scop
 	FROM api_keys k JOIN orgs o ON o.id = k.org_id WHERE k.id = $1`
 
 // readCredential reads a key and its organisation in one statement.
-func (db *DB) readCredential(ctx context.Context, id string) (credential, error) {
-	var e credential
+func (db *DB) readCredential(ctx context.Context, id string) (interaction.APIKey, interaction.Org, error) {
+	var k interaction.APIKey
+	var o interaction.Org
+	notFound := interaction.Errorf(interaction.KindNotFound, "no key %q", id)
 	if !validText(id) {
-		return e, nil
+		return k, o, notFound
 	}
 	var created int64
 	var revoked *int64
+	found := false
 	err := db.query(ctx, credentialByID, []any{id}, func(r pgx.Rows) error {
-		e.found = true
-		return r.Scan(&e.key.ID, &e.key.OrgID, &e.key.SecretHash, &e.key.MD5Hash, &e.key.Scopes, &e.key.RateLimit, &created, &revoked,
-			&e.org.Name, &e.org.TimeZone, &e.org.MaskOTP, &e.org.RateLimit)
+		found = true
+		return r.Scan(&k.ID, &k.OrgID, &k.SecretHash, &k.MD5Hash, &k.Scopes, &k.RateLimit, &created, &revoked,
+			&o.Name, &o.TimeZone, &o.MaskOTP, &o.RateLimit)
 	})
-	if err != nil {
-		return e, fmt.Errorf("postgres: credential: %w", err)
+	switch {
+	case err != nil:
+		return interaction.APIKey{}, interaction.Org{}, fmt.Errorf("postgres: credential: %w", err)
+	case !found:
+		return interaction.APIKey{}, interaction.Org{}, notFound
 	}
-	e.key.CreatedAt = fromMillis(created)
+	k.CreatedAt = fromMillis(created)
 	if revoked != nil {
 		at := fromMillis(*revoked)
-		e.key.RevokedAt = &at
+		k.RevokedAt = &at
 	}
-	e.org.ID = e.key.OrgID
-	return e, nil
+	o.ID = k.OrgID
+	return k, o, nil
 }
 
 var customersBy = map[interaction.IdentifierKind]string{

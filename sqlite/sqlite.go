@@ -78,7 +78,8 @@ type DB struct {
 	// connection at Open (preparing inside a transaction would wait for
 	// the one connection the transaction holds).
 	upserts map[stmtKey]*sqlx.Stmt
-	creds   *credCache
+	creds   sqlstore.CredentialCache[fileStamp]
+	wal     string   // the WAL file, whose stamp versions creds
 	applied []string // the migrations Open applied
 }
 
@@ -88,7 +89,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
-	db := &DB{creds: newCredCache(path)}
+	db := &DB{wal: walPath(path)}
 	drv := &driver.SQLite{}
 	// The driver registers itself as "sqlite3", which sqlx binds with '?'.
 	db.w = sqlx.NewDb(sql.OpenDB(sqlcount.NewConnector(drv, dsn(path, "_txlock=immediate"), "sqlite", &db.stmts)), "sqlite3")
