@@ -255,8 +255,9 @@ func (db *DB) SummariesWithHeads(ctx context.Context, org interaction.OrgID, cus
 		return nil, nil, nil
 	}
 	if f.Span() != (interaction.Span{}) || rows <= 0 {
-		sums, err := db.Summaries(ctx, org, customerIDs, f)
-		return sums, nil, err
+		// The kept counts know no span, and no heads would be read: a
+		// caller outside interaction.HeadReader's contract.
+		return nil, nil, fmt.Errorf("postgres: summaries with heads need an open span and rows, got %+v and %d", f.Span(), rows)
 	}
 	netLo, netHi := sqlstore.NetworkRange(f.Network)
 	args := []any{int64(org), customerIDs, netLo, netHi, rows}

@@ -187,7 +187,7 @@ func readPages(ctx context.Context, r Reader, org OrgID, ids []int64, raw [][]Su
 					calls = append(calls, Partition{CustomerID: id, Network: Capillary, Type: MissedCallType, Count: it.Count})
 				case it.Type == SurveyType && req.Lists&ListSurveys != 0:
 					surveys = append(surveys, Partition{CustomerID: id, Network: Capillary, Type: SurveyType, Count: it.Count})
-				case it.Type.IsMessage() && req.Lists&ListMessages != 0:
+				case it.Type.IsMessage() && req.Lists&ListMessages != 0 && heads == nil:
 					for _, st := range it.Type.StoredTypes() {
 						if n := countOf(raw[i], it.Network, st); n > 0 {
 							msgs = append(msgs, Partition{CustomerID: id, Network: it.Network, Type: st, Count: n})
@@ -204,9 +204,9 @@ func readPages(ctx context.Context, r Reader, org OrgID, ids []int64, raw [][]Su
 
 	var pages []run
 	switch {
-	case len(msgs) == 0:
 	case heads != nil:
 		pages = runsOf(*heads)
+	case len(msgs) == 0:
 	default:
 		// Without a type filter the summaries named every partition of the
 		// customers (within the network filter), so a store may read a
