@@ -355,18 +355,16 @@ type data struct {
 // and read path as GraphQL.
 func load(ctx context.Context, r request, layout interaction.Layout, lists interaction.Lists, fields interaction.MessageFields) (data, error) {
 	p, _ := interaction.FromContext(ctx)
-	l := loader.For(ctx)
-	c, err := l.Customer(ctx, r.id)
-	if err != nil {
-		return data{}, err
-	}
-	groups, err := l.Interactions(ctx, []int64{c.ID}, interaction.Request{
+	cs, errs, groups, err := loader.For(ctx).CustomersWithInteractions(ctx, r.id.Kind, []string{r.id.Value}, interaction.Request{
 		Filter: r.filter, Page: r.page, Layout: layout, Lists: lists, Fields: fields,
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return data{}, err
+	case errs[0] != nil:
+		return data{}, errs[0]
 	}
-	return data{customer: c, groups: groups[0], page: r.page, mask: p.Org.MaskOTP && !p.Has(interaction.ScopeOTPRead), loc: p.Org.Location()}, nil
+	return data{customer: cs[0], groups: groups[0], page: r.page, mask: p.Org.MaskOTP && !p.Has(interaction.ScopeOTPRead), loc: p.Org.Location()}, nil
 }
 
 // subject is the one place message text leaves through REST.
