@@ -47,6 +47,7 @@ const shutdownGrace = 20 * time.Second
 // serveOptions are serve's settings.
 type serveOptions struct {
 	db, readDB, addr, redis, debugAddr, logFormat string
+	corsOrigins                                   string
 	demo                                          demoMode
 	introspection                                 bool
 	rateLimit, maxInFlight                        int
@@ -67,6 +68,7 @@ func (o *serveOptions) define(fs *pflag.FlagSet) {
 	flagVar(fs, &o.stmtTimeout, "statement-timeout", "TOUCHPOINT_STATEMENT_TIMEOUT", 5*time.Second, "PostgreSQL statement_timeout of the server's connections, unless the DSN sets one (0 for none)")
 	flagVar(fs, &o.debugAddr, "debug-addr", "TOUCHPOINT_DEBUG_ADDR", "", "serve Go's pprof profiles at /debug/pprof/ on this address, apart from the API; empty for none")
 	flagVar(fs, &o.logFormat, "log-format", "TOUCHPOINT_LOG_FORMAT", "text", "log format: text or json")
+	flagVar(fs, &o.corsOrigins, "cors-origins", "TOUCHPOINT_CORS_ORIGINS", "", "browser origins allowed to call the API, comma-separated, each exactly scheme://host[:port]; empty for none (no CORS headers)")
 	flagVar(fs, &o.rateLimit, "rate-limit", "", httpapi.DefaultConfig().DefaultRateLimit, "requests a minute per API key unless the key or organisation says otherwise")
 	flagVar(fs, &o.maxInFlight, "max-in-flight", "TOUCHPOINT_MAX_IN_FLIGHT", -1, "API requests served at once, the rest queued; 0 for no bound, -1 to size it for the store: 2 per CPU on SQLite, 32 on PostgreSQL")
 }
@@ -135,6 +137,10 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 	if err != nil {
 		return usageErrorf("--log-format: %v", err)
 	}
+	corsOrigins, err := httpapi.ParseOrigins(o.corsOrigins)
+	if err != nil {
+		return usageErrorf("--cors-origins: %v", err)
+	}
 	tuneGC(env.getenv)
 
 	tracingOn, stopTracing, err := tracing.Setup(ctx, env.getenv)
@@ -166,6 +172,7 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 	cfg.DefaultRateLimit = o.rateLimit
 	cfg.RequestTimeout = o.requestTimeout
 	cfg.MaxInFlight = o.maxInFlight
+	cfg.CORSOrigins = corsOrigins
 	if cfg.MaxInFlight < 0 {
 		cfg.MaxInFlight = inFlightFor(o.db)
 	}
@@ -216,7 +223,7 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 	if demoCreds != "" {
 		fmt.Fprintf(env.stdout, "Demo credentials:      %s (organisation %q; HTTP Basic)\n", demoCreds, demo.OrgName)
 	}
-	logger.Info("serving", "addr", ln.Addr().String(), "db", redact(o.db), "demo", demoCreds != "", "introspection", o.introspection, "tracing", tracingOn, "shared_rate_limits", o.redis != "")
+	logger.Info("serving", "addr", ln.Addr().String(), "db", redact(o.db), "demo", demoCreds != "", "introspection", o.introspection, "tracing", tracingOn, "shared_rate_limits", o.redis != "", "cors_origins", corsOrigins)
 
 	if o.debugAddr != "" {
 		stopDebug, err := serveDebug(o.debugAddr, logger)

@@ -53,7 +53,11 @@ func NewServer(cfg Config, d Deps) http.Handler {
 	if d.Metrics != nil {
 		mux.Handle("GET /metrics", s.open("metrics", d.Metrics))
 	}
-	return s.open("", mux) // request id and recovery for unmatched routes too
+	var h http.Handler = mux
+	if len(cfg.CORSOrigins) > 0 {
+		h = cors(cfg.CORSOrigins, mux) // outside the routes: preflights pass no authentication
+	}
+	return s.open("", h) // request id and recovery for unmatched routes too
 }
 
 // onlyGET answers any method but GET and HEAD (which the route's own

@@ -36,6 +36,9 @@ type Config struct {
 	// statement run under a context with this deadline, and a request that
 	// runs out of it gets 503 with Retry-After. 0 means no bound.
 	RequestTimeout time.Duration
+	// CORSOrigins are the browser origins allowed to call the API, as
+	// ParseOrigins returns them; none means no CORS headers at all.
+	CORSOrigins []string
 
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
