@@ -355,6 +355,7 @@ func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratel
 		V11Error:   rest.WriteV11Error,
 		V2Error:    rest.WriteV2Error,
 		OpenAPI:    rest.OpenAPI(),
+		Schema:     graph.SchemaHandler(gql.Introspection),
 		Playground: playground.Handler(playground.Options{Endpoint: "/graphql", DemoCredentials: demoCreds}),
 	})
 }

@@ -31,6 +31,9 @@ func NewServer(cfg Config, d Deps) http.Handler {
 		mux.Handle("GET /graphql", gql)
 		mux.Handle("POST /graphql", gql)
 	}
+	if d.Schema != nil {
+		mux.Handle("GET /graphql/schema.graphql", s.api("graphql-schema", writeGraphQLError, loaders, d.Schema))
+	}
 	if d.V11 != nil {
 		mux.Handle("GET /v1.1/customer/interaction", s.api("v1.1", d.V11Error, loaders, d.V11))
 		mux.Handle("/v1.1/customer/interaction", s.open("v1.1", onlyGET(d.V11Error)))

@@ -114,6 +114,10 @@ type Deps struct {
 	Playground http.Handler // serves "/" and the assets under /playground/
 	Metrics    http.Handler // optional, served at /metrics
 	OpenAPI    http.Handler // optional, the REST shims' description at /openapi.json
+	// Schema, optional, serves the GraphQL schema as SDL at
+	// /graphql/schema.graphql, authenticated and rate limited like
+	// /graphql (it says what introspection says).
+	Schema http.Handler
 	// Observer, when set, is told about every API request (for metrics).
 	Observer Observer
 }
