@@ -99,6 +99,10 @@ type HandlerConfig struct {
 	// OnError, when set, is told the extensions.code of every error in a
 	// response (for metrics).
 	OnError func(code string)
+	// TrustedDocuments, when set, are the only operations that run (by
+	// hash or identical text; see trusted.go), and automatic persisted
+	// queries are off.
+	TrustedDocuments *TrustedDocuments
 }
 
 // NewHandler returns the production GraphQL handler: POST application/json
@@ -119,8 +123,12 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	srv.AddTransport(getJSON{})
 	srv.AddTransport(postJSON{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](orDefault(cfg.QueryCacheSize, 1000)))
-	srv.Use(extension.AutomaticPersistedQuery{Cache: orgScoped{lru.New[string](orDefault(cfg.APQCacheSize, 1000))}})
-	// After APQ, so a persisted query is guarded too; before parsing, which
+	if cfg.TrustedDocuments != nil {
+		srv.Use(trustedOnly{cfg.TrustedDocuments})
+	} else {
+		srv.Use(extension.AutomaticPersistedQuery{Cache: orgScoped{lru.New[string](orDefault(cfg.APQCacheSize, 1000))}})
+	}
+	// After APQ (or trusted documents), so a persisted query is guarded too; before parsing, which
 	// is where the expensive part starts.
 	limits := cfg.Limits
 	if limits == (gqlguard.Limits{}) {
@@ -148,10 +156,14 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		logger.ErrorContext(ctx, "graphql: panic", "panic", v, "stack", string(debug.Stack()))
 		return interaction.Errorf(interaction.KindInternal, "panic in resolver")
 	})
+	var h http.Handler = srv
 	if fastInteractions {
-		return withPlans(srv)
+		h = withPlans(srv)
 	}
-	return srv
+	if cfg.TrustedDocuments != nil {
+		h = documentIDs(h)
+	}
+	return h
 }
 
 // refuseIntrospection answers __schema and __type with Disabled. Left to

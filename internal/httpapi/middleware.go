@@ -317,7 +317,7 @@ func graphQLBody(limit int64) func(http.Handler) http.Handler {
 			}
 			if r.Method == http.MethodGet {
 				q := r.URL.Query()
-				if q.Get("query") == "" && q.Get("extensions") == "" {
+				if q.Get("query") == "" && q.Get("extensions") == "" && q.Get("documentId") == "" {
 					writeGraphQLError(w, r, interaction.Errorf(interaction.KindInvalid, "a GET request needs a query parameter"))
 					return
 				}

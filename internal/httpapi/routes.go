@@ -31,6 +31,9 @@ func NewServer(cfg Config, d Deps) http.Handler {
 		mux.Handle("GET /graphql", gql)
 		mux.Handle("POST /graphql", gql)
 	}
+	if d.Schema != nil {
+		mux.Handle("GET /graphql/schema.graphql", s.api("graphql-schema", writeGraphQLError, loaders, d.Schema))
+	}
 	if d.V11 != nil {
 		mux.Handle("GET /v1.1/customer/interaction", s.api("v1.1", d.V11Error, loaders, d.V11))
 		mux.Handle("/v1.1/customer/interaction", s.open("v1.1", onlyGET(d.V11Error)))
@@ -53,7 +56,11 @@ func NewServer(cfg Config, d Deps) http.Handler {
 	if d.Metrics != nil {
 		mux.Handle("GET /metrics", s.open("metrics", d.Metrics))
 	}
-	return s.open("", mux) // request id and recovery for unmatched routes too
+	var h http.Handler = mux
+	if len(cfg.CORSOrigins) > 0 {
+		h = cors(cfg.CORSOrigins, mux) // outside the routes: preflights pass no authentication
+	}
+	return s.open("", h) // request id and recovery for unmatched routes too
 }
 
 // onlyGET answers any method but GET and HEAD (which the route's own

@@ -36,6 +36,9 @@ type Config struct {
 	// statement run under a context with this deadline, and a request that
 	// runs out of it gets 503 with Retry-After. 0 means no bound.
 	RequestTimeout time.Duration
+	// CORSOrigins are the browser origins allowed to call the API, as
+	// ParseOrigins returns them; none means no CORS headers at all.
+	CORSOrigins []string
 
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
@@ -111,6 +114,10 @@ type Deps struct {
 	Playground http.Handler // serves "/" and the assets under /playground/
 	Metrics    http.Handler // optional, served at /metrics
 	OpenAPI    http.Handler // optional, the REST shims' description at /openapi.json
+	// Schema, optional, serves the GraphQL schema as SDL at
+	// /graphql/schema.graphql, authenticated and rate limited like
+	// /graphql (it says what introspection says).
+	Schema http.Handler
 	// Observer, when set, is told about every API request (for metrics).
 	Observer Observer
 }
