@@ -27,7 +27,7 @@ func NewServer(cfg Config, d Deps) http.Handler {
 		loaders.Observe = d.Observer.ObserveBatch
 	}
 	if d.GraphQL != nil {
-		gql := s.api("graphql", writeGraphQLError, loaders, graphQLBody(cfg.MaxBodyBytes)(d.GraphQL))
+		gql := s.api("graphql", d.GraphQLError, loaders, d.GraphQL)
 		mux.Handle("GET /graphql", gql)
 		mux.Handle("POST /graphql", gql)
 	}

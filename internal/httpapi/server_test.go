@@ -58,9 +58,17 @@ func echo(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]string{"org": p.Org.Name, "key": p.KeyID})
 }
 
-func restError(w http.ResponseWriter, r *http.Request, err error) {
+// restError and graphQLError stand for the transports' error writers:
+// each route's errors must come out in its own.
+func restError(w http.ResponseWriter, r *http.Request, err error) { routeError(w, "rest_error", err) }
+
+func graphQLError(w http.ResponseWriter, r *http.Request, err error) {
+	routeError(w, "graphql_error", err)
+}
+
+func routeError(w http.ResponseWriter, name string, err error) {
 	w.WriteHeader(httpapi.StatusOf(interaction.KindOf(err)))
-	json.NewEncoder(w).Encode(map[string]any{"rest_error": interaction.MessageOf(err)})
+	json.NewEncoder(w).Encode(map[string]any{name: interaction.MessageOf(err)})
 }
 
 // newFixture starts the real handler over a fresh SQLite file with one key
@@ -87,16 +95,17 @@ func newFixtureConfig(t testing.TB, cfg httpapi.Config, rate int, opts ...func(*
 	}
 	f := &fixture{db: db, logs: &logBuffer{}, key: id + ":" + secret, secret: secret}
 	d := httpapi.Deps{
-		Logger:   slog.New(slog.NewJSONHandler(f.logs, nil)),
-		Auth:     &auth.Authenticator{Admin: db},
-		Limiter:  ratelimit.NewMemory(),
-		Reader:   db,
-		Ready:    func(context.Context) error { return f.ready },
-		GraphQL:  http.HandlerFunc(echo),
-		V11:      http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom: secret internals") }),
-		V2:       http.HandlerFunc(echo),
-		V11Error: restError,
-		V2Error:  restError,
+		Logger:       slog.New(slog.NewJSONHandler(f.logs, nil)),
+		Auth:         &auth.Authenticator{Admin: db},
+		Limiter:      ratelimit.NewMemory(),
+		Reader:       db,
+		Ready:        func(context.Context) error { return f.ready },
+		GraphQL:      http.HandlerFunc(echo),
+		V11:          http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom: secret internals") }),
+		V2:           http.HandlerFunc(echo),
+		GraphQLError: graphQLError,
+		V11Error:     restError,
+		V2Error:      restError,
 		OpenAPI: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, `{"openapi":"3.1.0"}`)
 		}),
@@ -146,9 +155,9 @@ func TestRoutes(t *testing.T) {
 		{"GET", "/graphql?query=%7Bx%7D", f.key, nil, 200, `"org":"acme"`},
 		{"POST", "/graphql", f.key, strings.NewReader(`{"query":"{x}"}`), 200, `"org":"acme"`},
 		{"GET", "/v2/customers/interaction", f.key, nil, 200, `"org":"acme"`},
-		{"GET", "/graphql?query=%7Bx%7D", "", nil, 401, `"code":"UNAUTHENTICATED"`},
+		{"GET", "/graphql?query=%7Bx%7D", "", nil, 401, `"graphql_error":"invalid or missing API credentials"`},
 		{"GET", "/v2/customers/interaction", "tp_x:nope", nil, 401, `"rest_error"`},
-		{"POST", "/graphql", f.key, strings.NewReader(`{"query":"` + strings.Repeat("x", 2000) + `"}`), 413, `"code":"REQUEST_TOO_LARGE"`},
+		{"POST", "/graphql", f.key, strings.NewReader(`{"query":"` + strings.Repeat("x", 2000) + `"}`), 413, `"graphql_error":"request body larger than 1024 bytes"`},
 		{"GET", "/v1.1/customer/interaction", f.key, nil, 500, `"rest_error":"internal error"`},
 		{"DELETE", "/graphql", f.key, nil, 405, ""},
 		// The REST routes answer other methods in their own envelope,
@@ -231,7 +240,7 @@ func TestRateLimit(t *testing.T) {
 		t.Errorf("%d requests limited, want 3", limited)
 	}
 	resp, body := f.do(t, "GET", "/graphql?query=%7Bx%7D", f.key, nil)
-	if resp.StatusCode != 429 || !strings.Contains(body, `"RATE_LIMITED"`) {
+	if resp.StatusCode != 429 || !strings.Contains(body, `"graphql_error":"rate limit of 5 requests a minute exceeded`) {
 		t.Errorf("graphql over limit: %d %s", resp.StatusCode, body)
 	}
 }
