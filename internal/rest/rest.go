@@ -108,11 +108,12 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-func (o Options) logger() *slog.Logger {
-	if o.Logger == nil {
-		return slog.New(slog.DiscardHandler)
+// logInternal logs err when it is an internal error, whose answer shows
+// only "internal error": the one place the shims log one.
+func (o Options) logInternal(ctx context.Context, route string, err error) {
+	if o.Logger != nil && interaction.KindOf(err) == interaction.KindInternal {
+		o.Logger.ErrorContext(ctx, route+": load", "err", err)
 	}
-	return o.Logger
 }
 
 // Item, error and warning codes of the vendor's envelopes (1000, 1012) and
