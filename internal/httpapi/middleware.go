@@ -258,7 +258,7 @@ func (s *server) api(route string, ew ErrorWriter, lo loader.Options, h http.Han
 		if limit <= 0 {
 			limit = s.cfg.DefaultRateLimit
 		}
-		dec, err := s.d.Limiter.Allow(ctx, p.KeyID, limit, time.Now())
+		dec, err := s.d.Limiter.Allow(ctx, p.KeyID, limit, s.d.Now())
 		if err != nil {
 			// A limiter outage must not take the API down: log and serve.
 			s.logInternal(ctx, "rate limiter failed; allowing", "err", err)

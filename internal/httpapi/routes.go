@@ -3,6 +3,7 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/touchpoint/touchpoint/internal/interaction"
 	"github.com/touchpoint/touchpoint/internal/loader"
@@ -14,6 +15,9 @@ func NewServer(cfg Config, d Deps) http.Handler {
 	cfg = cfg.withDefaults()
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
 	}
 	s := &server{cfg: cfg, d: d}
 	if cfg.MaxInFlight > 0 {

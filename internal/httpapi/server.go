@@ -117,6 +117,11 @@ type Deps struct {
 	OpenAPI      http.Handler // optional, the REST shims' description at /openapi.json
 	// Observer, when set, is told about every API request (for metrics).
 	Observer Observer
+	// Now is the clock the rate limits are decided by; nil means
+	// time.Now. Tests set it to move time instead of sleeping through a
+	// window. (The access log's durations are measured, not decided, and
+	// keep the monotonic clock.)
+	Now func() time.Time
 }
 
 // Observer receives what the access log records, and loader batch sizes,
