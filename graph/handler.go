@@ -132,9 +132,9 @@ type HandlerConfig struct {
 
 // NewHandler returns the production GraphQL handler: POST application/json
 // and GET only (see transport.go; no websockets, no multipart), an LRU of
-// parsed documents so a repeated query skips parsing and validation, automatic persisted queries, introspection
-// only when enabled, and errors presented with stable codes and no
-// internals. It expects the principal and the loaders in the request
+// parsed documents so a repeated query skips parsing and validation,
+// automatic persisted queries, introspection only when enabled, and
+// errors presented with stable codes and no internals. It expects the principal and the loaders in the request
 // context (see internal/httpapi).
 func NewHandler(cfg HandlerConfig) http.Handler {
 	logger := cfg.Logger
@@ -184,9 +184,10 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 }
 
 // logInternal logs an internal error, whose answer says only "internal
-// error": the one place this package logs one.
+// error", with the request's id, which the client has: the one place this
+// package logs one.
 func logInternal(ctx context.Context, logger *slog.Logger, msg string, args ...any) {
-	logger.ErrorContext(ctx, msg, args...)
+	logger.ErrorContext(ctx, msg, append([]any{"request_id", reqlog.RequestID(ctx)}, args...)...)
 }
 
 // refuseIntrospection answers __schema and __type with Disabled. Left to

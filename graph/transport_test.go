@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -21,8 +22,8 @@ import (
 // edge serves the real GraphQL handler behind the real HTTP edge (real
 // credentials, rate limits and body limit) over the demo data, and returns
 // its URL with a key of the demo organisation and one whose budget of one
-// request a minute is already spent.
-func edge(t *testing.T) (base, key, spent string) {
+// request a minute is already spent. opts may replace dependencies.
+func edge(t *testing.T, opts ...func(*httpapi.Deps)) (base, key, spent string) {
 	t.Helper()
 	db, org := testenv.DemoDB(t, 3)
 	ctx := context.Background()
@@ -35,10 +36,14 @@ func edge(t *testing.T) (base, key, spent string) {
 	}
 	cfg := httpapi.DefaultConfig()
 	cfg.MaxBodyBytes = 4096
-	srv := httptest.NewServer(httpapi.NewServer(cfg, httpapi.Deps{
+	d := httpapi.Deps{
 		Auth: &auth.Authenticator{Admin: db}, Limiter: ratelimit.NewMemory(), Reader: db,
 		GraphQL: graph.NewHandler(graph.HandlerConfig{}), GraphQLError: graph.WriteError,
-	}))
+	}
+	for _, o := range opts {
+		o(&d)
+	}
+	srv := httptest.NewServer(httpapi.NewServer(cfg, d))
 	t.Cleanup(srv.Close)
 	key, spent = mint(0), mint(1)
 	if status, _, body := send(t, srv.URL, http.MethodGet, spent, "", gqlRequest{Query: "{ __typename }"}); status != 200 {
@@ -197,4 +202,22 @@ func TestChunkedBodyOverTheLimit(t *testing.T) {
 	if status != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), `"code":"`+graph.CodeTooLarge+`"`) {
 		t.Errorf("%d %s, want 413 with %s", status, body, graph.CodeTooLarge)
 	}
+}
+
+// TestInternalErrorLoggedWithRequestID: an internal error answers
+// INTERNAL_SERVER_ERROR with nothing of itself, and is logged with the
+// request id the client was given, so that id finds the details.
+func TestInternalErrorLoggedWithRequestID(t *testing.T) {
+	var logs bytes.Buffer
+	base, key, _ := edge(t, func(d *httpapi.Deps) {
+		d.Reader = testenv.BrokenReader{Reader: d.Reader}
+		d.GraphQL = graph.NewHandler(graph.HandlerConfig{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	})
+	req, _ := http.NewRequest(http.MethodGet, base+"/graphql?query="+url.QueryEscape(`{ customer(id: "565039505") { id } }`), nil)
+	req.Header.Set(httpapi.RequestIDHeader, "trace-me-1")
+	status, body := do(t, req, key)
+	if status != 200 || !strings.Contains(string(body), `"code":"`+graph.CodeInternal+`"`) || strings.Contains(string(body), testenv.ErrBroken.Error()) {
+		t.Errorf("%d %s, want 200 with %s and no detail", status, body, graph.CodeInternal)
+	}
+	testenv.CheckInternalErrorLog(t, logs.Bytes(), "graphql: internal error", "trace-me-1")
 }

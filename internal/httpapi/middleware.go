@@ -120,7 +120,7 @@ func (s *server) open(route string, next http.Handler) http.Handler {
 			info.id = newID()
 		}
 		w.Header().Set(RequestIDHeader, info.id)
-		ctx, line := reqlog.NewContext(r.Context())
+		ctx, line := reqlog.NewContext(r.Context(), info.id)
 		info.line = line
 		ctx = context.WithValue(ctx, infoKey{}, info)
 		// A span per request, joining the caller's trace (W3C traceparent);
