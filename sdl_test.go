@@ -18,9 +18,9 @@ func TestServeSchemaSDL(t *testing.T) {
 		ctype, body      string // body: a part of it
 	}{
 		{"introspection on", on, demo, 200, "text/plain; charset=utf-8", "type Query {"},
-		{"no credentials", on, "", 401, "application/json; charset=utf-8", `"code":"UNAUTHENTICATED"`},
+		{"no credentials", on, "", 401, "application/json", `"code":"UNAUTHENTICATED"`},
 		{"introspection off", off, demo, 404, "application/json", `"code":"INTROSPECTION_DISABLED"`},
-		{"introspection off, no credentials", off, "", 401, "application/json; charset=utf-8", `"code":"UNAUTHENTICATED"`},
+		{"introspection off, no credentials", off, "", 401, "application/json", `"code":"UNAUTHENTICATED"`},
 	} {
 		c := client{t: t, base: tc.base, auth: tc.auth}
 		status, body, h := c.do("GET", "/graphql/schema.graphql", "")

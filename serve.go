@@ -350,13 +350,14 @@ func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratel
 			Logger:           logger,
 			OnError:          m.GraphQLError,
 		}),
-		V11:        rest.V11(rest.Options{Logger: logger}),
-		V2:         rest.V2(rest.Options{Logger: logger}),
-		V11Error:   rest.WriteV11Error,
-		V2Error:    rest.WriteV2Error,
-		OpenAPI:    rest.OpenAPI(),
-		Schema:     graph.SchemaHandler(gql.Introspection),
-		Playground: playground.Handler(playground.Options{Endpoint: "/graphql", DemoCredentials: demoCreds}),
+		GraphQLError: graph.WriteError,
+		V11:          rest.V11(rest.Options{Logger: logger}),
+		V2:           rest.V2(rest.Options{Logger: logger}),
+		V11Error:     rest.WriteV11Error,
+		V2Error:      rest.WriteV2Error,
+		OpenAPI:      rest.OpenAPI(),
+		Schema:       graph.SchemaHandler(gql.Introspection),
+		Playground:   playground.Handler(playground.Options{Endpoint: "/graphql", DemoCredentials: demoCreds}),
 	})
 }
 

@@ -61,13 +61,13 @@ func TestParseTrustedDocuments(t *testing.T) {
 	}
 }
 
-// gqlRequest is a GraphQL request over GET or POST with any of the ways a
+// docRequest is a GraphQL request over GET or POST with any of the ways a
 // client names its document.
-type gqlRequest struct {
+type docRequest struct {
 	query, documentID, apqHash string
 }
 
-func (g gqlRequest) do(t *testing.T, h http.Handler, method, accept string) (int, response) {
+func (g docRequest) do(t *testing.T, h http.Handler, method, accept string) (int, response) {
 	t.Helper()
 	var ext map[string]any
 	if g.apqHash != "" {
@@ -128,25 +128,25 @@ func TestTrustedDocuments(t *testing.T) {
 
 	tests := []struct {
 		name   string
-		steps  []gqlRequest // run in order; the last one's answer is checked
+		steps  []docRequest // run in order; the last one's answer is checked
 		refuse bool
 	}{
-		{name: "listed, by text", steps: []gqlRequest{{query: listed}}},
-		{name: "listed, by APQ hash", steps: []gqlRequest{{apqHash: sha(listed)}}},
-		{name: "listed, by documentId", steps: []gqlRequest{{documentID: sha(listed)}}},
-		{name: "listed, by prefixed documentId", steps: []gqlRequest{{documentID: "sha256:" + sha(listed)}}},
-		{name: "listed, by hash and its text", steps: []gqlRequest{{query: listed, apqHash: sha(listed)}}},
-		{name: "listed, documentId and APQ hash agree", steps: []gqlRequest{{documentID: sha(listed), apqHash: sha(listed)}}},
-		{name: "unlisted text", steps: []gqlRequest{{query: unlisted}}, refuse: true},
-		{name: "listed text but for a space", steps: []gqlRequest{{query: listed + " "}}, refuse: true},
-		{name: "introspection", steps: []gqlRequest{{query: `{ __schema { queryType { name } } }`}}, refuse: true},
-		{name: "unknown APQ hash", steps: []gqlRequest{{apqHash: sha(unlisted)}}, refuse: true},
-		{name: "unknown documentId", steps: []gqlRequest{{documentID: sha(unlisted)}}, refuse: true},
-		{name: "listed hash, other text", steps: []gqlRequest{{query: unlisted, apqHash: sha(listed)}}, refuse: true},
-		{name: "listed documentId, other text", steps: []gqlRequest{{query: unlisted, documentID: sha(listed)}}, refuse: true},
-		{name: "documentId and APQ hash disagree", steps: []gqlRequest{{documentID: sha(listed), apqHash: sha(unlisted)}}, refuse: true},
-		{name: "APQ registration", steps: []gqlRequest{{query: unlisted, apqHash: sha(unlisted)}}, refuse: true},
-		{name: "APQ registration, then the hash", steps: []gqlRequest{{query: unlisted, apqHash: sha(unlisted)}, {apqHash: sha(unlisted)}}, refuse: true},
+		{name: "listed, by text", steps: []docRequest{{query: listed}}},
+		{name: "listed, by APQ hash", steps: []docRequest{{apqHash: sha(listed)}}},
+		{name: "listed, by documentId", steps: []docRequest{{documentID: sha(listed)}}},
+		{name: "listed, by prefixed documentId", steps: []docRequest{{documentID: "sha256:" + sha(listed)}}},
+		{name: "listed, by hash and its text", steps: []docRequest{{query: listed, apqHash: sha(listed)}}},
+		{name: "listed, documentId and APQ hash agree", steps: []docRequest{{documentID: sha(listed), apqHash: sha(listed)}}},
+		{name: "unlisted text", steps: []docRequest{{query: unlisted}}, refuse: true},
+		{name: "listed text but for a space", steps: []docRequest{{query: listed + " "}}, refuse: true},
+		{name: "introspection", steps: []docRequest{{query: `{ __schema { queryType { name } } }`}}, refuse: true},
+		{name: "unknown APQ hash", steps: []docRequest{{apqHash: sha(unlisted)}}, refuse: true},
+		{name: "unknown documentId", steps: []docRequest{{documentID: sha(unlisted)}}, refuse: true},
+		{name: "listed hash, other text", steps: []docRequest{{query: unlisted, apqHash: sha(listed)}}, refuse: true},
+		{name: "listed documentId, other text", steps: []docRequest{{query: unlisted, documentID: sha(listed)}}, refuse: true},
+		{name: "documentId and APQ hash disagree", steps: []docRequest{{documentID: sha(listed), apqHash: sha(unlisted)}}, refuse: true},
+		{name: "APQ registration", steps: []docRequest{{query: unlisted, apqHash: sha(unlisted)}}, refuse: true},
+		{name: "APQ registration, then the hash", steps: []docRequest{{query: unlisted, apqHash: sha(unlisted)}, {apqHash: sha(unlisted)}}, refuse: true},
 	}
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		for _, tt := range tests {
@@ -167,7 +167,7 @@ func TestTrustedDocuments(t *testing.T) {
 				}
 				// A request error, answered as a document that fails to
 				// parse is on the same transport.
-				parseStatus, _ := gqlRequest{query: "{"}.do(t, trusted.handler, method, "application/json")
+				parseStatus, _ := docRequest{query: "{"}.do(t, trusted.handler, method, "application/json")
 				if status != parseStatus {
 					t.Errorf("status %d, but %d for a parse error", status, parseStatus)
 				}
@@ -182,8 +182,8 @@ func TestTrustedDocuments(t *testing.T) {
 	// Without a manifest the same registration is automatic persisted
 	// queries at work: what refused it above was the manifest.
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
-		gqlRequest{query: unlisted, apqHash: sha(unlisted)}.do(t, open.handler, method, "application/json")
-		status, r := gqlRequest{apqHash: sha(unlisted)}.do(t, open.handler, method, "application/json")
+		docRequest{query: unlisted, apqHash: sha(unlisted)}.do(t, open.handler, method, "application/json")
+		status, r := docRequest{apqHash: sha(unlisted)}.do(t, open.handler, method, "application/json")
 		if status != http.StatusOK || len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"mobile":"917385022695"`) {
 			t.Errorf("%s without a manifest: APQ: %d %s %+v", method, status, r.Data, r.Errors)
 		}

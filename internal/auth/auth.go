@@ -141,6 +141,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (inte
 	case err != nil:
 		return interaction.Principal{}, fmt.Errorf("auth: load key: %w", err)
 	}
+	// Revoked is revoked_at being set, not compared with a clock: read
+	// against this replica's clock, a revocation stamped by a host whose
+	// clock runs ahead would leave the key working until the two agreed.
+	// Keys have no expiry, so authentication decides nothing by time.
 	if !Verify(key, password) || key.RevokedAt != nil {
 		return interaction.Principal{}, errUnauthorized
 	}

@@ -100,6 +100,7 @@ import (
 	"github.com/touchpoint/touchpoint/internal/interaction"
 	"github.com/touchpoint/touchpoint/internal/loader"
 	"github.com/touchpoint/touchpoint/internal/otp"
+	"github.com/touchpoint/touchpoint/internal/reqlog"
 )
 
 // Options configure the handlers.
@@ -108,11 +109,13 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-func (o Options) logger() *slog.Logger {
-	if o.Logger == nil {
-		return slog.New(slog.DiscardHandler)
+// logInternal logs err when it is an internal error, whose answer shows
+// only "internal error", with the request's id, which the client has: the
+// one place the shims log one.
+func (o Options) logInternal(ctx context.Context, route string, err error) {
+	if o.Logger != nil && interaction.KindOf(err) == interaction.KindInternal {
+		o.Logger.ErrorContext(ctx, route+": load", "request_id", reqlog.RequestID(ctx), "err", err)
 	}
-	return o.Logger
 }
 
 // Item, error and warning codes of the vendor's envelopes (1000, 1012) and
