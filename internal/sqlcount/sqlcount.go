@@ -15,11 +15,18 @@ import (
 )
 
 // The counting driver wraps a store's driver so the store can say how many SQL
-// statements it ran. The GraphQL N+1 test reads the counter, so it counts at
-// the lowest level there is: every statement executed on a connection,
-// prepared or not, whoever issued it. Transaction control (BEGIN/COMMIT) is
-// not counted; it is not a query a loader could multiply. The same place
-// opens a tracing span per statement (a no-op unless tracing is on).
+// statements it ran. The GraphQL N+1 test (TestNoNPlusOne) and the
+// statements-per-request metric read the counter, so it counts at the
+// lowest level database/sql offers: every statement executed on a
+// connection, prepared or not, whoever issued it. Transaction control
+// (BEGIN/COMMIT) is not counted; it is not a query a loader could multiply.
+// The same place opens a tracing span per statement (a no-op unless a
+// request is traced).
+//
+// The read paths of both stores do not go through database/sql (SQLite's
+// readPool, PostgreSQL's pgx pool): they add to the same counter
+// themselves and open their spans with StartSpan, so the count covers
+// every statement the store runs.
 
 var tracer = otel.Tracer("github.com/touchpoint/touchpoint/internal/sqlcount")
 
@@ -198,7 +205,7 @@ func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue
 		end(sp, err)
 		return res, err
 	}
-	return nil, errors.New("sqlite: statement does not support ExecContext")
+	return nil, errors.New("sqlcount: the driver's statement does not support ExecContext")
 }
 
 func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
@@ -209,7 +216,7 @@ func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValu
 		end(sp, err)
 		return rows, err
 	}
-	return nil, errors.New("sqlite: statement does not support QueryContext")
+	return nil, errors.New("sqlcount: the driver's statement does not support QueryContext")
 }
 
 // CheckNamedValue lets the driver's statement convert its own arguments
