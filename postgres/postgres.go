@@ -230,11 +230,20 @@ func (db *DB) Close() error {
 // Statements returns how many SQL statements this DB has executed.
 func (db *DB) Statements() int64 { return db.stmts.Load() }
 
-// Stats reports the read path pool's statistics in database/sql's terms.
-func (db *DB) Stats() sql.DBStats {
-	if db.read == nil {
-		return db.r.Stats()
+// SQLPools returns the database/sql pools by role, for metrics: the
+// primary's, which the admin queries share unless they go to a read
+// replica's pool of their own.
+func (db *DB) SQLPools() map[string]*sql.DB {
+	pools := map[string]*sql.DB{"writer": db.w.DB}
+	if db.r != db.w {
+		pools["admin"] = db.r.DB
 	}
+	return pools
+}
+
+// Stats reports the read path pool's statistics in database/sql's terms
+// (it is a pgx pool, not a *sql.DB).
+func (db *DB) Stats() sql.DBStats {
 	st := db.read.Stat()
 	return sql.DBStats{
 		MaxOpenConnections: int(st.MaxConns()),

@@ -171,6 +171,12 @@ func (db *DB) Statements() int64 { return db.stmts.Load() }
 // Stats reports the read path's pool statistics (for metrics).
 func (db *DB) Stats() sql.DBStats { return db.reads.stats() }
 
+// SQLPools returns the database/sql pools by role, for metrics: the one
+// writer connection and the admin queries' read-only pool.
+func (db *DB) SQLPools() map[string]*sql.DB {
+	return map[string]*sql.DB{"writer": db.w.DB, "admin": db.r.DB}
+}
+
 // Ready reports whether the database answers and is fully migrated.
 func (db *DB) Ready(ctx context.Context) error {
 	n, err := sqlstore.Pending(ctx, db.r, migrations, "migrations")
