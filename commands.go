@@ -136,7 +136,7 @@ func execute(root *cobra.Command, args []string, env environment) error {
 		ran = true
 		return nil
 	}
-	root.SetArgs(defaultToServe(root, args))
+	root.SetArgs(defaultToServe(args))
 	cmd, err := root.ExecuteC()
 	if err == nil {
 		return nil
@@ -154,7 +154,7 @@ func execute(root *cobra.Command, args []string, env environment) error {
 // defaultToServe makes `touchpoint` and `touchpoint --addr :9090` mean
 // `touchpoint serve ...`, as they did before there were other commands
 // (and as `go run .` in the README relies on). Help flags stay the root's.
-func defaultToServe(root *cobra.Command, args []string) []string {
+func defaultToServe(args []string) []string {
 	if len(args) == 0 {
 		return []string{"serve"}
 	}

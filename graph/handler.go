@@ -145,7 +145,7 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	resolvers := &Resolver{Logger: logger}
+	resolvers := &Resolver{}
 	c := Config{Resolvers: resolvers}
 	setComplexity(&c.Complexity)
 	srv := handler.New(NewExecutableSchema(c))

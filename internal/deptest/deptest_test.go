@@ -27,13 +27,18 @@ var rules = map[string][]string{
 	"internal/rest": {"database/sql", "github.com/jmoiron/sqlx", "github.com/99designs/gqlgen/", mod + "/sqlite", mod + "/postgres", mod + "/graph", mod + "/internal/httpapi"},
 	"graph":         {"database/sql", "github.com/jmoiron/sqlx", "github.com/ncruces/go-sqlite3/", "github.com/jackc/pgx/v5/", mod + "/sqlite", mod + "/postgres", mod + "/internal/rest"},
 	// (not net/http: OpenTelemetry's propagation package brings it in)
-	"sqlite":            {"github.com/99designs/gqlgen/", mod + "/graph", mod + "/internal/rest", mod + "/internal/loader"},
+	"sqlite":            storeRules,
+	"postgres":          storeRules,
 	"internal/sqlstore": {"net/http", "github.com/ncruces/go-sqlite3/", "github.com/jackc/pgx/v5/", "github.com/99designs/gqlgen/", mod + "/sqlite", mod + "/postgres", mod + "/graph", mod + "/internal/loader"},
 	// The harness measures the server from outside, over HTTP, and fills
 	// the store through the importer: it links none of the service.
 	"internal/bench":   {mod + "/graph", mod + "/internal/rest", mod + "/internal/httpapi", mod + "/internal/loader", mod + "/sqlite", mod + "/postgres"},
 	"internal/httpapi": {"database/sql", "github.com/jmoiron/sqlx", mod + "/sqlite", mod + "/graph", mod + "/internal/rest"},
 }
+
+// storeRules hold both stores alike: a store is below the loaders and the
+// transports, and knows nothing of GraphQL.
+var storeRules = []string{"github.com/99designs/gqlgen/", mod + "/graph", mod + "/internal/rest", mod + "/internal/loader"}
 
 type pkg struct {
 	ImportPath string
