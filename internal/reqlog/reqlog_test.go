@@ -24,8 +24,9 @@ func TestRequestID(t *testing.T) {
 	if got := RequestID(context.Background()); got != "" {
 		t.Errorf("outside a request: %q, want none", got)
 	}
+	type other struct{} // a value of someone else's beside the id
 	ctx, _ := NewContext(context.Background(), "req-1")
-	if got := RequestID(context.WithValue(ctx, struct{}{}, 1)); got != "req-1" {
+	if got := RequestID(context.WithValue(ctx, other{}, 1)); got != "req-1" {
 		t.Errorf("RequestID = %q, want req-1", got)
 	}
 }
