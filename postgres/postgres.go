@@ -197,12 +197,8 @@ func Migrations() []string { return sqlstore.Versions(migrations, "migrations") 
 
 // Ready reports whether the database answers and is fully migrated.
 func (db *DB) Ready(ctx context.Context) error {
-	n, err := sqlstore.Pending(ctx, db.r, migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("postgres: not ready: %w", err)
-	}
-	if n > 0 {
-		return fmt.Errorf("postgres: %d migrations pending", n)
+	if err := sqlstore.Ready(ctx, db.r, migrations, "migrations"); err != nil {
+		return fmt.Errorf("postgres: %w", err)
 	}
 	return nil
 }

@@ -179,12 +179,8 @@ func (db *DB) SQLPools() map[string]*sql.DB {
 
 // Ready reports whether the database answers and is fully migrated.
 func (db *DB) Ready(ctx context.Context) error {
-	n, err := sqlstore.Pending(ctx, db.r, migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("sqlite: not ready: %w", err)
-	}
-	if n > 0 {
-		return fmt.Errorf("sqlite: %d migrations pending", n)
+	if err := sqlstore.Ready(ctx, db.r, migrations, "migrations"); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	return nil
 }
