@@ -233,15 +233,8 @@ func TestNoNPlusOne(t *testing.T) {
 	if rep, err := importer.Import(context.Background(), strings.NewReader(uniform(100)), e.db, e.org.ID, importer.Options{}); err != nil || rep.Rejected > 0 {
 		t.Fatal(err, rep.Rejections)
 	}
-	list := func(n int) string {
-		var b strings.Builder
-		for i := 1; i <= n; i++ {
-			fmt.Fprintf(&b, `"%d",`, i)
-		}
-		return b.String()
-	}
 	q := func(n int) string {
-		return `{ customers(by: ID, values: [` + list(n) + `]) { id interactions(limit: 5) { network interactions { type count lastInteractionTime
+		return `{ customers(by: ID, values: [` + firstIDs(n) + `]) { id interactions(limit: 5) { network interactions { type count lastInteractionTime
 			messages { id subject } missedCalls { id } surveys { id } } } } }`
 	}
 	var counts []int64
@@ -270,7 +263,7 @@ func TestNoNPlusOne(t *testing.T) {
 
 	// Counts alone never read a message.
 	before := e.db.Statements()
-	e.query(t, `{ customers(by: ID, values: [`+list(100)+`]) { interactions { interactions { count } } } }`, nil)
+	e.query(t, `{ customers(by: ID, values: [`+firstIDs(100)+`]) { interactions { interactions { count } } } }`, nil)
 	if d := e.db.Statements() - before; d != 2 {
 		t.Errorf("count-only query ran %d statements, want 2 (customers, summaries)", d)
 	}

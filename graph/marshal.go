@@ -169,7 +169,9 @@ func (r *Resolver) interactionsOf(ctx context.Context, cs []*interaction.Custome
 	offset, _ := args["offset"].(*int)
 	since, _ := args["since"].(*time.Time)
 	until, _ := args["until"].(*time.Time)
-	return r.Customer().Interactions(ctx, cs, network, typ, limit, offset, since, until)
+	statuses, _ := args["statuses"].([]string)
+	campaigns, _ := args["campaignIds"].([]int64)
+	return r.Customer().Interactions(ctx, cs, network, typ, limit, offset, since, until, statuses, campaigns)
 }
 
 func (c *customersJSON) MarshalGQL(w io.Writer) {
@@ -286,22 +288,25 @@ const (
 	fName
 	fSubmittedAt
 	fResponses
+	fStatusCounts
 )
 
 // The fields of each type, by GraphQL name.
 var fieldsOf = map[string]map[string]fieldKind{
 	"NetworkInteractions": {"network": fNetwork, "interactions": fInteractions},
 	"Interaction": {"network": fNetwork, "type": fType, "count": fCount, "lastInteractionTime": fLast, "usedStatus": fUsed,
-		"messages": fMessages, "missedCalls": fMissedCalls, "surveys": fSurveys},
+		"messages": fMessages, "missedCalls": fMissedCalls, "surveys": fSurveys, "statusCounts": fStatusCounts},
 	"Message": {"id": fID, "network": fNetwork, "type": fType, "sender": fSender, "receiver": fReceiver, "subject": fSubject,
 		"body": fBody, "status": fStatus, "campaignId": fCampaign, "userId": fUser, "sentAt": fSentAt, "deliveredAt": fDeliveredAt},
-	"MissedCall": {"id": fID, "calledAt": fCalledAt, "used": fUsed},
-	"Survey":     {"id": fID, "name": fName, "submittedAt": fSubmittedAt, "responses": fResponses},
+	"MissedCall":  {"id": fID, "calledAt": fCalledAt, "used": fUsed},
+	"Survey":      {"id": fID, "name": fName, "submittedAt": fSubmittedAt, "responses": fResponses},
+	"StatusCount": {"status": fStatus, "count": fCount},
 }
 
 // children says which type a list field's elements are.
 var children = map[fieldKind]string{
 	fInteractions: "Interaction", fMessages: "Message", fMissedCalls: "MissedCall", fSurveys: "Survey",
+	fStatusCounts: "StatusCount",
 }
 
 // plan is one selection set, collected: the fields to write in order.
@@ -449,6 +454,8 @@ func (j *interactionsJSON) interaction(b []byte, p *plan, it *model.Interaction)
 			b = appendList(b, len(it.Item.MissedCalls), func(b []byte, k int) []byte { return j.missedCall(b, f.sub, &it.Item.MissedCalls[k]) })
 		case fSurveys:
 			b = appendList(b, len(it.Item.Surveys), func(b []byte, k int) []byte { return j.survey(b, f.sub, &it.Item.Surveys[k]) })
+		case fStatusCounts:
+			b = appendList(b, len(it.Item.StatusCounts), func(b []byte, k int) []byte { return statusCount(b, f.sub, &it.Item.StatusCounts[k]) })
 		}
 	}
 	return append(b, '}')
@@ -534,6 +541,25 @@ func (j *interactionsJSON) survey(b []byte, p *plan, s *interaction.Survey) []by
 			b = j.appendTime(b, s.SubmittedAt)
 		case fResponses:
 			b = appendQuoted(b, string(s.Responses))
+		}
+	}
+	return append(b, '}')
+}
+
+func statusCount(b []byte, p *plan, sc *interaction.StatusCount) []byte {
+	b = append(b, '{')
+	for i, f := range p.fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, f.key...)
+		switch f.kind {
+		case fTypename:
+			b = appendQuoted(b, p.typename)
+		case fStatus:
+			b = appendQuoted(b, sc.Status)
+		case fCount:
+			b = strconv.AppendInt(b, int64(sc.Count), 10)
 		}
 	}
 	return append(b, '}')

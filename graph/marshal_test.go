@@ -56,7 +56,7 @@ func TestFastMarshallingMatchesGqlgen(t *testing.T) {
 		h.ServeHTTP(rec, req)
 		return rec.Body.String()
 	}
-	const all = `network type count lastInteractionTime usedStatus
+	const all = `network type count lastInteractionTime usedStatus statusCounts { status count __typename }
 		messages { id network type sender receiver subject body status campaignId userId sentAt deliveredAt __typename }
 		missedCalls { id calledAt used __typename } surveys { id name submittedAt responses __typename } __typename`
 	queries := []struct {
@@ -79,6 +79,8 @@ func TestFastMarshallingMatchesGqlgen(t *testing.T) {
 		{`{ a: customers(by: ID, values: ["77", "565039505", "1"]) { __typename i: id m: mobile e: email x: externalId
 			... on Customer { interactions(type: EMAIL) { network } } ...C } }
 			fragment C on Customer { id t: interactions(type: TWEET) { interactions { type count } } }`, nil},
+		{`{ customers(by: ID, values: ["77", "565039505"]) { interactions(statuses: ["DELIVERED", "X"], campaignIds: ["5"]) { interactions { ` + all + ` } } } }`, nil},
+		{`{ customer(id: "77") { interactions(statuses: [""]) { interactions { type count s: statusCounts { c: count } } } } }`, nil},
 		{`query($l: Int, $t: InteractionType) { customers(by: MOBILE, values: ["9177", "919988221100"]) {
 			interactions(limit: $l, type: $t) { interactions { type messages { id } } } } }`, map[string]any{"l": 1, "t": "PHONE"}},
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/touchpoint/touchpoint/graph/model"
 	"github.com/touchpoint/touchpoint/internal/interaction"
@@ -78,4 +79,88 @@ func present(groups [][]interaction.Group, maskOTP bool) [][]*model.NetworkInter
 		out[i] = ptrs
 	}
 	return out
+}
+
+// wantsStatusCounts reports whether the interactions field being
+// resolved renders statusCounts in any group.
+func wantsStatusCounts(ctx context.Context) bool {
+	op := graphql.GetOperationContext(ctx)
+	for _, ni := range graphql.CollectFields(op, graphql.GetFieldContext(ctx).Field.Selections, []string{"NetworkInteractions"}) {
+		if ni.Name != "interactions" {
+			continue
+		}
+		for _, it := range graphql.CollectFields(op, ni.Selections, []string{"Interaction"}) {
+			if it.Name == "statusCounts" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// renderedTimeline reads, from the timeline field's selection, which
+// message columns its nodes show and whether totalCount is asked for.
+func renderedTimeline(ctx context.Context) (fields interaction.MessageFields, total bool) {
+	op := graphql.GetOperationContext(ctx)
+	for _, f := range graphql.CollectFields(op, graphql.GetFieldContext(ctx).Field.Selections, []string{"TimelineConnection"}) {
+		switch f.Name {
+		case "totalCount":
+			total = true
+		case "edges":
+			for _, e := range graphql.CollectFields(op, f.Selections, []string{"TimelineEdge"}) {
+				if e.Name != "node" {
+					continue
+				}
+				for _, m := range graphql.CollectFields(op, e.Selections, []string{"Message", "TimelineItem"}) {
+					fields |= messageFields[m.Name]
+				}
+			}
+		}
+	}
+	return fields, total
+}
+
+// presentTimeline turns one customer's page into the connection, each
+// edge's cursor its position under base (the organisation, customer and
+// filter).
+func presentTimeline(page interaction.TimelinePage, base interaction.Cursor, maskOTP bool) *model.TimelineConnection {
+	edges := make([]model.TimelineEdge, len(page.Entries))
+	ptrs := make([]*model.TimelineEdge, len(page.Entries))
+	for i := range page.Entries {
+		e := &page.Entries[i]
+		c := base
+		c.Position = e.Position
+		edges[i].Cursor = c.Encode()
+		switch e.Kind {
+		case interaction.EntryMessage:
+			m := model.NewMessage(&e.Message, maskOTP)
+			edges[i].Node = &m
+		case interaction.EntryMissedCall:
+			edges[i].Node = &e.MissedCall
+		case interaction.EntrySurvey:
+			s := model.NewSurvey(&e.Survey)
+			edges[i].Node = &s
+		}
+		ptrs[i] = &edges[i]
+	}
+	info := &model.PageInfo{HasNextPage: page.HasNext, HasPreviousPage: page.HasPrevious}
+	if n := len(edges); n > 0 {
+		info.StartCursor, info.EndCursor = &edges[0].Cursor, &edges[n-1].Cursor
+	}
+	return &model.TimelineConnection{Edges: ptrs, PageInfo: info, TotalCount: page.Total}
+}
+
+// given reports whether the field being resolved was given the argument
+// name: in the document, and not as a variable the request left out or
+// set to null (for which the argument's default, or null, stands).
+func given(ctx context.Context, name string) bool {
+	a := graphql.GetFieldContext(ctx).Field.Arguments.ForName(name)
+	if a == nil {
+		return false
+	}
+	if a.Value.Kind != ast.Variable {
+		return true
+	}
+	v, ok := graphql.GetOperationContext(ctx).Variables[a.Value.Raw]
+	return ok && v != nil
 }

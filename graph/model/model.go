@@ -70,6 +70,15 @@ func (i *Interaction) Surveys() []*Survey {
 	return out
 }
 
+// StatusCounts is the group's counts by delivery status.
+func (i *Interaction) StatusCounts() []*interaction.StatusCount {
+	out := make([]*interaction.StatusCount, len(i.Item.StatusCounts))
+	for k := range out {
+		out[k] = &i.Item.StatusCounts[k]
+	}
+	return out
+}
+
 // Message is a message as the API shows it.
 type Message struct {
 	ID          int64
@@ -115,4 +124,32 @@ type Survey struct {
 // NewSurvey converts a stored survey.
 func NewSurvey(s *interaction.Survey) Survey {
 	return Survey{ID: s.ID, Name: s.Name, SubmittedAt: s.SubmittedAt, Responses: string(s.Responses)}
+}
+
+// TimelineItem is a node of a timeline: a *Message, an
+// *interaction.MissedCall or a *Survey. It is bound to the union in
+// gqlgen.yml as an empty interface: the members are a domain type and
+// presented types, none of which should carry a GraphQL marker method.
+type TimelineItem interface{}
+
+// TimelineConnection is one page of a customer's timeline, read in full
+// by the batch resolver of Customer.timeline.
+type TimelineConnection struct {
+	Edges      []*TimelineEdge
+	PageInfo   *PageInfo
+	TotalCount int
+}
+
+// TimelineEdge is one entry of a page and its cursor.
+type TimelineEdge struct {
+	Cursor string
+	Node   TimelineItem
+}
+
+// PageInfo says where a page sits.
+type PageInfo struct {
+	HasNextPage     bool
+	HasPreviousPage bool
+	StartCursor     *string
+	EndCursor       *string
 }
