@@ -281,7 +281,8 @@ func BenchmarkOneCustomer(b *testing.B) {
 
 // BenchmarkDashboard is the dashboard question at 1, 50 and 100
 // customers: newest 20 emails (as ../shared/peers/sidebyside.sh asks it),
-// and every group's counts and a 20-message page. Besides time and
+// every group's counts and a 20-message page, and the newest 20 of the
+// timeline (scripts/sbs-extra/tp-timeline.json). Besides time and
 // allocations it reports SQL statements per request, which must not grow
 // with the customers.
 func BenchmarkDashboard(b *testing.B) {
@@ -289,8 +290,10 @@ func BenchmarkDashboard(b *testing.B) {
 	questions := map[string]string{
 		"emails": `interactions(type: EMAIL, limit: 20) { interactions { messages { id type status sentAt } } }`,
 		"groups": `interactions(limit: 20) { network interactions { type count lastInteractionTime messages { id subject status sentAt } } }`,
+		"timeline": `timeline(first: 20) { edges { node { ... on Message { id type status sentAt } ... on MissedCall { id calledAt }
+			... on Survey { id submittedAt } } } }`,
 	}
-	for _, name := range []string{"emails", "groups"} {
+	for _, name := range []string{"emails", "groups", "timeline"} {
 		for _, n := range []int{1, 50, 100} {
 			q := `{ customers(by: ID, values: [` + ids(n) + `]) { id mobile ` + questions[name] + ` } }`
 			b.Run(fmt.Sprintf("%s/customers=%d", name, n), func(b *testing.B) {
