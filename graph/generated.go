@@ -2737,7 +2737,7 @@ func (ec *executionContext) _TimelineEdge_cursor(ctx context.Context, field grap
 			return ec.fieldContext_TimelineEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -2748,7 +2748,7 @@ func (ec *executionContext) _TimelineEdge_cursor(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_TimelineEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TimelineEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("TimelineEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _TimelineEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.TimelineEdge) (ret graphql.Marshaler) {
@@ -2760,7 +2760,7 @@ func (ec *executionContext) _TimelineEdge_node(ctx context.Context, field graphq
 			return ec.fieldContext_TimelineEdge_node(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
+			return obj.Node(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.TimelineItem) graphql.Marshaler {
@@ -2771,7 +2771,7 @@ func (ec *executionContext) _TimelineEdge_node(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_TimelineEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TimelineEdge", field, false, false, "TimelineItem")
+	return graphql.NewScalarFieldContext("TimelineEdge", field, true, false, "TimelineItem")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {

@@ -127,25 +127,13 @@ func presentTimeline(page interaction.TimelinePage, base interaction.Cursor, mas
 	edges := make([]model.TimelineEdge, len(page.Entries))
 	ptrs := make([]*model.TimelineEdge, len(page.Entries))
 	for i := range page.Entries {
-		e := &page.Entries[i]
-		c := base
-		c.Position = e.Position
-		edges[i].Cursor = c.Encode()
-		switch e.Kind {
-		case interaction.EntryMessage:
-			m := model.NewMessage(&e.Message, maskOTP)
-			edges[i].Node = &m
-		case interaction.EntryMissedCall:
-			edges[i].Node = &e.MissedCall
-		case interaction.EntrySurvey:
-			s := model.NewSurvey(&e.Survey)
-			edges[i].Node = &s
-		}
+		edges[i] = model.TimelineEdge{Entry: &page.Entries[i], Base: base, MaskOTP: maskOTP}
 		ptrs[i] = &edges[i]
 	}
 	info := &model.PageInfo{HasNextPage: page.HasNext, HasPreviousPage: page.HasPrevious}
 	if n := len(edges); n > 0 {
-		info.StartCursor, info.EndCursor = &edges[0].Cursor, &edges[n-1].Cursor
+		start, end := edges[0].Cursor(), edges[n-1].Cursor()
+		info.StartCursor, info.EndCursor = &start, &end
 	}
 	return &model.TimelineConnection{Edges: ptrs, PageInfo: info, TotalCount: page.Total}
 }

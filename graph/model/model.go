@@ -140,10 +140,38 @@ type TimelineConnection struct {
 	TotalCount int
 }
 
-// TimelineEdge is one entry of a page and its cursor.
+// TimelineEdge is one entry of a page and its cursor, both presented on
+// demand: the one-pass marshalling (graph/marshal.go) writes them from
+// Entry and Base without building either.
 type TimelineEdge struct {
-	Cursor string
-	Node   TimelineItem
+	Entry *interaction.TimelineEntry
+	// Base is the cursor of the page (organisation, customer, filter):
+	// the edge's own is Base at the entry's position.
+	Base    interaction.Cursor
+	MaskOTP bool
+}
+
+// CursorOf is the cursor of the edge's position.
+func (e *TimelineEdge) CursorOf() interaction.Cursor {
+	c := e.Base
+	c.Position = e.Entry.Position
+	return c
+}
+
+// Cursor is the edge's cursor, encoded.
+func (e *TimelineEdge) Cursor() string { return e.CursorOf().Encode() }
+
+// Node is the edge's interaction as the API shows it.
+func (e *TimelineEdge) Node() TimelineItem {
+	switch e.Entry.Kind {
+	case interaction.EntryMissedCall:
+		return &e.Entry.MissedCall
+	case interaction.EntrySurvey:
+		s := NewSurvey(&e.Entry.Survey)
+		return &s
+	}
+	m := NewMessage(&e.Entry.Message, e.MaskOTP)
+	return &m
 }
 
 // PageInfo says where a page sits.

@@ -266,14 +266,18 @@ type Cursor struct {
 const cursorPrefix = "tl1"
 
 // Encode renders c opaque (base64url of a versioned text).
-func (c Cursor) Encode() string {
-	b := make([]byte, 0, 64)
-	b = append(b, cursorPrefix...)
-	for _, n := range []int64{int64(c.Org), c.Customer, int64(c.Filter), c.At.UnixMilli(), int64(c.Kind), c.ID} {
-		b = append(b, ':')
-		b = strconv.AppendInt(b, n, 10)
+func (c Cursor) Encode() string { return string(c.AppendEncoded(nil)) }
+
+// AppendEncoded appends Encode's text to b, without allocating for it
+// when b has room (a page writes one per edge).
+func (c Cursor) AppendEncoded(b []byte) []byte {
+	var raw [128]byte
+	r := append(raw[:0], cursorPrefix...)
+	for _, n := range [...]int64{int64(c.Org), c.Customer, int64(c.Filter), c.At.UnixMilli(), int64(c.Kind), c.ID} {
+		r = append(r, ':')
+		r = strconv.AppendInt(r, n, 10)
 	}
-	return base64.RawURLEncoding.EncodeToString(b)
+	return base64.RawURLEncoding.AppendEncode(b, r)
 }
 
 // DecodeCursor reads a cursor; anything Encode did not write is
