@@ -356,9 +356,16 @@ func ReadTimeline(ctx context.Context, r Reader, org OrgID, customerIDs []int64,
 		if err != nil {
 			return nil, fmt.Errorf("read timeline: %w", err)
 		}
-		for _, e := range es {
-			if i, ok := index[e.CustomerID]; ok {
-				pages[i].Entries = append(pages[i].Entries, e)
+		// Sorted by customer and then in the page's order, each customer's
+		// page is a run of es: no entry is copied again.
+		slices.SortFunc(es, func(a, b TimelineEntry) int {
+			return cmp.Or(cmp.Compare(index[a.CustomerID], index[b.CustomerID]), a.Compare(b.Position))
+		})
+		for i, j := 0, 0; i < len(es); i = j {
+			for j = i + 1; j < len(es) && es[j].CustomerID == es[i].CustomerID; j++ {
+			}
+			if k, ok := index[es[i].CustomerID]; ok {
+				pages[k].Entries = es[i:j:j]
 			}
 		}
 		for i := range pages {
@@ -387,20 +394,18 @@ func ReadTimeline(ctx context.Context, r Reader, org OrgID, customerIDs []int64,
 	return out, nil
 }
 
-// cut orders a customer's entries in the request's direction, keeps the
-// page and says what lies beyond it.
+// cut keeps the page of a customer's entries (newest first, read from
+// the cursor in the request's direction) and says what lies beyond it.
 func (p *TimelinePage) cut(req TimelineRequest) {
 	es := p.Entries
-	slices.SortFunc(es, func(a, b TimelineEntry) int { return a.Compare(b.Position) })
-	if req.Backward {
-		slices.Reverse(es) // oldest first from the cursor
-	}
 	more := len(es) > req.Size
-	es = es[:min(len(es), req.Size)]
 	if req.Backward {
-		slices.Reverse(es)
+		// Read oldest first from the cursor: the page is the oldest Size
+		// of them, the newest end of es.
+		es = es[max(0, len(es)-req.Size):]
 		p.HasPrevious, p.HasNext = more, req.From != nil
 	} else {
+		es = es[:min(len(es), req.Size)]
 		p.HasNext, p.HasPrevious = more, req.From != nil
 	}
 	p.Entries = es
