@@ -190,9 +190,17 @@ func TestOTPMasking(t *testing.T) {
 	if bytes.Contains(masked.Data, []byte("OTP is 0")) || !bytes.Contains(masked.Data, []byte("Your OTP is ****")) {
 		t.Error("OTPs not masked")
 	}
+	// The timeline masks as the groups do.
+	tq := `{ customers(by: ID, values: [` + ids(200) + `]) { timeline(first: 100) { edges { node { ... on Message { subject body } } } } } }`
+	if r := e.query(t, tq, nil); len(r.Errors) > 0 || bytes.Contains(r.Data, []byte("OTP is 0")) || !bytes.Contains(r.Data, []byte("Your OTP is ****")) {
+		t.Errorf("timeline OTPs not masked: %+v", r.Errors)
+	}
 	e.scopes = append(e.scopes, interaction.ScopeOTPRead)
 	if clear := e.query(t, q, nil); bytes.Contains(clear.Data, []byte("Your OTP is ****")) {
 		t.Error("otp:read key sees masked OTPs")
+	}
+	if clear := e.query(t, tq, nil); bytes.Contains(clear.Data, []byte("Your OTP is ****")) {
+		t.Error("otp:read key sees masked OTPs in the timeline")
 	}
 }
 
