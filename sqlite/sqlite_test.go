@@ -7,7 +7,6 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/ncruces/go-sqlite3/driver" // the plain handle of TestTimeline
-	_ "github.com/ncruces/go-sqlite3/embed"
 
 	"github.com/touchpoint/touchpoint/internal/storetest"
 	"github.com/touchpoint/touchpoint/sqlite"
