@@ -625,7 +625,7 @@ type Customer {
   interactions are imported. Filters combine with AND; types PHONE means
   SMS and PHONE messages, MISSED_CALL and SURVEY select those lists;
   statuses and campaignIds select messages only; since and until are
-  inclusive.
+  inclusive. An empty list is no constraint, as is leaving it out.
   """
   timeline(
     first: Int = 20
