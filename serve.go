@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -47,6 +48,7 @@ const shutdownGrace = 20 * time.Second
 // serveOptions are serve's settings.
 type serveOptions struct {
 	db, readDB, addr, redis, debugAddr, logFormat string
+	corsOrigins, trustedDocuments                 string
 	demo                                          demoMode
 	introspection                                 bool
 	rateLimit, maxInFlight                        int
@@ -67,6 +69,8 @@ func (o *serveOptions) define(fs *pflag.FlagSet) {
 	flagVar(fs, &o.stmtTimeout, "statement-timeout", "TOUCHPOINT_STATEMENT_TIMEOUT", 5*time.Second, "PostgreSQL statement_timeout of the server's connections, unless the DSN sets one (0 for none)")
 	flagVar(fs, &o.debugAddr, "debug-addr", "TOUCHPOINT_DEBUG_ADDR", "", "serve Go's pprof profiles at /debug/pprof/ on this address, apart from the API; empty for none")
 	flagVar(fs, &o.logFormat, "log-format", "TOUCHPOINT_LOG_FORMAT", "text", "log format: text or json")
+	flagVar(fs, &o.corsOrigins, "cors-origins", "TOUCHPOINT_CORS_ORIGINS", "", "browser origins allowed to call the API, comma-separated, each exactly scheme://host[:port]; empty for none (no CORS headers)")
+	flagVar(fs, &o.trustedDocuments, "trusted-documents", "TOUCHPOINT_TRUSTED_DOCUMENTS", "", "JSON manifest of the only GraphQL documents to run (SHA-256 hash to text, or an Apollo persisted-query manifest); empty runs any, with automatic persisted queries")
 	flagVar(fs, &o.rateLimit, "rate-limit", "", httpapi.DefaultConfig().DefaultRateLimit, "requests a minute per API key unless the key or organisation says otherwise")
 	flagVar(fs, &o.maxInFlight, "max-in-flight", "TOUCHPOINT_MAX_IN_FLIGHT", -1, "API requests served at once, the rest queued; 0 for no bound, -1 to size it for the store: 2 per CPU on SQLite, 32 on PostgreSQL")
 }
@@ -135,6 +139,16 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 	if err != nil {
 		return usageErrorf("--log-format: %v", err)
 	}
+	corsOrigins, err := httpapi.ParseOrigins(o.corsOrigins)
+	if err != nil {
+		return usageErrorf("--cors-origins: %v", err)
+	}
+	gql := graph.HandlerConfig{Introspection: o.introspection}
+	if o.trustedDocuments != "" {
+		if gql.TrustedDocuments, err = readTrustedDocuments(o.trustedDocuments); err != nil {
+			return err
+		}
+	}
 	tuneGC(env.getenv)
 
 	tracingOn, stopTracing, err := tracing.Setup(ctx, env.getenv)
@@ -166,6 +180,7 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 	cfg.DefaultRateLimit = o.rateLimit
 	cfg.RequestTimeout = o.requestTimeout
 	cfg.MaxInFlight = o.maxInFlight
+	cfg.CORSOrigins = corsOrigins
 	if cfg.MaxInFlight < 0 {
 		cfg.MaxInFlight = inFlightFor(o.db)
 	}
@@ -200,7 +215,7 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 		shared.Probe(ctx)
 		limiter = shared
 	}
-	handler := newHandler(cfg, db, logger, limiter, o.introspection, demoCreds)
+	handler := newHandler(cfg, db, logger, limiter, gql, demoCreds)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
@@ -216,7 +231,7 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 	if demoCreds != "" {
 		fmt.Fprintf(env.stdout, "Demo credentials:      %s (organisation %q; HTTP Basic)\n", demoCreds, demo.OrgName)
 	}
-	logger.Info("serving", "addr", ln.Addr().String(), "db", redact(o.db), "demo", demoCreds != "", "introspection", o.introspection, "tracing", tracingOn, "shared_rate_limits", o.redis != "")
+	logger.Info("serving", "addr", ln.Addr().String(), "db", redact(o.db), "demo", demoCreds != "", "introspection", o.introspection, "tracing", tracingOn, "shared_rate_limits", o.redis != "", "cors_origins", corsOrigins, "trusted_documents", gql.TrustedDocuments.Len())
 
 	if o.debugAddr != "" {
 		stopDebug, err := serveDebug(o.debugAddr, logger)
@@ -295,9 +310,25 @@ func serveDebug(addr string, logger *slog.Logger) (stop func(), err error) {
 	return func() { srv.Close() }, nil
 }
 
+// readTrustedDocuments reads --trusted-documents. A manifest that does not
+// verify stops the server: serving without it would run any document, and
+// serving with part of it would refuse the dashboards it was made for.
+func readTrustedDocuments(path string) (*graph.TrustedDocuments, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--trusted-documents: %w", err)
+	}
+	docs, err := graph.ParseTrustedDocuments(data)
+	if err != nil {
+		return nil, fmt.Errorf("--trusted-documents %s: %w", path, err)
+	}
+	return docs, nil
+}
+
 // newHandler wires the service: the HTTP edge around the GraphQL handler,
-// the REST shims and the playground, all reading from db.
-func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratelimit.Limiter, introspection bool, demoCreds string) http.Handler {
+// the REST shims and the playground, all reading from db. gql holds the
+// GraphQL settings serve's flags decide.
+func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratelimit.Limiter, gql graph.HandlerConfig, demoCreds string) http.Handler {
 	m := metrics.New(db)
 	var degraded func() string
 	if s, ok := limiter.(*ratelimit.Shared); ok {
@@ -314,16 +345,19 @@ func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratel
 		Observer: m,
 		Metrics:  m.Handler(),
 		GraphQL: graph.NewHandler(graph.HandlerConfig{
-			Introspection: introspection,
-			Logger:        logger,
-			OnError:       m.GraphQLError,
+			Introspection:    gql.Introspection,
+			TrustedDocuments: gql.TrustedDocuments,
+			Logger:           logger,
+			OnError:          m.GraphQLError,
 		}),
-		V11:        rest.V11(rest.Options{Logger: logger}),
-		V2:         rest.V2(rest.Options{Logger: logger}),
-		V11Error:   rest.WriteV11Error,
-		V2Error:    rest.WriteV2Error,
-		OpenAPI:    rest.OpenAPI(),
-		Playground: playground.Handler(playground.Options{Endpoint: "/graphql", DemoCredentials: demoCreds}),
+		GraphQLError: graph.WriteError,
+		V11:          rest.V11(rest.Options{Logger: logger}),
+		V2:           rest.V2(rest.Options{Logger: logger}),
+		V11Error:     rest.WriteV11Error,
+		V2Error:      rest.WriteV2Error,
+		OpenAPI:      rest.OpenAPI(),
+		Schema:       graph.SchemaHandler(gql.Introspection),
+		Playground:   playground.Handler(playground.Options{Endpoint: "/graphql", DemoCredentials: demoCreds}),
 	})
 }
 

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -18,30 +17,21 @@ import (
 
 // Interactions is the batch resolver for the interactions field.
 func (r *customerResolver) Interactions(ctx context.Context, objs []*interaction.Customer, network *interaction.Network, typeArg *interaction.Type, limit *int, offset *int, since *time.Time, until *time.Time, statuses []string, campaignIds []int64) ([][]*model.NetworkInteractions, error) {
-	f, err := interaction.NewFilter(network, typeArg, since, until)
+	req, err := interactionsRequest(ctx, network, typeArg, limit, offset, since, until, statuses, campaignIds)
 	if err != nil {
 		return nil, err
 	}
-	f = f.WithMessages(statuses, campaignIds)
-	page, err := interaction.NewPage(limit, offset)
-	if err != nil {
-		return nil, err
-	}
-	lists, fields := rendered(ctx)
 	ids := make([]int64, 0, len(objs))
 	for _, c := range objs {
 		if c != nil { // a null in the parent list has no interactions to read
 			ids = append(ids, c.ID)
 		}
 	}
-	groups, err := loader.For(ctx).Interactions(ctx, ids, interaction.Request{
-		Filter: f, Page: page, Layout: interaction.LayoutV2, Lists: lists, Fields: fields, StatusCounts: wantsStatusCounts(ctx),
-	})
+	groups, err := loader.For(ctx).Interactions(ctx, ids, req)
 	if err != nil {
 		return nil, err
 	}
-	p, _ := interaction.FromContext(ctx)
-	shown := present(groups, p.Org.MaskOTP && !p.Has(interaction.ScopeOTPRead))
+	shown := presentFor(ctx, groups)
 	out := make([][]*model.NetworkInteractions, len(objs))
 	for i, c := range objs {
 		if c != nil {
@@ -111,29 +101,17 @@ func (r *customerResolver) Timeline(ctx context.Context, objs []*interaction.Cus
 
 // Customer is the resolver for the customer field.
 func (r *queryResolver) Customer(ctx context.Context, mobile *string, email *string, externalID *string, id *int64) (*interaction.Customer, error) {
-	var ids []interaction.Identifier
-	add := func(k interaction.IdentifierKind, v *string) {
-		if v != nil {
-			ids = append(ids, interaction.Identifier{Kind: k, Value: *v})
-		}
+	ident, err := identifierOf(mobile, email, externalID, id)
+	if err != nil {
+		return nil, err
 	}
-	add(interaction.ByMobile, mobile)
-	add(interaction.ByEmail, email)
-	add(interaction.ByExternalID, externalID)
-	if id != nil {
-		s := strconv.FormatInt(*id, 10)
-		add(interaction.ByID, &s)
-	}
-	if len(ids) != 1 {
-		return nil, interaction.Errorf(interaction.KindInvalid, "give exactly one of mobile, email, externalId or id (got %d)", len(ids))
-	}
-	return lookup(ctx, ids[0])
+	return lookup(ctx, ident)
 }
 
 // Customers is the resolver for the customers field.
 func (r *queryResolver) Customers(ctx context.Context, by interaction.IdentifierKind, values []string) ([]*interaction.Customer, error) {
-	if len(values) > MaxCustomers {
-		return nil, interaction.Errorf(interaction.KindInvalid, "at most %d values per customers query (got %d)", MaxCustomers, len(values))
+	if err := checkCustomers(values); err != nil {
+		return nil, err
 	}
 	cs, errs := loader.For(ctx).Customers(ctx, by, values)
 	out := make([]*interaction.Customer, len(values))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/touchpoint/touchpoint/graph/model"
 	"github.com/touchpoint/touchpoint/internal/interaction"
+	"github.com/touchpoint/touchpoint/internal/loader"
 	"github.com/touchpoint/touchpoint/internal/otp"
 )
 
@@ -60,11 +61,14 @@ func (r *Resolver) onePass(ctx context.Context, next graphql.Resolver) (any, err
 	}
 	switch {
 	case fc.Object == "Query" && (fc.Field.Name == "customers" || fc.Field.Name == "customer"):
+		if m := r.identifiedJSON(ctx, fc); m != nil {
+			return m, nil
+		}
 		res, err := next(ctx)
 		if err != nil {
 			return res, err
 		}
-		if m := r.customersJSON(ctx, fc, res); m != nil {
+		if m := r.customersJSON(ctx, fc, res, nil); m != nil {
 			return m, nil
 		}
 		return res, nil
@@ -125,7 +129,7 @@ type customersJSON struct {
 	fields []customerField
 }
 
-func (r *Resolver) customersJSON(ctx context.Context, fc *graphql.FieldContext, res any) graphql.Marshaler {
+func (r *Resolver) customersJSON(ctx context.Context, fc *graphql.FieldContext, res any, given *givenInteractions) graphql.Marshaler {
 	out := &customersJSON{}
 	switch v := res.(type) {
 	case []*interaction.Customer:
@@ -146,22 +150,23 @@ func (r *Resolver) customersJSON(ctx context.Context, fc *graphql.FieldContext, 
 		}
 	}
 	loc := locationOf(ctx)
-	// Arguments are coerced by the generated code (fc.Child), with errors
-	// kept out of the response: on any error gqlgen does the field again
-	// and reports it itself.
-	quiet := graphql.WithResponseContext(ctx, graphql.DefaultErrorPresenter, graphql.DefaultRecover)
+	quiet := quietly(ctx)
 	for _, f := range graphql.CollectFields(op, fc.Field.Selections, []string{"Customer"}) {
 		cf := customerField{key: []byte(string(appendQuoted(nil, f.Alias)) + ":"), name: f.Name}
 		switch f.Name {
 		case "__typename", "id", "mobile", "email", "externalId":
 		case "interactions":
-			child, err := fc.Child(quiet, f)
-			if err != nil {
-				return nil
-			}
-			results, err := r.interactionsOf(graphql.WithFieldContext(ctx, child), present, child.Args)
-			if err != nil {
-				return nil
+			var results [][]*model.NetworkInteractions
+			if given != nil && given.alias == f.Alias {
+				results = given.results
+			} else {
+				child, err := fc.Child(quiet, f)
+				if err != nil {
+					return nil
+				}
+				if results, err = r.interactionsOf(graphql.WithFieldContext(ctx, child), present, child.Args); err != nil {
+					return nil
+				}
 			}
 			plan := collect(op, f.Selections, "NetworkInteractions")
 			cf.interactions = make([]*interactionsJSON, len(results))
@@ -188,6 +193,104 @@ func (r *Resolver) customersJSON(ctx context.Context, fc *graphql.FieldContext, 
 		out.fields = append(out.fields, cf)
 	}
 	return out
+}
+
+// quietly is ctx for coercing a child field's arguments with the
+// generated code (fc.Child) with errors kept out of the response: on any
+// error the one-pass path gives the field back to gqlgen, which does it
+// again and reports it itself.
+func quietly(ctx context.Context) context.Context {
+	return graphql.WithResponseContext(ctx, graphql.DefaultErrorPresenter, graphql.DefaultRecover)
+}
+
+// givenInteractions is one interactions field's results, read already, for
+// the customers present in the list (as interactionsOf returns them).
+type givenInteractions struct {
+	alias   string
+	results [][]*model.NetworkInteractions
+}
+
+// identifiedJSON answers Query.customer or Query.customers whole when the
+// selection is one customersJSON writes and the store finds the customers
+// and reads their first interactions field in one statement
+// (loader.CustomersWithInteractions): the lookup then costs no round trip
+// of its own. Anything else (bad arguments, an error, a customer not
+// found by Query.customer, a store that cannot) gives nil, and the field
+// goes the usual way: the resolver, then customersJSON.
+func (r *Resolver) identifiedJSON(ctx context.Context, fc *graphql.FieldContext) graphql.Marshaler {
+	var (
+		kind   interaction.IdentifierKind
+		values []string
+		single = fc.Field.Name == "customer"
+	)
+	if single {
+		mobile, _ := fc.Args["mobile"].(*string)
+		email, _ := fc.Args["email"].(*string)
+		externalID, _ := fc.Args["externalId"].(*string)
+		id, _ := fc.Args["id"].(*int64)
+		ident, err := identifierOf(mobile, email, externalID, id)
+		if err != nil {
+			return nil
+		}
+		kind, values = ident.Kind, []string{ident.Value}
+	} else {
+		kind, _ = fc.Args["by"].(interaction.IdentifierKind)
+		values, _ = fc.Args["values"].([]string)
+		if checkCustomers(values) != nil || len(values) == 0 {
+			return nil
+		}
+	}
+	op := graphql.GetOperationContext(ctx)
+	var first *graphql.CollectedField
+	for _, f := range graphql.CollectFields(op, fc.Field.Selections, []string{"Customer"}) {
+		if f.Name == "interactions" {
+			first = &f
+			break
+		}
+	}
+	if first == nil {
+		return nil // the lookup alone is one statement anyway
+	}
+	child, err := fc.Child(quietly(ctx), *first)
+	if err != nil {
+		return nil
+	}
+	cctx := graphql.WithFieldContext(ctx, child)
+	network, _ := child.Args["network"].(*interaction.Network)
+	typ, _ := child.Args["type"].(*interaction.Type)
+	limit, _ := child.Args["limit"].(*int)
+	offset, _ := child.Args["offset"].(*int)
+	since, _ := child.Args["since"].(*time.Time)
+	until, _ := child.Args["until"].(*time.Time)
+	statuses, _ := child.Args["statuses"].([]string)
+	campaigns, _ := child.Args["campaignIds"].([]int64)
+	req, err := interactionsRequest(cctx, network, typ, limit, offset, since, until, statuses, campaigns)
+	if err != nil {
+		return nil
+	}
+	cs, errs, groups, err := loader.For(ctx).CustomersWithInteractions(ctx, kind, values, req)
+	if err != nil {
+		return nil
+	}
+	list := make([]*interaction.Customer, len(values))
+	var found [][]interaction.Group
+	for i := range values {
+		switch k := interaction.KindOf(errs[i]); {
+		case errs[i] == nil:
+			list[i] = &cs[i]
+			found = append(found, groups[i])
+		case k != interaction.KindNotFound:
+			return nil
+		}
+	}
+	var res any = list
+	if single {
+		if list[0] == nil {
+			return nil
+		}
+		res = list[0]
+	}
+	return r.customersJSON(ctx, fc, res, &givenInteractions{alias: first.Alias, results: presentFor(cctx, found)})
 }
 
 // interactionsOf calls the batch resolver with arguments as gqlgen coerced

@@ -61,6 +61,38 @@ func (s *listenState) reset(live bool) {
 	s.gen++
 }
 
+// moved moves the version on without a notification: for a change this
+// server committed itself.
+func (s *listenState) moved() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
+}
+
+// A change this server commits is known to it at once: it forgets what it
+// holds when the commit returns, rather than when its own notification
+// comes back through the listener (milliseconds later, longer on a loaded
+// machine), so its next request sees the change. Other servers learn of it
+// from the notification.
+
+// UpdateOrg changes an organisation's settings (see sqlstore.Store).
+func (db *DB) UpdateOrg(ctx context.Context, o interaction.Org) error {
+	defer db.heard.moved()
+	return db.Store.UpdateOrg(ctx, o)
+}
+
+// CreateKey stores a new key (see sqlstore.Store).
+func (db *DB) CreateKey(ctx context.Context, k interaction.APIKey) error {
+	defer db.heard.moved()
+	return db.Store.CreateKey(ctx, k)
+}
+
+// RevokeKey revokes a key (see sqlstore.Store).
+func (db *DB) RevokeKey(ctx context.Context, id string, at time.Time) error {
+	defer db.heard.moved()
+	return db.Store.RevokeKey(ctx, id, at)
+}
+
 // Listening reports whether the store is listening for credential changes
 // (and so keeps credentials between requests).
 func (db *DB) Listening() bool {

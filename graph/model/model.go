@@ -1,6 +1,13 @@
 // Package model holds the GraphQL types that are not domain types as they
 // are: groups of interactions with their pages, and messages and surveys in
-// the shape the schema exposes.
+// the shape the schema exposes. This file is written by hand (gqlgen
+// autobinds to it, see gqlgen.yml); models_gen.go is gqlgen's and holds
+// only what the schema declares that nothing here binds.
+//
+// These are what gqlgen's generated executor resolves. The customers query
+// and its interactions are usually written instead by the one-pass
+// marshaller (graph/marshal.go), which reads Interaction.Item directly;
+// TestFastMarshallingMatchesGqlgen holds the two to the same bytes.
 package model
 
 import (
@@ -95,8 +102,9 @@ type Message struct {
 	DeliveredAt *time.Time
 }
 
-// NewMessage is the one place a stored message becomes API output, so OTP
-// masking (on the way out, never in storage) cannot be forgotten by a field.
+// NewMessage presents a stored message for gqlgen's executor, masking
+// one-time passwords on the way out (never in storage). The one-pass
+// marshaller writes the same fields itself, masking alike.
 func NewMessage(m *interaction.Message, maskOTP bool) Message {
 	return Message{
 		ID: m.ID, Network: m.Network, Type: m.Type, Sender: m.Sender, Receiver: m.Receiver,

@@ -76,7 +76,7 @@ func Read(ctx context.Context, r Reader, org OrgID, customerIDs []int64, req Req
 		heads *[]Message // the pages of messages, when read with the summaries
 		err   error
 	)
-	if hr, ok := r.(HeadReader); ok && wantsMessages(req) && req.Filter.Span() == (Span{}) && !req.Filter.Narrowed() {
+	if hr, ok := headsFor(r, req); ok {
 		var ms []Message
 		sums, ms, err = hr.SummariesWithHeads(ctx, org, ids, req.Filter, req.Page.Offset+req.Page.Limit, req.Page.Order, req.Fields)
 		heads = &ms
@@ -86,6 +86,58 @@ func Read(ctx context.Context, r Reader, org OrgID, customerIDs []int64, req Req
 	if err != nil {
 		return nil, fmt.Errorf("read summaries: %w", err)
 	}
+	groups, err := build(ctx, r, org, ids, index, sums, heads, req)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]Group, len(customerIDs))
+	for i, id := range customerIDs {
+		out[i] = groups[index[id]]
+	}
+	return out, nil
+}
+
+// ReadByIdentifier is a lookup and Read together, for stores that can do
+// both with one statement: the customers whose identifier of kind is one of
+// values (normalised), in any order, each with its groups under req. It
+// does nothing and answers !ok when r is no HeadReader or req would read
+// no heads; the caller then looks the customers up and calls Read.
+func ReadByIdentifier(ctx context.Context, r Reader, org OrgID, kind IdentifierKind, values []string, req Request) (cs []Customer, groups [][]Group, ok bool, err error) {
+	hr, ok := headsFor(r, req)
+	if !ok {
+		return nil, nil, false, nil
+	}
+	cs, sums, heads, err := hr.CustomersWithHeads(ctx, org, kind, values, req.Filter, req.Page.Offset+req.Page.Limit, req.Page.Order, req.Fields)
+	if err != nil {
+		return nil, nil, true, fmt.Errorf("read customers with summaries: %w", err)
+	}
+	ids := make([]int64, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
+	ids, index := distinct(ids)
+	if len(ids) != len(cs) {
+		return nil, nil, true, fmt.Errorf("read customers with summaries: a customer came twice")
+	}
+	groups, err = build(ctx, r, org, ids, index, sums, &heads, req)
+	if err != nil {
+		return nil, nil, true, err
+	}
+	return cs, groups, true, nil
+}
+
+// headsFor returns r as a HeadReader when it is one and req reads heads:
+// a page of messages, over an open span and every status and campaign
+// (the kept counts the heads are joined to know neither).
+func headsFor(r Reader, req Request) (HeadReader, bool) {
+	hr, ok := r.(HeadReader)
+	return hr, ok && wantsMessages(req) && req.Filter.Span() == (Span{}) && !req.Filter.Narrowed()
+}
+
+// build assembles the groups of the distinct customers ids (index their
+// positions) from their summaries, and fills their pages: from heads when
+// the messages came with the summaries.
+func build(ctx context.Context, r Reader, org OrgID, ids []int64, index map[int64]int, sums []Summary, heads *[]Message, req Request) ([][]Group, error) {
 	raw := make([][]Summary, len(ids))
 	for _, s := range sums {
 		if i, ok := index[s.CustomerID]; ok {
@@ -106,11 +158,7 @@ func Read(ctx context.Context, r Reader, org OrgID, customerIDs []int64, req Req
 			return nil, err
 		}
 	}
-	out := make([][]Group, len(customerIDs))
-	for i, id := range customerIDs {
-		out[i] = groups[index[id]]
-	}
-	return out, nil
+	return groups, nil
 }
 
 // wantsMessages reports whether req renders a page of messages.

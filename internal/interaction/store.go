@@ -68,6 +68,11 @@ type HeadReader interface {
 	// together, the partitions in any order), reading only fields of the
 	// optional columns.
 	SummariesWithHeads(ctx context.Context, org OrgID, customerIDs []int64, f Filter, rows int, order Order, fields MessageFields) ([]Summary, []Message, error)
+	// CustomersWithHeads finds the customers CustomersByIdentifier finds
+	// and, in the same statement, answers SummariesWithHeads for them: a
+	// question about one customer by mobile or email is then one round
+	// trip.
+	CustomersWithHeads(ctx context.Context, org OrgID, kind IdentifierKind, values []string, f Filter, rows int, order Order, fields MessageFields) ([]Customer, []Summary, []Message, error)
 }
 
 // Partition is one customer's interactions of one network and stored type:

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/touchpoint/touchpoint/internal/httpapi"
+	"github.com/touchpoint/touchpoint/internal/interaction"
 )
 
 // writeJSON writes v compactly, without HTML escaping (the vendor does not
@@ -73,5 +73,30 @@ func matches(header, etag string) bool {
 	return false
 }
 
-// statusOf is the edge's one mapping from error kind to HTTP status.
-var statusOf = httpapi.StatusOf
+// statuses is the shims' one mapping from an error kind to the HTTP
+// status of their envelopes (see the package documentation); a kind not
+// listed is a 500. The HTTP edge raises the request's own failures (401,
+// 405, 413, 429, 503) and writes them with WriteV11Error and WriteV2Error,
+// so they are decided here too.
+var statuses = map[interaction.Kind]int{
+	interaction.KindInvalid:          http.StatusBadRequest,
+	interaction.KindNotFound:         http.StatusNotFound,
+	interaction.KindUnauthorized:     http.StatusUnauthorized,
+	interaction.KindForbidden:        http.StatusForbidden,
+	interaction.KindRateLimited:      http.StatusTooManyRequests,
+	interaction.KindConflict:         http.StatusConflict,
+	interaction.KindTooLarge:         http.StatusRequestEntityTooLarge,
+	interaction.KindNotAcceptable:    http.StatusNotAcceptable,
+	interaction.KindUnsupportedMedia: http.StatusUnsupportedMediaType,
+	interaction.KindMethodNotAllowed: http.StatusMethodNotAllowed,
+	interaction.KindUnavailable:      http.StatusServiceUnavailable,
+	// nginx's "client closed request": never read, and not a server error.
+	interaction.KindCanceled: 499,
+}
+
+func statusOf(k interaction.Kind) int {
+	if s, ok := statuses[k]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
