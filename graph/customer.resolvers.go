@@ -9,14 +9,15 @@ import (
 	"context"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/touchpoint/touchpoint/graph/model"
 	"github.com/touchpoint/touchpoint/internal/interaction"
 	"github.com/touchpoint/touchpoint/internal/loader"
 )
 
 // Interactions is the batch resolver for the interactions field.
-func (r *customerResolver) Interactions(ctx context.Context, objs []*interaction.Customer, network *interaction.Network, typeArg *interaction.Type, limit *int, offset *int, since *time.Time, until *time.Time) ([][]*model.NetworkInteractions, error) {
-	req, err := interactionsRequest(ctx, network, typeArg, limit, offset, since, until)
+func (r *customerResolver) Interactions(ctx context.Context, objs []*interaction.Customer, network *interaction.Network, typeArg *interaction.Type, limit *int, offset *int, since *time.Time, until *time.Time, statuses []string, campaignIds []int64) ([][]*model.NetworkInteractions, error) {
+	req, err := interactionsRequest(ctx, network, typeArg, limit, offset, since, until, statuses, campaignIds)
 	if err != nil {
 		return nil, err
 	}
@@ -36,6 +37,64 @@ func (r *customerResolver) Interactions(ctx context.Context, objs []*interaction
 		if c != nil {
 			out[i], shown = shown[0], shown[1:]
 		}
+	}
+	return out, nil
+}
+
+// Timeline is the batch resolver for the timeline field.
+func (r *customerResolver) Timeline(ctx context.Context, objs []*interaction.Customer, first *int, after *string, last *int, before *string, networks []interaction.Network, types []interaction.Type, statuses []string, campaignIds []int64, since *time.Time, until *time.Time) ([]*model.TimelineConnection, error) {
+	f, err := interaction.NewTimelineFilter(networks, types, statuses, campaignIds, since, until)
+	if err != nil {
+		return nil, err
+	}
+	explicitFirst := given(ctx, "first")
+	size, backward, cursor, err := interaction.NewTimelineRequest(first, explicitFirst, after, last, before)
+	if err != nil {
+		return nil, err
+	}
+	p, _ := interaction.FromContext(ctx)
+	var from *interaction.Cursor
+	if cursor != nil {
+		c, err := interaction.DecodeCursor(*cursor)
+		if err != nil {
+			return nil, err
+		}
+		from = &c
+	}
+	// A cursor names one customer: for any other it is foreign, and that
+	// customer's timeline is an error of its own.
+	errs := make(graphql.BatchErrorList, len(objs))
+	failed := false
+	ids := make([]int64, 0, len(objs))
+	for i, c := range objs {
+		switch {
+		case c == nil:
+		case from != nil && from.Check(p.Org.ID, c.ID, f) != nil:
+			errs[i], failed = from.Check(p.Org.ID, c.ID, f), true
+		default:
+			ids = append(ids, c.ID)
+		}
+	}
+	fields, total := renderedTimeline(ctx)
+	req := interaction.TimelineRequest{Filter: f, Size: size, Backward: backward, Total: total, Fields: fields}
+	if from != nil {
+		req.From = &from.Position
+	}
+	pages, err := loader.For(ctx).Timeline(ctx, ids, req)
+	if err != nil {
+		return nil, err
+	}
+	hash := f.Hash()
+	maskOTP := p.Org.MaskOTP && !p.Has(interaction.ScopeOTPRead)
+	out := make([]*model.TimelineConnection, len(objs))
+	for i, c := range objs {
+		if c == nil || errs[i] != nil {
+			continue
+		}
+		out[i], pages = presentTimeline(pages[0], interaction.Cursor{Org: p.Org.ID, Customer: c.ID, Filter: hash}, maskOTP), pages[1:]
+	}
+	if failed {
+		return out, errs
 	}
 	return out, nil
 }

@@ -61,17 +61,19 @@ func checkCustomers(values []string) error {
 
 // interactionsRequest is what Customer.interactions' arguments and
 // selection (the field of ctx) ask of the read path.
-func interactionsRequest(ctx context.Context, network *interaction.Network, typ *interaction.Type, limit, offset *int, since, until *time.Time) (interaction.Request, error) {
+func interactionsRequest(ctx context.Context, network *interaction.Network, typ *interaction.Type, limit, offset *int, since, until *time.Time, statuses []string, campaigns []int64) (interaction.Request, error) {
 	f, err := interaction.NewFilter(network, typ, since, until)
 	if err != nil {
 		return interaction.Request{}, err
 	}
+	f = f.WithMessages(statuses, campaigns)
 	page, err := interaction.NewPage(limit, offset)
 	if err != nil {
 		return interaction.Request{}, err
 	}
 	lists, fields := rendered(ctx)
-	return interaction.Request{Filter: f, Page: page, Layout: interaction.LayoutV2, Lists: lists, Fields: fields}, nil
+	return interaction.Request{Filter: f, Page: page, Layout: interaction.LayoutV2, Lists: lists, Fields: fields,
+		StatusCounts: wantsStatusCounts(ctx)}, nil
 }
 
 // presentFor presents groups as the request's principal may see them.

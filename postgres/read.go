@@ -163,6 +163,9 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 	if len(customerIDs) == 0 {
 		return nil, nil
 	}
+	if f.Narrowed() {
+		return db.narrowedSummaries(ctx, org, customerIDs, f)
+	}
 	stored := f.Type.StoredTypes()
 	query, args := countsOf, []any{int64(org), customerIDs}
 	switch span := f.Span(); {
@@ -422,6 +425,8 @@ var pageQueries sync.Map // pageShape -> string
 type pageShape struct {
 	fields interaction.MessageFields
 	order  interaction.Order
+	// statuses and campaigns add their filters, as $14 and the next.
+	statuses, campaigns bool
 }
 
 // pageQuery is sqlite's page statement in PostgreSQL's words (see
@@ -441,15 +446,23 @@ func pageQuery(sh pageShape) string {
 	if sh.order == interaction.OldestFirst {
 		order = "ASC"
 	}
+	narrow, next := "", 14
+	if sh.statuses {
+		narrow += fmt.Sprintf(" AND m.status = ANY($%d::text[])", next)
+		next++
+	}
+	if sh.campaigns {
+		narrow += fmt.Sprintf(" AND m.campaign_id = ANY($%d::bigint[])", next)
+	}
 	q := `SELECT ` + cols + ` FROM messages AS m
-	WHERE m.org_id = $1 AND m.customer_id = ANY($2::bigint[]) AND m.network BETWEEN $10 AND $11 AND m.sent_at BETWEEN $7 AND $8
+	WHERE m.org_id = $1 AND m.customer_id = ANY($2::bigint[]) AND m.network BETWEEN $10 AND $11 AND m.sent_at BETWEEN $7 AND $8` + narrow + `
 UNION ALL
 SELECT ` + cols + ` FROM messages AS m
-	WHERE m.org_id = $1 AND m.customer_id = ANY($3::bigint[]) AND m.network = $4 AND m.type = $5 AND m.sent_at BETWEEN $7 AND $8
+	WHERE m.org_id = $1 AND m.customer_id = ANY($3::bigint[]) AND m.network = $4 AND m.type = $5 AND m.sent_at BETWEEN $7 AND $8` + narrow + `
 UNION ALL
 SELECT x.* FROM unnest($6::bigint[], $12::text[], $13::text[]) AS p(c, n, t) CROSS JOIN LATERAL (
 	SELECT ` + cols + ` FROM messages AS m
-	WHERE m.org_id = $1 AND m.customer_id = p.c AND m.network = p.n AND m.type = p.t AND m.sent_at BETWEEN $7 AND $8
+	WHERE m.org_id = $1 AND m.customer_id = p.c AND m.network = p.n AND m.type = p.t AND m.sent_at BETWEEN $7 AND $8` + narrow + `
 	ORDER BY m.sent_at ` + order + `, m.id ` + order + ` LIMIT $9) AS x`
 	pageQueries.Store(sh, q)
 	return q
@@ -471,11 +484,17 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 	}
 	args := []any{int64(org), plan.Whole, plan.Uniform.Customers, string(plan.Uniform.Network), string(plan.Uniform.Type),
 		cutC, lo, hi, q.Rows, netLo, netHi, cutN, cutT}
+	if q.Statuses != "" {
+		args = append(args, q.Statuses.Strings())
+	}
+	if q.Campaigns != "" {
+		args = append(args, q.Campaigns.Ints())
+	}
 	fields := q.Fields
 	rows := make([]interaction.Message, 0, sqlstore.ExpectedRows(q))
 	var mr messageRow
 	dests := mr.dests([]any{&mr.m.CustomerID, &mr.network, &mr.typ, &mr.sent, &mr.m.ID}, fields)
-	err := db.query(ctx, pageQuery(pageShape{fields, q.Order}), args, func(r pgx.Rows) error {
+	err := db.query(ctx, pageQuery(pageShape{fields, q.Order, q.Statuses != "", q.Campaigns != ""}), args, func(r pgx.Rows) error {
 		if err := r.Scan(dests...); err != nil {
 			return err
 		}

@@ -317,6 +317,10 @@ const (
 	countsSurveys = `INSERT INTO interaction_counts (org_id, customer_id, network, type, n, last_at, used)
 		SELECT $1, customer_id, 'capillary', 'survey', COUNT(*), MAX(submitted_at), FALSE FROM surveys
 		WHERE org_id = $1 AND customer_id = ANY($2) GROUP BY customer_id`
+	countsStatusForget = `DELETE FROM interaction_status_counts WHERE org_id = $1 AND customer_id = ANY($2)`
+	countsStatus       = `INSERT INTO interaction_status_counts (org_id, customer_id, network, type, status, n, last_at)
+		SELECT $1, customer_id, network, type, status, COUNT(*), MAX(sent_at) FROM messages
+		WHERE org_id = $1 AND customer_id = ANY($2) GROUP BY customer_id, network, type, status`
 )
 
 func refreshCounts(ctx context.Context, tx *sqlx.Tx, org interaction.OrgID, touched map[int64]bool) error {
@@ -327,7 +331,7 @@ func refreshCounts(ctx context.Context, tx *sqlx.Tx, org interaction.OrgID, touc
 	for id := range touched {
 		ids = append(ids, id)
 	}
-	for _, q := range []string{countsForget, countsMessages, countsMissedCalls, countsSurveys} {
+	for _, q := range []string{countsForget, countsMessages, countsMissedCalls, countsSurveys, countsStatusForget, countsStatus} {
 		if _, err := tx.ExecContext(ctx, q, org, ids); err != nil {
 			return fmt.Errorf("postgres: recount: %w", err)
 		}

@@ -158,6 +158,11 @@ const (
 		SELECT ?1, customer_id, 'capillary', 'survey', COUNT(*), MAX(submitted_at), 0 FROM surveys
 		WHERE org_id = ?1 AND customer_id IN (SELECT value FROM json_each(?2) UNION SELECT customer_id FROM counts_stale WHERE org_id = ?1)
 		GROUP BY customer_id`
+	countsStatusForget = `DELETE FROM interaction_status_counts WHERE org_id = ?1 AND customer_id IN (SELECT value FROM json_each(?2) UNION SELECT customer_id FROM counts_stale WHERE org_id = ?1)`
+	countsStatus       = `INSERT INTO interaction_status_counts (org_id, customer_id, network, type, status, n, last_at)
+		SELECT ?1, customer_id, network, type, status, COUNT(*), MAX(sent_at) FROM messages
+		WHERE org_id = ?1 AND customer_id IN (SELECT value FROM json_each(?2) UNION SELECT customer_id FROM counts_stale WHERE org_id = ?1)
+		GROUP BY customer_id, network, type, status`
 	countsFresh = `DELETE FROM counts_stale WHERE org_id = ?1`
 )
 
@@ -167,7 +172,7 @@ func refreshCounts(ctx context.Context, tx *sqlx.Tx, org interaction.OrgID, touc
 		ids = append(ids, id)
 	}
 	list := jsonInts(ids)
-	for _, q := range []string{countsForget, countsMessages, countsMissedCalls, countsSurveys} {
+	for _, q := range []string{countsForget, countsMessages, countsMissedCalls, countsSurveys, countsStatusForget, countsStatus} {
 		if _, err := tx.ExecContext(ctx, q, int64(org), list); err != nil {
 			return fmt.Errorf("sqlite: recount: %w", err)
 		}

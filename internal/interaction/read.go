@@ -46,6 +46,9 @@ type Request struct {
 	Layout Layout
 	Lists  Lists
 	Fields MessageFields
+	// StatusCounts says the response renders each group's counts by
+	// delivery status.
+	StatusCounts bool
 }
 
 // Item is one interaction group of a customer: its totals and the requested
@@ -55,6 +58,9 @@ type Item struct {
 	Messages    []Message
 	MissedCalls []MissedCall
 	Surveys     []Survey
+	// StatusCounts are the group's messages by delivery status, most
+	// first (then by status), when the request asked for them.
+	StatusCounts []StatusCount
 }
 
 // Read is the read path every transport shares: for each of customerIDs, in
@@ -121,10 +127,11 @@ func ReadByIdentifier(ctx context.Context, r Reader, org OrgID, kind IdentifierK
 }
 
 // headsFor returns r as a HeadReader when it is one and req reads heads:
-// a page of messages, over an open span (the kept counts know no span).
+// a page of messages, over an open span and every status and campaign
+// (the kept counts the heads are joined to know neither).
 func headsFor(r Reader, req Request) (HeadReader, bool) {
 	hr, ok := r.(HeadReader)
-	return hr, ok && wantsMessages(req) && req.Filter.Span() == (Span{})
+	return hr, ok && wantsMessages(req) && req.Filter.Span() == (Span{}) && !req.Filter.Narrowed()
 }
 
 // build assembles the groups of the distinct customers ids (index their
@@ -143,6 +150,11 @@ func build(ctx context.Context, r Reader, org OrgID, ids []int64, index map[int6
 	}
 	if req.Page.Limit > 0 && req.Lists != 0 {
 		if err := readPages(ctx, r, org, ids, raw, groups, req, heads); err != nil {
+			return nil, err
+		}
+	}
+	if req.StatusCounts && len(sums) > 0 {
+		if err := readStatusCounts(ctx, r, org, ids, groups, req.Filter); err != nil {
 			return nil, err
 		}
 	}
@@ -259,7 +271,8 @@ func readPages(ctx context.Context, r Reader, org OrgID, ids []int64, raw [][]Su
 		// customers (within the network filter), so a store may read a
 		// customer whole.
 		ms, err := r.MessagePages(ctx, org, PageQuery{Partitions: msgs, Span: span, Rows: rows, Order: req.Page.Order,
-			Fields: req.Fields, Complete: req.Filter.Type == "", Network: req.Filter.Network})
+			Fields: req.Fields, Complete: req.Filter.Type == "", Network: req.Filter.Network,
+			Statuses: req.Filter.Statuses, Campaigns: req.Filter.Campaigns})
 		if err != nil {
 			return fmt.Errorf("read message pages: %w", err)
 		}
@@ -366,4 +379,57 @@ func (o Order) Compare(a, b Message) int {
 		return NewerFirst(b, a)
 	}
 	return NewerFirst(a, b)
+}
+
+// readStatusCounts gives every message group its counts by status, with
+// one statement for all the customers. A phone group counts its sms and
+// phone messages together, as its count does.
+func readStatusCounts(ctx context.Context, r Reader, org OrgID, ids []int64, groups [][]Group, f Filter) error {
+	scs, err := r.StatusCounts(ctx, org, ids, f)
+	if err != nil {
+		return fmt.Errorf("read status counts: %w", err)
+	}
+	type key struct {
+		customer int64
+		network  Network
+		typ      Type
+	}
+	by := make(map[key][]StatusCount)
+	for _, sc := range scs {
+		k := key{sc.CustomerID, sc.Network, sc.Type}
+		by[k] = append(by[k], sc)
+	}
+	for i, id := range ids {
+		for _, g := range groups[i] {
+			for k := range g.Items {
+				it := &g.Items[k]
+				if it.Count == 0 || !it.Type.IsMessage() {
+					continue
+				}
+				var list []StatusCount
+				for _, st := range it.Type.StoredTypes() {
+					list = addStatusCounts(list, by[key{id, g.Network, st}], it.Type)
+				}
+				slices.SortFunc(list, func(a, b StatusCount) int {
+					return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Status, b.Status))
+				})
+				it.StatusCounts = list
+			}
+		}
+	}
+	return nil
+}
+
+// addStatusCounts adds counts of one stored type to list, summing by
+// status, under the group's type.
+func addStatusCounts(list, more []StatusCount, t Type) []StatusCount {
+	for _, sc := range more {
+		sc.Type = t
+		if j := slices.IndexFunc(list, func(x StatusCount) bool { return x.Status == sc.Status }); j >= 0 {
+			list[j].Count += sc.Count
+		} else {
+			list = append(list, sc)
+		}
+	}
+	return list
 }

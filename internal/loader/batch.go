@@ -73,6 +73,16 @@ func (l *Loaders) Interactions(ctx context.Context, customerIDs []int64, req int
 	return interaction.Read(ctx, l.store, l.org, customerIDs, req)
 }
 
+// Timeline reads a page of the timeline of each of the customers (see
+// interaction.ReadTimeline): one statement for the entries of them all,
+// and one for their totals when those are asked for.
+func (l *Loaders) Timeline(ctx context.Context, customerIDs []int64, req interaction.TimelineRequest) ([]interaction.TimelinePage, error) {
+	if l.observe != nil {
+		l.observe("timeline", len(customerIDs))
+	}
+	return interaction.ReadTimeline(ctx, l.store, l.org, customerIDs, req)
+}
+
 // loadCustomers answers a batch of normalised identifiers with one query
 // per identifier kind present in the batch (usually one).
 func (l *Loaders) loadCustomers(ctx context.Context, ids []interaction.Identifier) []*dataloader.Result[interaction.Customer] {

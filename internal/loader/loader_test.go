@@ -67,6 +67,21 @@ func (r *recorder) SurveyPages(context.Context, interaction.OrgID, interaction.P
 	return nil, r.fail
 }
 
+func (r *recorder) StatusCounts(_ context.Context, _ interaction.OrgID, ids []int64, _ interaction.Filter) ([]interaction.StatusCount, error) {
+	r.record("status_counts", len(ids))
+	return nil, r.fail
+}
+
+func (r *recorder) Timeline(_ context.Context, _ interaction.OrgID, q interaction.TimelineQuery) ([]interaction.TimelineEntry, error) {
+	r.record("timeline", len(q.Customers))
+	return nil, r.fail
+}
+
+func (r *recorder) TimelineCounts(_ context.Context, _ interaction.OrgID, q interaction.TimelineQuery) (map[int64]int, error) {
+	r.record("timeline_counts", len(q.Customers))
+	return nil, r.fail
+}
+
 func mobiles(n int) []string {
 	vs := make([]string, n)
 	for i := range vs {
