@@ -119,3 +119,11 @@ type Admin interface {
 	Keys(ctx context.Context, org OrgID) ([]APIKey, error)
 	RevokeKey(ctx context.Context, id string, at time.Time) error
 }
+
+// Versioner tells an organisation's data version: a number that moves, in
+// the same transaction, with anything that can change one of the
+// organisation's answers (an import, its settings, its keys), and never
+// comes back. The response cache and the ETags are keyed by it.
+type Versioner interface {
+	DataVersion(ctx context.Context, org OrgID) (int64, error)
+}
