@@ -129,7 +129,7 @@ func inProcess(t testing.TB) http.Handler {
 	}
 	cfg := httpapi.DefaultConfig()
 	cfg.DefaultRateLimit = 1 << 30
-	return newHandler(cfg, db, slog.New(slog.DiscardHandler), ratelimit.NewMemory(), true, "")
+	return newHandler(cfg, db, slog.New(slog.DiscardHandler), ratelimit.NewMemory(), true, "", 0)
 }
 
 // FuzzGraphQLEndpoint throws arbitrary bodies and content types at the real

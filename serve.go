@@ -26,6 +26,7 @@ import (
 	"github.com/touchpoint/touchpoint/internal/metrics"
 	"github.com/touchpoint/touchpoint/internal/playground"
 	"github.com/touchpoint/touchpoint/internal/ratelimit"
+	"github.com/touchpoint/touchpoint/internal/respcache"
 	"github.com/touchpoint/touchpoint/internal/rest"
 	"github.com/touchpoint/touchpoint/internal/tracing"
 	"github.com/touchpoint/touchpoint/postgres"
@@ -48,8 +49,8 @@ const shutdownGrace = 20 * time.Second
 type serveOptions struct {
 	db, readDB, addr, redis, debugAddr, logFormat string
 	demo                                          demoMode
-	introspection                                 bool
-	rateLimit, maxInFlight                        int
+	introspection, cache                          bool
+	rateLimit, maxInFlight, cacheMiB              int
 	redisTimeout, requestTimeout, stmtTimeout     time.Duration
 }
 
@@ -68,6 +69,8 @@ func (o *serveOptions) define(fs *pflag.FlagSet) {
 	flagVar(fs, &o.debugAddr, "debug-addr", "TOUCHPOINT_DEBUG_ADDR", "", "serve Go's pprof profiles at /debug/pprof/ on this address, apart from the API; empty for none")
 	flagVar(fs, &o.logFormat, "log-format", "TOUCHPOINT_LOG_FORMAT", "text", "log format: text or json")
 	flagVar(fs, &o.rateLimit, "rate-limit", "", httpapi.DefaultConfig().DefaultRateLimit, "requests a minute per API key unless the key or organisation says otherwise")
+	flagVar(fs, &o.cache, "cache", "TOUCHPOINT_CACHE", true, "keep successful answers in memory under their organisation's data version, and answer If-None-Match with 304 (off: every request is computed)")
+	flagVar(fs, &o.cacheMiB, "cache-size", "TOUCHPOINT_CACHE_SIZE", 128, "MiB of answers the cache holds, shared fairly between organisations")
 	flagVar(fs, &o.maxInFlight, "max-in-flight", "TOUCHPOINT_MAX_IN_FLIGHT", -1, "API requests served at once, the rest queued; 0 for no bound, -1 to size it for the store: 2 per CPU on SQLite, 32 on PostgreSQL")
 }
 
@@ -200,7 +203,14 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 		shared.Probe(ctx)
 		limiter = shared
 	}
-	handler := newHandler(cfg, db, logger, limiter, o.introspection, demoCreds)
+	var cacheBytes int64
+	if o.cache {
+		if o.cacheMiB <= 0 {
+			return usageErrorf("--cache-size: want a positive number of MiB, got %d (switch the cache off with --cache=false)", o.cacheMiB)
+		}
+		cacheBytes = int64(o.cacheMiB) << 20
+	}
+	handler := newHandler(cfg, db, logger, limiter, o.introspection, demoCreds, cacheBytes)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
@@ -216,7 +226,7 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 	if demoCreds != "" {
 		fmt.Fprintf(env.stdout, "Demo credentials:      %s (organisation %q; HTTP Basic)\n", demoCreds, demo.OrgName)
 	}
-	logger.Info("serving", "addr", ln.Addr().String(), "db", redact(o.db), "demo", demoCreds != "", "introspection", o.introspection, "tracing", tracingOn, "shared_rate_limits", o.redis != "")
+	logger.Info("serving", "addr", ln.Addr().String(), "db", redact(o.db), "demo", demoCreds != "", "introspection", o.introspection, "tracing", tracingOn, "shared_rate_limits", o.redis != "", "cache_bytes", cacheBytes)
 
 	if o.debugAddr != "" {
 		stopDebug, err := serveDebug(o.debugAddr, logger)
@@ -296,9 +306,15 @@ func serveDebug(addr string, logger *slog.Logger) (stop func(), err error) {
 }
 
 // newHandler wires the service: the HTTP edge around the GraphQL handler,
-// the REST shims and the playground, all reading from db.
-func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratelimit.Limiter, introspection bool, demoCreds string) http.Handler {
+// the REST shims and the playground, all reading from db; with a response
+// cache of cacheBytes when that is positive.
+func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratelimit.Limiter, introspection bool, demoCreds string, cacheBytes int64) http.Handler {
 	m := metrics.New(db)
+	var cache *respcache.Cache
+	if cacheBytes > 0 {
+		cache = respcache.New(cacheBytes)
+		m.ResponseCache(cache.Stats)
+	}
 	var degraded func() string
 	if s, ok := limiter.(*ratelimit.Shared); ok {
 		m.RedisUp(s.Up)
@@ -313,6 +329,8 @@ func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratel
 		Ready:    db.Ready,
 		Observer: m,
 		Metrics:  m.Handler(),
+		Cache:    cache,
+		Versions: db,
 		GraphQL: graph.NewHandler(graph.HandlerConfig{
 			Introspection: introspection,
 			Logger:        logger,

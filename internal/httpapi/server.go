@@ -15,6 +15,7 @@ import (
 
 	"github.com/touchpoint/touchpoint/internal/interaction"
 	"github.com/touchpoint/touchpoint/internal/ratelimit"
+	"github.com/touchpoint/touchpoint/internal/respcache"
 )
 
 // Config is the HTTP edge's configuration. The timeouts and header limit
@@ -113,6 +114,12 @@ type Deps struct {
 	OpenAPI    http.Handler // optional, the REST shims' description at /openapi.json
 	// Observer, when set, is told about every API request (for metrics).
 	Observer Observer
+	// Cache, when set, keeps the API routes' successful answers under
+	// their organisation's data version, read from Versions (then
+	// required) on every request; see cache.go. Nil: no cache, no version
+	// read, and the handlers' own validators.
+	Cache    *respcache.Cache
+	Versions interaction.Versioner
 }
 
 // Observer receives what the access log records, and loader batch sizes,
@@ -170,6 +177,7 @@ func (d Deps) mustBeComplete() {
 	var missing []string
 	for name, ok := range map[string]bool{
 		"Auth": d.Auth != nil, "Limiter": d.Limiter != nil, "Reader": d.Reader != nil,
+		"Versions": d.Cache == nil || d.Versions != nil,
 	} {
 		if !ok {
 			missing = append(missing, name)

@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/touchpoint/touchpoint/internal/respcache"
 )
 
 // Store is what the metrics read from the database.
@@ -74,6 +76,24 @@ func (m *Metrics) RedisUp(up func() bool) {
 		}
 		return 0
 	}))
+}
+
+// ResponseCache reports the response cache's counters and size, read
+// from stats at each scrape.
+func (m *Metrics) ResponseCache(stats func() respcache.Stats) {
+	counter := func(name, help string, f func(respcache.Stats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f(stats())) })
+	}
+	gauge := func(name, help string, f func(respcache.Stats) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(stats()) })
+	}
+	m.reg.MustRegister(
+		counter("touchpoint_response_cache_hits_total", "API answers served from the response cache.", func(s respcache.Stats) uint64 { return s.Hits }),
+		counter("touchpoint_response_cache_misses_total", "API answers computed because the cache did not hold them.", func(s respcache.Stats) uint64 { return s.Misses }),
+		counter("touchpoint_response_cache_evictions_total", "Answers evicted from the response cache to make room.", func(s respcache.Stats) uint64 { return s.Evictions }),
+		gauge("touchpoint_response_cache_bytes", "Bytes of answers the response cache holds.", func(s respcache.Stats) float64 { return float64(s.Bytes) }),
+		gauge("touchpoint_response_cache_entries", "Answers the response cache holds.", func(s respcache.Stats) float64 { return float64(s.Entries) }),
+	)
 }
 
 // Handler serves the metrics in the Prometheus exposition format.

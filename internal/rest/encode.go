@@ -8,7 +8,6 @@ import (
 	"encoding/xml"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/touchpoint/touchpoint/internal/httpapi"
 )
@@ -52,7 +51,7 @@ func write(w http.ResponseWriter, r *http.Request, status int, contentType strin
 		h.Set("ETag", etag)
 		h.Set("Cache-Control", "private, no-cache")
 		h.Set("Vary", "Authorization, Accept")
-		if r != nil && matches(r.Header.Get("If-None-Match"), etag) {
+		if r != nil && httpapi.ETagMatches(r.Header.Values("If-None-Match"), etag) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
@@ -60,17 +59,6 @@ func write(w http.ResponseWriter, r *http.Request, status int, contentType strin
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body)
-}
-
-// matches reports whether an If-None-Match header lists etag (or is "*").
-func matches(header, etag string) bool {
-	for t := range strings.SplitSeq(header, ",") {
-		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-		if t == etag || t == "*" {
-			return true
-		}
-	}
-	return false
 }
 
 // statusOf is the edge's one mapping from error kind to HTTP status.
