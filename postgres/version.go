@@ -9,10 +9,11 @@ import (
 	"github.com/touchpoint/touchpoint/internal/interaction"
 )
 
-const dataVersion = `SELECT version FROM data_versions WHERE org_id = $1`
+const dataVersion = `SELECT d.version, o.time_zone, o.mask_otp FROM data_versions d JOIN orgs o ON o.id = d.org_id WHERE d.org_id = $1`
 
 // DataVersion returns org's data version (migrations/0004), which moves in
-// the same transaction as anything that changes one of its answers.
+// the same transaction as anything that changes one of its answers, with
+// the organisation's settings.
 //
 // It is read on every request, one round trip on the read path's pool,
 // rather than kept in memory and moved on by notification as credentials
@@ -23,18 +24,18 @@ const dataVersion = `SELECT version FROM data_versions WHERE org_id = $1`
 // (Options.ReadDSN) it is read from the replica that also serves the data,
 // so a cached answer is never newer data under an older version, nor
 // older data under a newer one.
-func (db *DB) DataVersion(ctx context.Context, org interaction.OrgID) (int64, error) {
-	var v int64
+func (db *DB) DataVersion(ctx context.Context, org interaction.OrgID) (interaction.DataVersion, error) {
+	var v interaction.DataVersion
 	found := false
 	err := db.query(ctx, dataVersion, []any{int64(org)}, func(r pgx.Rows) error {
 		found = true
-		return r.Scan(&v)
+		return r.Scan(&v.Version, &v.TimeZone, &v.MaskOTP)
 	})
 	if err != nil {
-		return 0, fmt.Errorf("postgres: data version: %w", err)
+		return v, fmt.Errorf("postgres: data version: %w", err)
 	}
 	if !found {
-		return 0, interaction.Errorf(interaction.KindNotFound, "no organisation %d", org)
+		return v, interaction.Errorf(interaction.KindNotFound, "no organisation %d", org)
 	}
 	return v, nil
 }

@@ -58,13 +58,19 @@ func (s *server) cached(route string, key requestKey, next http.Handler) http.Ha
 			next.ServeHTTP(w, r)
 			return
 		}
-		k := respcache.NewKey(int64(p.Org.ID), v, append(parts, []byte(route), view(p))...)
+		// The settings read with the version win over those of the
+		// credential, which may have been read before a change: the
+		// answer, cached or not, is the one the version stands for.
+		p.Org.TimeZone, p.Org.MaskOTP = v.TimeZone, v.MaskOTP
+		k := respcache.NewKey(int64(p.Org.ID), v.Version, append(parts, []byte(route), view(p))...)
 		if e, ok := s.d.Cache.Get(k); ok {
 			reqlog.Add(ctx, slog.String("cache", "hit"))
 			serveCached(w, r, e, k.ETag())
 			return
 		}
 		reqlog.Add(ctx, slog.String("cache", "miss"))
+		ctx = interaction.NewContext(ctx, p)
+		r = r.WithContext(ctx)
 		rec := &recorder{header: make(http.Header)}
 		inner := r
 		if r.Header.Get("If-None-Match") != "" {
@@ -90,9 +96,8 @@ func (s *server) cached(route string, key requestKey, next http.Handler) http.Ha
 // view is what of the principal, besides its organisation, changes an
 // answer: whether one-time passwords are masked for it (the
 // organisation's setting and the key's otp:read) and the time zone times
-// are rendered in. Both also move the data version; keying on the
-// principal's own view besides means an answer is never served to a
-// principal read before a settings change under a version read after it.
+// are rendered in. The settings come with the version, and move it; the
+// key's scopes come from its credential.
 func view(p interaction.Principal) []byte {
 	masked := "u"
 	if p.Org.MaskOTP && !p.Has(interaction.ScopeOTPRead) {

@@ -125,5 +125,15 @@ type Admin interface {
 // organisation's answers (an import, its settings, its keys), and never
 // comes back. The response cache and the ETags are keyed by it.
 type Versioner interface {
-	DataVersion(ctx context.Context, org OrgID) (int64, error)
+	DataVersion(ctx context.Context, org OrgID) (DataVersion, error)
+}
+
+// DataVersion is an organisation's data version and, read with it in one
+// statement, the settings that shape its answers: a request rendered with
+// these is rendered as the version says, even while the credential it
+// authenticated with was read before a settings change.
+type DataVersion struct {
+	Version  int64
+	TimeZone string
+	MaskOTP  bool
 }

@@ -25,7 +25,12 @@ func testDataVersionMoves(t *testing.T, open Opener) {
 		if err != nil {
 			t.Fatalf("data version of %s: %v", o.Name, err)
 		}
-		return v
+		// The settings come with it, as they are now.
+		now, err := db.OrgByID(ctx, o.ID)
+		if err != nil || v.TimeZone != now.TimeZone || v.MaskOTP != now.MaskOTP {
+			t.Fatalf("data version of %s: settings %q %t, want %q %t (%v)", o.Name, v.TimeZone, v.MaskOTP, now.TimeZone, now.MaskOTP, err)
+		}
+		return v.Version
 	}
 	if _, err := db.DataVersion(ctx, 999_999); interaction.KindOf(err) != interaction.KindNotFound {
 		t.Errorf("data version of no organisation: %v, want not found", err)
