@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -39,6 +40,13 @@ type scenario struct {
 	// direct answers the same request straight from the store, JSON-encoded
 	// with no GraphQL, REST shaping or loaders: ceiling B1.
 	direct http.HandlerFunc
+	// cached runs the scenario against the server with its response cache
+	// on; the others measure the engine, with the cache off.
+	cached bool
+	// status is the answer's expected status; 0 means 200.
+	status int
+	// warm, when set, runs before the scenario's own warm-up.
+	warm func(ctx context.Context, client *http.Client, base string) error
 }
 
 type benchRow struct {
@@ -46,6 +54,7 @@ type benchRow struct {
 	res, b0, b1             loadgen.Result
 	allocs, stmts, bodySize float64
 	cpu                     time.Duration // the server's CPU per request; 0 where unknown
+	hitRatio                float64       // share of the measured requests served from the cache; -1 with it off
 }
 
 // define defines bench's flags, one a line.
@@ -95,21 +104,37 @@ func runBench(ctx context.Context, o benchOptions, env environment) error {
 	}
 
 	// The real server on loopback, in its own process, with a limit no
-	// benchmark reaches.
-	srv, err := startBenchServer(ctx, filepath.Join(dir, "bench.db"), o.cpuProfile != "")
+	// benchmark reaches: one with the response cache off, which the
+	// engine's scenarios measure, and one with it on for the cache's.
+	engine, err := startBenchServer(ctx, filepath.Join(dir, "bench.db"), o.cpuProfile != "", false)
 	if err != nil {
 		return err
 	}
-	defer srv.stop()
-	base := srv.base
+	defer engine.stop()
+	cached, err := startBenchServer(ctx, filepath.Join(dir, "bench.db"), o.cpuProfile != "", true)
+	if err != nil {
+		return err
+	}
+	defer cached.stop()
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency * 2, MaxConnsPerHost: o.concurrency * 2}}
 	authz := "Basic " + basicToken(key, secret)
 	scenarios := benchScenarios(db, org.ID, o.customers, authz)
+	scenarios = append(scenarios, cacheScenarios(scenarios, o.customers)...)
 
 	var rows []benchRow
 	for _, sc := range scenarios {
 		logf("scenario %s", sc.name)
+		srv := engine
+		if sc.cached {
+			srv = cached
+		}
+		base := srv.base
+		if sc.warm != nil {
+			if err := sc.warm(ctx, client, base); err != nil {
+				return fmt.Errorf("scenario %s: warming: %w", sc.name, err)
+			}
+		}
 		// One request to size the response for B0.
 		resp, err := client.Do(sc.request(base, 0, 0))
 		if err != nil {
@@ -117,7 +142,8 @@ func runBench(ctx context.Context, o benchOptions, env environment) error {
 		}
 		sample, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 200 || bytes.Contains(sample, []byte(`"errors":[{`)) {
+		status := cmp.Or(sc.status, http.StatusOK)
+		if resp.StatusCode != status || bytes.Contains(sample, []byte(`"errors":[{`)) {
 			return fmt.Errorf("scenario %s: %d %s", sc.name, resp.StatusCode, sample)
 		}
 		row := benchRow{name: sc.name, bodySize: float64(len(sample))}
@@ -128,6 +154,7 @@ func runBench(ctx context.Context, o benchOptions, env environment) error {
 		if err != nil {
 			return err
 		}
+		hits0, misses0 := srv.cacheCounters()
 		cpu0, cpuOK := srv.cpu()
 		profiled := make(chan error, 1)
 		if o.cpuProfile != "" {
@@ -140,6 +167,10 @@ func runBench(ctx context.Context, o benchOptions, env environment) error {
 		stmts1, mallocs1, err := srv.counters()
 		if err != nil {
 			return err
+		}
+		row.hitRatio = -1
+		if hits1, misses1 := srv.cacheCounters(); hits1+misses1 > hits0+misses0 {
+			row.hitRatio = (hits1 - hits0) / (hits1 - hits0 + misses1 - misses0)
 		}
 		if o.cpuProfile != "" {
 			if err := <-profiled; err != nil {
@@ -154,11 +185,13 @@ func runBench(ctx context.Context, o benchOptions, env environment) error {
 			}
 		}
 
-		// B0: the same HTTP stack writing precomputed bytes of the same size.
+		// B0: the same HTTP stack writing precomputed bytes of the same
+		// size, with the same status.
 		fixed := bytes.Repeat([]byte("x"), len(sample))
 		b0, stop0, err := listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			io.Copy(io.Discard, r.Body)
 			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
 			w.Write(fixed)
 		}))
 		if err != nil {
@@ -353,20 +386,25 @@ func benchReport(o benchOptions, rows []benchRow, importRate float64, rep import
 	var b strings.Builder
 	fmt.Fprintf(&b, "Touchpoint benchmark: %d customers, %d messages; %d connections, %v measured after %v warm-up; %d CPUs, %s\n\n",
 		rep.Customers, rep.Messages, o.concurrency, o.duration, o.warmup, runtime.NumCPU(), runtime.Version())
-	fmt.Fprintln(&b, "| scenario | req/s | p50 ms | p90 ms | p99 ms | errors | server CPU ms/req | allocs/req | SQL/req | bytes | B0 req/s | vs B0 | B1 req/s | vs B1 |")
-	fmt.Fprintln(&b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(&b, "| scenario | req/s | p50 ms | p90 ms | p99 ms | errors | server CPU ms/req | allocs/req | SQL/req | bytes | B0 req/s | vs B0 | B1 req/s | vs B1 | cache hits |")
+	fmt.Fprintln(&b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/1e6) }
 	for _, r := range rows {
 		cpu := "-"
 		if r.cpu > 0 {
 			cpu = fmt.Sprintf("%.2f", float64(r.cpu)/1e6)
 		}
-		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %d | %s | %.0f | %.1f | %.0f | %.0f | %s | %.0f | %s |\n",
+		hits := "off"
+		if r.hitRatio >= 0 {
+			hits = fmt.Sprintf("%.1f%%", 100*r.hitRatio)
+		}
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %d | %s | %.0f | %.1f | %.0f | %.0f | %s | %.0f | %s | %s |\n",
 			r.name, r.res.RPS(), ms(r.res.Percentile(50)), ms(r.res.Percentile(90)), ms(r.res.Percentile(99)), r.res.Errors,
-			cpu, r.allocs, r.stmts, r.bodySize, r.b0.RPS(), ratio(r.res.RPS(), r.b0.RPS()), r.b1.RPS(), ratio(r.res.RPS(), r.b1.RPS()))
+			cpu, r.allocs, r.stmts, r.bodySize, r.b0.RPS(), ratio(r.res.RPS(), r.b0.RPS()), r.b1.RPS(), ratio(r.res.RPS(), r.b1.RPS()), hits)
 	}
 	fmt.Fprintf(&b, "\nImport: %.0f records/s (%d messages). Peak RSS: %.0f MiB.\n", importRate, rep.Messages, peakRSS/1024)
-	fmt.Fprintln(&b, "B0: the same HTTP stack writing precomputed bytes of the same size. B1: the same data read straight from the store and JSON-encoded, no GraphQL.")
+	fmt.Fprintln(&b, "B0: the same HTTP stack writing precomputed bytes of the same size (and status). B1: the same data read straight from the store and JSON-encoded, no GraphQL.")
+	fmt.Fprintln(&b, "Scenarios marked (cache) run against a server with the response cache on; the others against one with --cache=false. Cache hits: the share of the measured requests answered from the cache.")
 	fmt.Fprintln(&b, "The server runs in a process of its own: its CPU per request is read from /proc, its allocations and SQL statements from its /metrics.")
 	return b.String()
 }
