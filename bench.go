@@ -29,7 +29,7 @@ import (
 type benchOptions struct {
 	customers, messages, concurrency int
 	warmup, duration                 time.Duration
-	out, cpuProfile                  string
+	out, cpuProfile, only            string
 }
 
 // scenario is one kind of request the benchmark drives.
@@ -65,6 +65,7 @@ func (o *benchOptions) define(fs *pflag.FlagSet) {
 	flagVar(fs, &o.warmup, "warmup", "", 2*time.Second, "warm-up before each measurement")
 	flagVar(fs, &o.duration, "duration", "", 5*time.Second, "measured time of each scenario")
 	flagVar(fs, &o.out, "out", "", "bench-report", "directory for report.md and the charts")
+	flagVar(fs, &o.only, "only", "", "", "run only the scenarios whose name contains this text, e.g. \"(cache)\"")
 	flagVar(fs, &o.cpuProfile, "cpuprofile", "", "", "write a CPU profile of the server during each scenario to FILE-N.pprof (for go tool pprof)")
 }
 
@@ -124,6 +125,9 @@ func runBench(ctx context.Context, o benchOptions, env environment) error {
 
 	var rows []benchRow
 	for _, sc := range scenarios {
+		if !strings.Contains(sc.name, o.only) {
+			continue
+		}
 		logf("scenario %s", sc.name)
 		srv := engine
 		if sc.cached {
