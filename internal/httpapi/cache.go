@@ -192,38 +192,37 @@ func restKey(r *http.Request) ([][]byte, bool) {
 }
 
 // graphQLKey: a GraphQL answer depends on the document, the operation
-// name, the variables and extensions (a persisted query's hash), however
-// the JSON is spaced, and on Accept (the response's media type). A body
-// that is not a JSON request is not cached: its answer is an error.
+// name, the variables and extensions (a persisted query's hash), and on
+// Accept (the response's media type). A POST is keyed by its body with
+// the JSON's insignificant whitespace removed (a pass over the bytes, not
+// a second decoding: gqlgen decodes it once). A body that is not JSON is
+// not cached (its answer is an error), nor one over maxKeyedBody: real
+// questions are a few KiB, and a body near the 256 KiB limit is more
+// likely hostile than asked again.
 func graphQLKey(r *http.Request) ([][]byte, bool) {
 	accept := []byte(strings.Join(r.Header.Values("Accept"), ","))
 	if r.Method == http.MethodGet {
 		return [][]byte{[]byte(r.Method), []byte(r.URL.Query().Encode()), accept}, true
 	}
-	if r.Method != http.MethodPost || r.Body == nil {
+	if r.Method != http.MethodPost || r.Body == nil || r.ContentLength > maxKeyedBody {
 		return nil, false
 	}
-	// graphQLBody has read the body into memory already (bounded).
-	body, err := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if err != nil {
+	// graphQLBody has read the body into memory already (bounded); what is
+	// read here goes back in front of the rest.
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxKeyedBody+1))
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+	if err != nil || len(body) > maxKeyedBody {
 		return nil, false
 	}
-	var p struct {
-		Query         string          `json:"query"`
-		OperationName string          `json:"operationName"`
-		Variables     json.RawMessage `json:"variables"`
-		Extensions    json.RawMessage `json:"extensions"`
-	}
-	if json.Unmarshal(body, &p) != nil {
+	var compact bytes.Buffer
+	if json.Compact(&compact, body) != nil {
 		return nil, false
 	}
-	var vars, ext bytes.Buffer
-	if len(p.Variables) > 0 && json.Compact(&vars, p.Variables) != nil {
-		return nil, false
-	}
-	if len(p.Extensions) > 0 && json.Compact(&ext, p.Extensions) != nil {
-		return nil, false
-	}
-	return [][]byte{[]byte(r.Method), []byte(p.Query), []byte(p.OperationName), vars.Bytes(), ext.Bytes(), accept}, true
+	return [][]byte{[]byte(r.Method), compact.Bytes(), accept}, true
 }
+
+// maxKeyedBody is the largest GraphQL body whose answer is cached.
+const maxKeyedBody = 32 << 10

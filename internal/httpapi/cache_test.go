@@ -25,6 +25,7 @@ type answering struct{ calls atomic.Int64 }
 
 func (a *answering) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := a.calls.Add(1)
+	body, _ := io.ReadAll(r.Body)
 	p, _ := interaction.FromContext(r.Context())
 	loader.For(r.Context()) // panics without loaders
 	w.Header().Set("Content-Type", "application/json")
@@ -35,14 +36,14 @@ func (a *answering) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"errors":[{"message":"no"}],"data":{"n":%d}}`, n)
 		return
 	}
-	json.NewEncoder(w).Encode(map[string]any{"n": n, "org": p.Org.Name, "tz": p.Org.TimeZone,
+	json.NewEncoder(w).Encode(map[string]any{"n": n, "org": p.Org.Name, "tz": p.Org.TimeZone, "body": len(body),
 		"masked": p.Org.MaskOTP && !p.Has(interaction.ScopeOTPRead)})
 }
 
 func cachedFixture(t *testing.T, rate int) (*fixture, *answering) {
 	t.Helper()
 	a := &answering{}
-	f := newFixture(t, rate, func(d *httpapi.Deps) {
+	f := newFixtureConfig(t, httpapi.DefaultConfig(), rate, func(d *httpapi.Deps) {
 		d.GraphQL, d.V2, d.V11 = a, a, a
 		d.Cache = respcache.New(1 << 20)
 		d.Versions = d.Reader.(interaction.Versioner)
@@ -73,6 +74,9 @@ func (f *fixture) send(t *testing.T, method, path, cred, body string, header ...
 	b, _ := io.ReadAll(resp.Body)
 	return resp, string(b)
 }
+
+// bigBody is a GraphQL request over the 32 KiB whose answers are kept.
+var bigBody = `{"query":"{ x }","variables":{"pad":"` + strings.Repeat("x", 33<<10) + `"}}`
 
 type exchange struct {
 	method, path, body string
@@ -109,7 +113,8 @@ func TestCacheAnswersOnce(t *testing.T) {
 		{"GraphQL GET then POST", exchange{"GET", "/graphql?query=%7Bx%7D", "", nil},
 			exchange{"POST", "/graphql", `{"query":"{x}"}`, nil}, 2, true},
 		{"GraphQL GET", exchange{"GET", "/graphql?query=%7Bx%7D", "", nil}, exchange{"GET", "/graphql?query=%7Bx%7D", "", nil}, 1, true},
-		{"a GraphQL body that is not a request", exchange{"POST", "/graphql", `[1]`, nil}, exchange{"POST", "/graphql", `[1]`, nil}, 2, false},
+		{"a GraphQL body that is not JSON", exchange{"POST", "/graphql", `{"query":`, nil}, exchange{"POST", "/graphql", `{"query":`, nil}, 2, false},
+		{"a GraphQL body over 32 KiB", exchange{"POST", "/graphql", bigBody, nil}, exchange{"POST", "/graphql", bigBody, nil}, 2, false},
 		{"a REST error", exchange{"GET", "/v2/customers/interaction?id=7&status=404", "", nil},
 			exchange{"GET", "/v2/customers/interaction?id=7&status=404", "", nil}, 2, false},
 		{"a GraphQL error", exchange{"GET", "/graphql?query=%7Bx%7D&errors=1", "", nil},
@@ -119,6 +124,9 @@ func TestCacheAnswersOnce(t *testing.T) {
 			f, a := cachedFixture(t, 0)
 			r1, b1 := f.send(t, tt.first.method, tt.first.path, f.key, tt.first.body, tt.first.header...)
 			r2, b2 := f.send(t, tt.second.method, tt.second.path, f.key, tt.second.body, tt.second.header...)
+			if tt.first.body != "" && !strings.Contains(b1, fmt.Sprintf(`"body":%d`, len(tt.first.body))) {
+				t.Errorf("the handler did not get the whole body: %s", b1)
+			}
 			if got := a.calls.Load(); got != tt.wantCalls {
 				t.Errorf("handler ran %d times, want %d\n%s\n%s", got, tt.wantCalls, b1, b2)
 			}
@@ -133,6 +141,30 @@ func TestCacheAnswersOnce(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCacheChunkedBody: a body of unknown length that the cache reads
+// the head of (to key it) reaches the handler whole, cached or not.
+func TestCacheChunkedBody(t *testing.T) {
+	f, a := cachedFixture(t, 0)
+	user, pass, _ := strings.Cut(f.key, ":")
+	for _, body := range []string{`{"query":"{ x }"}`, bigBody, `{"query":"{ x }"}`} {
+		req, _ := http.NewRequest("POST", f.srv.URL+"/graphql", io.MultiReader(strings.NewReader(body)))
+		req.Header.Set("Content-Type", "application/json")
+		req.SetBasicAuth(user, pass)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if req.ContentLength != 0 || !strings.Contains(string(b), fmt.Sprintf(`"body":%d`, len(body))) {
+			t.Errorf("%d-byte body sent chunked (length %d): %s", len(body), req.ContentLength, b)
+		}
+	}
+	if got := a.calls.Load(); got != 2 {
+		t.Errorf("handler ran %d times, want 2 (the small body's second answer cached)", got)
 	}
 }
 
