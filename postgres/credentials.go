@@ -61,6 +61,35 @@ func (s *listenState) reset(live bool) {
 	s.gen++
 }
 
+// forget moves the version on without changing whether the listener is
+// up: the credentials held are read again.
+func (s *listenState) forget() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
+}
+
+// UpdateOrg, CreateKey and RevokeKey forget the credentials this store
+// holds once their change has committed, rather than when its
+// notification comes back: a change made through a store shows in its own
+// next read (other servers hear of it by notification).
+func (db *DB) UpdateOrg(ctx context.Context, o interaction.Org) error {
+	defer db.heard.forget()
+	return db.Store.UpdateOrg(ctx, o)
+}
+
+// CreateKey: see UpdateOrg.
+func (db *DB) CreateKey(ctx context.Context, k interaction.APIKey) error {
+	defer db.heard.forget()
+	return db.Store.CreateKey(ctx, k)
+}
+
+// RevokeKey: see UpdateOrg.
+func (db *DB) RevokeKey(ctx context.Context, id string, at time.Time) error {
+	defer db.heard.forget()
+	return db.Store.RevokeKey(ctx, id, at)
+}
+
 // Listening reports whether the store is listening for credential changes
 // (and so keeps credentials between requests).
 func (db *DB) Listening() bool {
