@@ -139,6 +139,13 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 		return usageErrorf("--log-format: %v", err)
 	}
 	tuneGC(env.getenv)
+	var cacheBytes int64
+	if o.cache {
+		if o.cacheMiB <= 0 {
+			return usageErrorf("--cache-size: want a positive number of MiB, got %d (switch the cache off with --cache=false)", o.cacheMiB)
+		}
+		cacheBytes = int64(o.cacheMiB) << 20
+	}
 
 	tracingOn, stopTracing, err := tracing.Setup(ctx, env.getenv)
 	if err != nil {
@@ -202,13 +209,6 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 		defer shared.Close()
 		shared.Probe(ctx)
 		limiter = shared
-	}
-	var cacheBytes int64
-	if o.cache {
-		if o.cacheMiB <= 0 {
-			return usageErrorf("--cache-size: want a positive number of MiB, got %d (switch the cache off with --cache=false)", o.cacheMiB)
-		}
-		cacheBytes = int64(o.cacheMiB) << 20
 	}
 	handler := newHandler(cfg, db, logger, limiter, o.introspection, demoCreds, cacheBytes)
 	srv := &http.Server{
