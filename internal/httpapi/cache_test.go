@@ -104,8 +104,10 @@ func TestCacheAnswersOnce(t *testing.T) {
 			exchange{"GET", "/v1.1/customer/interaction?id=7", "", nil}, 2, true},
 		{"another Accept", exchange{"GET", "/v1.1/customer/interaction?id=7", "", nil},
 			exchange{"GET", "/v1.1/customer/interaction?id=7", "", []string{"Accept", "application/xml"}}, 2, true},
-		{"GraphQL POST spaced otherwise", exchange{"POST", "/graphql", `{"query":"{ x }","variables":{"a":[1,2]}}`, nil},
-			exchange{"POST", "/graphql", ` { "query" : "{ x }" , "variables" : { "a" : [ 1, 2 ] } } `, nil}, 1, true},
+		{"the same GraphQL POST", exchange{"POST", "/graphql", `{"query":"{ x }","variables":{"a":[1,2]}}`, nil},
+			exchange{"POST", "/graphql", `{"query":"{ x }","variables":{"a":[1,2]}}`, nil}, 1, true},
+		{"a GraphQL POST spaced otherwise (keyed as sent)", exchange{"POST", "/graphql", `{"query":"{ x }","variables":{"a":[1,2]}}`, nil},
+			exchange{"POST", "/graphql", ` { "query" : "{ x }" , "variables" : { "a" : [ 1, 2 ] } } `, nil}, 2, true},
 		{"GraphQL other variables", exchange{"POST", "/graphql", `{"query":"{ x }","variables":{"a":1}}`, nil},
 			exchange{"POST", "/graphql", `{"query":"{ x }","variables":{"a":2}}`, nil}, 2, true},
 		{"GraphQL another operation name", exchange{"POST", "/graphql", `{"query":"query A { x } query B { y }","operationName":"A"}`, nil},
@@ -113,7 +115,6 @@ func TestCacheAnswersOnce(t *testing.T) {
 		{"GraphQL GET then POST", exchange{"GET", "/graphql?query=%7Bx%7D", "", nil},
 			exchange{"POST", "/graphql", `{"query":"{x}"}`, nil}, 2, true},
 		{"GraphQL GET", exchange{"GET", "/graphql?query=%7Bx%7D", "", nil}, exchange{"GET", "/graphql?query=%7Bx%7D", "", nil}, 1, true},
-		{"a GraphQL body that is not JSON", exchange{"POST", "/graphql", `{"query":`, nil}, exchange{"POST", "/graphql", `{"query":`, nil}, 2, false},
 		{"a GraphQL body over 32 KiB", exchange{"POST", "/graphql", bigBody, nil}, exchange{"POST", "/graphql", bigBody, nil}, 2, false},
 		{"a REST error", exchange{"GET", "/v2/customers/interaction?id=7&status=404", "", nil},
 			exchange{"GET", "/v2/customers/interaction?id=7&status=404", "", nil}, 2, false},
@@ -144,8 +145,8 @@ func TestCacheAnswersOnce(t *testing.T) {
 	}
 }
 
-// TestCacheChunkedBody: a body of unknown length that the cache reads
-// the head of (to key it) reaches the handler whole, cached or not.
+// TestCacheChunkedBody: a body of unknown length, which the cache keys
+// by, reaches the handler whole, cached or not.
 func TestCacheChunkedBody(t *testing.T) {
 	f, a := cachedFixture(t, 0)
 	user, pass, _ := strings.Cut(f.key, ":")

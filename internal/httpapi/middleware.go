@@ -338,12 +338,21 @@ func graphQLBody(limit int64) func(http.Handler) http.Handler {
 					writeGraphQLError(w, r, interaction.Errorf(interaction.KindInvalid, "could not read the request body"))
 					return
 				}
-				r.Body = io.NopCloser(bytes.NewReader(body))
+				r.Body = &memBody{Reader: bytes.NewReader(body), b: body}
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
 }
+
+// memBody is a request body read into memory, which the response cache
+// keys by without reading it again.
+type memBody struct {
+	*bytes.Reader
+	b []byte
+}
+
+func (*memBody) Close() error { return nil }
 
 // acceptsJSON reports whether an Accept header (absent means anything)
 // allows one of the GraphQL response media types.
