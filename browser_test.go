@@ -26,11 +26,11 @@ func findBrowser() string {
 	return ""
 }
 
-// TestPlaygroundInBrowser opens the playground of a real server in headless
-// Chromium, types a query, runs it and checks the rendered result; no
-// request may leave the loopback server. It saves a screenshot to
-// $TOUCHPOINT_SCREENSHOT_DIR (or the test's temp dir).
-func TestPlaygroundInBrowser(t *testing.T) {
+// newBrowser starts headless Chromium for the test, closed when it ends,
+// and returns its context, bounded by timeout. It skips the test when no
+// browser is installed, or in -short mode.
+func newBrowser(t *testing.T, timeout time.Duration) context.Context {
+	t.Helper()
 	browser := findBrowser()
 	if browser == "" {
 		t.Skip("no Chromium found (apt-get install chromium); skipping the browser test")
@@ -38,9 +38,6 @@ func TestPlaygroundInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
-	base := startServer(t, filepath.Join(t.TempDir(), "touchpoint.db"))
-	server, _ := url.Parse(base)
-
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(browser),
 		chromedp.NoSandbox,
@@ -52,12 +49,21 @@ func TestPlaygroundInBrowser(t *testing.T) {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelBrowser := chromedp.NewContext(actx)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	t.Cleanup(func() { cancel(); cancelBrowser(); cancelAlloc() })
+	return ctx
+}
+
+// TestPlaygroundInBrowser opens the playground of a real server in headless
+// Chromium, types a query, runs it and checks the rendered result; no
+// request may leave the loopback server. It saves a screenshot to
+// $TOUCHPOINT_SCREENSHOT_DIR (or the test's temp dir).
+func TestPlaygroundInBrowser(t *testing.T) {
+	ctx := newBrowser(t, 90*time.Second)
+	base := startServer(t, filepath.Join(t.TempDir(), "touchpoint.db"))
+	server, _ := url.Parse(base)
 
 	var mu sync.Mutex
 	var requests []string

@@ -106,6 +106,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"serve", "--db", db, "--cache-size", "0"}, nil, "touchpoint serve [flags]", "--cache-size: want a positive number of MiB"},
 		{[]string{"serve", "--db", db}, map[string]string{"TOUCHPOINT_MAX_IN_FLIGHT": "many"}, "touchpoint serve [flags]", `TOUCHPOINT_MAX_IN_FLIGHT="many"`},
 		{[]string{"orgs", "set", "--org", "x", "--timezone", "Mars/Olympus", "--db", db}, nil, "touchpoint orgs set", "unknown time zone"},
+		{[]string{"serve", "--db", db, "--cors-origins", "https://dash.example.com/"}, nil, "touchpoint serve [flags]", `--cors-origins: origin "https://dash.example.com/": an origin has no trailing slash`},
+		{[]string{"serve", "--db", db}, map[string]string{"TOUCHPOINT_CORS_ORIGINS": "*"}, "touchpoint serve [flags]", "--cors-origins: origin \"*\": only exact origins"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			out, errOut, code := runArgs(t, tc.environ, "", tc.args...)

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/touchpoint/touchpoint/internal/auth"
+	"github.com/touchpoint/touchpoint/internal/bench"
 	"github.com/touchpoint/touchpoint/internal/demo"
 	"github.com/touchpoint/touchpoint/internal/importer"
 	"github.com/touchpoint/touchpoint/internal/interaction"
@@ -135,7 +136,7 @@ func execute(root *cobra.Command, args []string, env environment) error {
 		ran = true
 		return nil
 	}
-	root.SetArgs(defaultToServe(root, args))
+	root.SetArgs(defaultToServe(args))
 	cmd, err := root.ExecuteC()
 	if err == nil {
 		return nil
@@ -153,7 +154,7 @@ func execute(root *cobra.Command, args []string, env environment) error {
 // defaultToServe makes `touchpoint` and `touchpoint --addr :9090` mean
 // `touchpoint serve ...`, as they did before there were other commands
 // (and as `go run .` in the README relies on). Help flags stay the root's.
-func defaultToServe(root *cobra.Command, args []string) []string {
+func defaultToServe(args []string) []string {
 	if len(args) == 0 {
 		return []string{"serve"}
 	}
@@ -720,7 +721,7 @@ paste into the playground or the REST endpoints.`,
 }
 
 func benchCommand(env environment) *cobra.Command {
-	var o benchOptions
+	var o bench.Options
 	c := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure throughput and latency against the machine's own ceilings",
@@ -734,6 +735,6 @@ shaping). It prints the table and writes report.md with charts to --out.`,
 		Args: args(),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd.Context(), o, env) },
 	}
-	o.define(c.Flags())
+	defineBenchFlags(c.Flags(), &o)
 	return c
 }

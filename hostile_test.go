@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/touchpoint/touchpoint/graph"
 	"github.com/touchpoint/touchpoint/internal/httpapi"
 	"github.com/touchpoint/touchpoint/internal/ratelimit"
 )
@@ -130,7 +131,7 @@ func inProcess(t testing.TB) http.Handler {
 	}
 	cfg := httpapi.DefaultConfig()
 	cfg.DefaultRateLimit = 1 << 30
-	return newHandler(cfg, db, slog.New(slog.DiscardHandler), ratelimit.NewMemory(), true, "", 1<<20)
+	return newHandler(cfg, db, slog.New(slog.DiscardHandler), ratelimit.NewMemory(), graph.HandlerConfig{Introspection: true}, "", 1<<20)
 }
 
 // FuzzGraphQLEndpoint throws arbitrary bodies and content types at the real

@@ -20,14 +20,7 @@ func TestTwoReplicas(t *testing.T) {
 		t.Skip("TOUCHPOINT_TEST_REDIS is not set (scripts/test starts a redis-server); skipping the two-replica test")
 	}
 	dsn := pgtest.DSN(t)
-	cmd := func(stdin string, args ...string) string {
-		t.Helper()
-		var out, errOut strings.Builder
-		if err := run(context.Background(), append(args, "--db", dsn), getenvFrom(nil), strings.NewReader(stdin), &out, &errOut); err != nil {
-			t.Fatalf("%v: %v\n%s", args, err, errOut.String())
-		}
-		return strings.TrimSpace(out.String())
-	}
+	cmd := dbCommand(t, dsn)
 	// Migrations are a step of their own, before any replica starts.
 	cmd("", "migrate")
 	cmd(`{"record":"customer","id":1,"mobile":"9100","email":"a@x.com"}
@@ -73,5 +66,62 @@ func TestTwoReplicas(t *testing.T) {
 	}
 	if limited != 10 {
 		t.Errorf("%d requests refused, want 10 (50 a minute across both replicas)", limited)
+	}
+}
+
+// TestRevocationWithReadReplica: a server whose queries go to a read
+// replica (--read-db) reads the credentials there too, and must still
+// refuse a revoked key on its very next request. The revocation is
+// written to the primary; the store keeps no credentials between requests
+// while it has a replica (postgres/credentials.go), because the
+// notifications that keep a cache exact come from the primary and may
+// overtake the replica. Here the replica is the same database behind a
+// proxy of its own (another address, as a replica would have; this test
+// has no streaming replica, so it cannot show lag, only that nothing is
+// kept across the revocation). No retry loop: the next request must be
+// refused.
+func TestRevocationWithReadReplica(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	replica := pgtest.Via(t, dsn, pgtest.NewProxy(t, pgtest.Host(t, dsn)).Addr())
+	cmd := dbCommand(t, dsn)
+	cmd("", "migrate")
+	cmd(`{"record":"customer","id":1,"mobile":"9100"}`+"\n", "import", "--org", "acme", "-")
+	key := cmd("", "keys", "create", "--org", "acme")
+	id, secret, _ := strings.Cut(key, ":")
+	c := client{t: t, base: startServer(t, dsn, "--demo=false", "--read-db", replica), auth: basicAuth(id, secret)}
+
+	paths := []string{
+		"/v2/customers/interaction?identifierName=mobile&identifierValue=9100",
+		"/v1.1/customer/interaction?mobile=9100&format=json",
+		"/graphql?query=%7B__typename%7D",
+	}
+	// Several requests each, so that anything the server might keep of
+	// the key is there to be kept.
+	for range 3 {
+		for _, p := range paths {
+			if status, body, _ := c.do("GET", p, ""); status != http.StatusOK {
+				t.Fatalf("before revocation: GET %s = %d %s", p, status, body)
+			}
+		}
+	}
+	cmd("", "keys", "revoke", id)
+	for _, p := range paths {
+		if status, body, _ := c.do("GET", p, ""); status != http.StatusUnauthorized {
+			t.Errorf("after revocation: GET %s = %d %s, want 401", p, status, body)
+		}
+	}
+}
+
+// dbCommand returns a runner of the program's commands on the database at
+// dsn (appending --db), with stdin as their input, that fails t when one
+// fails and returns its trimmed output.
+func dbCommand(t *testing.T, dsn string) func(stdin string, args ...string) string {
+	return func(stdin string, args ...string) string {
+		t.Helper()
+		var out, errOut strings.Builder
+		if err := run(context.Background(), append(args, "--db", dsn), getenvFrom(nil), strings.NewReader(stdin), &out, &errOut); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, errOut.String())
+		}
+		return strings.TrimSpace(out.String())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -48,6 +49,7 @@ const shutdownGrace = 20 * time.Second
 // serveOptions are serve's settings.
 type serveOptions struct {
 	db, readDB, addr, redis, debugAddr, logFormat string
+	corsOrigins, trustedDocuments                 string
 	demo                                          demoMode
 	introspection, cache                          bool
 	rateLimit, maxInFlight, cacheMiB              int
@@ -68,6 +70,8 @@ func (o *serveOptions) define(fs *pflag.FlagSet) {
 	flagVar(fs, &o.stmtTimeout, "statement-timeout", "TOUCHPOINT_STATEMENT_TIMEOUT", 5*time.Second, "PostgreSQL statement_timeout of the server's connections, unless the DSN sets one (0 for none)")
 	flagVar(fs, &o.debugAddr, "debug-addr", "TOUCHPOINT_DEBUG_ADDR", "", "serve Go's pprof profiles at /debug/pprof/ on this address, apart from the API; empty for none")
 	flagVar(fs, &o.logFormat, "log-format", "TOUCHPOINT_LOG_FORMAT", "text", "log format: text or json")
+	flagVar(fs, &o.corsOrigins, "cors-origins", "TOUCHPOINT_CORS_ORIGINS", "", "browser origins allowed to call the API, comma-separated, each exactly scheme://host[:port]; empty for none (no CORS headers)")
+	flagVar(fs, &o.trustedDocuments, "trusted-documents", "TOUCHPOINT_TRUSTED_DOCUMENTS", "", "JSON manifest of the only GraphQL documents to run (SHA-256 hash to text, or an Apollo persisted-query manifest); empty runs any, with automatic persisted queries")
 	flagVar(fs, &o.rateLimit, "rate-limit", "", httpapi.DefaultConfig().DefaultRateLimit, "requests a minute per API key unless the key or organisation says otherwise")
 	flagVar(fs, &o.cache, "cache", "TOUCHPOINT_CACHE", true, "keep successful answers in memory under their organisation's data version, and answer If-None-Match with 304 (off: every request is computed)")
 	flagVar(fs, &o.cacheMiB, "cache-size", "TOUCHPOINT_CACHE_SIZE", 128, "MiB of answers the cache holds, shared fairly between organisations")
@@ -138,6 +142,16 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 	if err != nil {
 		return usageErrorf("--log-format: %v", err)
 	}
+	corsOrigins, err := httpapi.ParseOrigins(o.corsOrigins)
+	if err != nil {
+		return usageErrorf("--cors-origins: %v", err)
+	}
+	gql := graph.HandlerConfig{Introspection: o.introspection}
+	if o.trustedDocuments != "" {
+		if gql.TrustedDocuments, err = readTrustedDocuments(o.trustedDocuments); err != nil {
+			return err
+		}
+	}
 	tuneGC(env.getenv)
 	var cacheBytes int64
 	if o.cache {
@@ -176,6 +190,7 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 	cfg.DefaultRateLimit = o.rateLimit
 	cfg.RequestTimeout = o.requestTimeout
 	cfg.MaxInFlight = o.maxInFlight
+	cfg.CORSOrigins = corsOrigins
 	if cfg.MaxInFlight < 0 {
 		cfg.MaxInFlight = inFlightFor(o.db)
 	}
@@ -210,7 +225,7 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 		shared.Probe(ctx)
 		limiter = shared
 	}
-	handler := newHandler(cfg, db, logger, limiter, o.introspection, demoCreds, cacheBytes)
+	handler := newHandler(cfg, db, logger, limiter, gql, demoCreds, cacheBytes)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
@@ -226,7 +241,7 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 	if demoCreds != "" {
 		fmt.Fprintf(env.stdout, "Demo credentials:      %s (organisation %q; HTTP Basic)\n", demoCreds, demo.OrgName)
 	}
-	logger.Info("serving", "addr", ln.Addr().String(), "db", redact(o.db), "demo", demoCreds != "", "introspection", o.introspection, "tracing", tracingOn, "shared_rate_limits", o.redis != "", "cache_bytes", cacheBytes)
+	logger.Info("serving", "addr", ln.Addr().String(), "db", redact(o.db), "demo", demoCreds != "", "introspection", o.introspection, "tracing", tracingOn, "shared_rate_limits", o.redis != "", "cors_origins", corsOrigins, "trusted_documents", gql.TrustedDocuments.Len(), "cache_bytes", cacheBytes)
 
 	if o.debugAddr != "" {
 		stopDebug, err := serveDebug(o.debugAddr, logger)
@@ -305,10 +320,26 @@ func serveDebug(addr string, logger *slog.Logger) (stop func(), err error) {
 	return func() { srv.Close() }, nil
 }
 
+// readTrustedDocuments reads --trusted-documents. A manifest that does not
+// verify stops the server: serving without it would run any document, and
+// serving with part of it would refuse the dashboards it was made for.
+func readTrustedDocuments(path string) (*graph.TrustedDocuments, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--trusted-documents: %w", err)
+	}
+	docs, err := graph.ParseTrustedDocuments(data)
+	if err != nil {
+		return nil, fmt.Errorf("--trusted-documents %s: %w", path, err)
+	}
+	return docs, nil
+}
+
 // newHandler wires the service: the HTTP edge around the GraphQL handler,
-// the REST shims and the playground, all reading from db; with a response
-// cache of cacheBytes when that is positive.
-func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratelimit.Limiter, introspection bool, demoCreds string, cacheBytes int64) http.Handler {
+// the REST shims and the playground, all reading from db. gql holds the
+// GraphQL settings serve's flags decide; the response cache holds
+// cacheBytes when that is positive.
+func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratelimit.Limiter, gql graph.HandlerConfig, demoCreds string, cacheBytes int64) http.Handler {
 	m := metrics.New(db)
 	var cache *respcache.Cache
 	if cacheBytes > 0 {
@@ -332,16 +363,19 @@ func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratel
 		Cache:    cache,
 		Versions: db,
 		GraphQL: graph.NewHandler(graph.HandlerConfig{
-			Introspection: introspection,
-			Logger:        logger,
-			OnError:       m.GraphQLError,
+			Introspection:    gql.Introspection,
+			TrustedDocuments: gql.TrustedDocuments,
+			Logger:           logger,
+			OnError:          m.GraphQLError,
 		}),
-		V11:        rest.V11(rest.Options{Logger: logger}),
-		V2:         rest.V2(rest.Options{Logger: logger}),
-		V11Error:   rest.WriteV11Error,
-		V2Error:    rest.WriteV2Error,
-		OpenAPI:    rest.OpenAPI(),
-		Playground: playground.Handler(playground.Options{Endpoint: "/graphql", DemoCredentials: demoCreds}),
+		GraphQLError: graph.WriteError,
+		V11:          rest.V11(rest.Options{Logger: logger}),
+		V2:           rest.V2(rest.Options{Logger: logger}),
+		V11Error:     rest.WriteV11Error,
+		V2Error:      rest.WriteV2Error,
+		OpenAPI:      rest.OpenAPI(),
+		Schema:       graph.SchemaHandler(gql.Introspection),
+		Playground:   playground.Handler(playground.Options{Endpoint: "/graphql", DemoCredentials: demoCreds}),
 	})
 }
 

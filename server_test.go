@@ -347,4 +347,12 @@ func TestPlaygroundDefaultQuery(t *testing.T) {
 	if status != 200 || strings.Contains(body, `"errors"`) || !strings.Contains(body, `"565039505"`) {
 		t.Errorf("default query: %d %s", status, body)
 	}
+	// The example tabs run too, and show what they are there to show.
+	for _, ex := range playground.Examples {
+		status, body := c.graphql(ex.Query)
+		if status != 200 || strings.Contains(body, `"errors"`) || !strings.Contains(body, map[string]string{
+			"Timeline": `"endCursor":"`, "DeliveryCounts": `"statusCounts":[{"status":"`}[ex.Name]) {
+			t.Errorf("example %s: %d %s", ex.Name, status, body)
+		}
+	}
 }

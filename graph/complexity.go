@@ -35,12 +35,23 @@ func setComplexity(c *ComplexityRoot) {
 	c.Query.Customers = func(child int, _ interaction.IdentifierKind, values []string) int {
 		return 1 + child*max(1, len(values))
 	}
-	c.Customer.Interactions = func(child int, _ *interaction.Network, _ *interaction.Type, limit, _ *int, _, _ *time.Time) int {
+	c.Customer.Interactions = func(child int, _ *interaction.Network, _ *interaction.Type, limit, _ *int, _, _ *time.Time, _ []string, _ []int64) int {
 		page := interaction.DefaultLimit
 		if limit != nil {
 			page = max(1, *limit)
 		}
 		return 1 + groupsPerCustomer*(child+page)
+	}
+	// A timeline page costs its selection once per edge it may return.
+	c.Customer.Timeline = func(child int, first *int, _ *string, last *int, _ *string, _ []interaction.Network, _ []interaction.Type, _ []string, _ []int64, _, _ *time.Time) int {
+		page := 20
+		switch {
+		case last != nil:
+			page = *last
+		case first != nil:
+			page = *first
+		}
+		return 1 + max(1, page)*child
 	}
 }
 
@@ -50,6 +61,7 @@ func setComplexity(c *ComplexityRoot) {
 var costDrivers = map[string]string{
 	"Query.customers":       "values",
 	"Customer.interactions": "limit",
+	"Customer.timeline":     "first",
 }
 
 // complexityLimit is gqlgen's FixedComplexityLimit (the same costs, from
@@ -158,8 +170,11 @@ func driverValue(arg string, v any) int {
 	case int64:
 		return int(v)
 	case nil:
-		if arg == "limit" {
+		switch arg {
+		case "limit":
 			return interaction.DefaultLimit
+		case "first":
+			return 20
 		}
 	}
 	return 0

@@ -7,39 +7,31 @@ package graph
 
 import (
 	"context"
-	"strconv"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/touchpoint/touchpoint/graph/model"
 	"github.com/touchpoint/touchpoint/internal/interaction"
 	"github.com/touchpoint/touchpoint/internal/loader"
 )
 
 // Interactions is the batch resolver for the interactions field.
-func (r *customerResolver) Interactions(ctx context.Context, objs []*interaction.Customer, network *interaction.Network, typeArg *interaction.Type, limit *int, offset *int, since *time.Time, until *time.Time) ([][]*model.NetworkInteractions, error) {
-	f, err := interaction.NewFilter(network, typeArg, since, until)
+func (r *customerResolver) Interactions(ctx context.Context, objs []*interaction.Customer, network *interaction.Network, typeArg *interaction.Type, limit *int, offset *int, since *time.Time, until *time.Time, statuses []string, campaignIds []int64) ([][]*model.NetworkInteractions, error) {
+	req, err := interactionsRequest(ctx, network, typeArg, limit, offset, since, until, statuses, campaignIds)
 	if err != nil {
 		return nil, err
 	}
-	page, err := interaction.NewPage(limit, offset)
-	if err != nil {
-		return nil, err
-	}
-	lists, fields := rendered(ctx)
 	ids := make([]int64, 0, len(objs))
 	for _, c := range objs {
 		if c != nil { // a null in the parent list has no interactions to read
 			ids = append(ids, c.ID)
 		}
 	}
-	groups, err := loader.For(ctx).Interactions(ctx, ids, interaction.Request{
-		Filter: f, Page: page, Layout: interaction.LayoutV2, Lists: lists, Fields: fields,
-	})
+	groups, err := loader.For(ctx).Interactions(ctx, ids, req)
 	if err != nil {
 		return nil, err
 	}
-	p, _ := interaction.FromContext(ctx)
-	shown := present(groups, p.Org.MaskOTP && !p.Has(interaction.ScopeOTPRead))
+	shown := presentFor(ctx, groups)
 	out := make([][]*model.NetworkInteractions, len(objs))
 	for i, c := range objs {
 		if c != nil {
@@ -49,31 +41,77 @@ func (r *customerResolver) Interactions(ctx context.Context, objs []*interaction
 	return out, nil
 }
 
-// Customer is the resolver for the customer field.
-func (r *queryResolver) Customer(ctx context.Context, mobile *string, email *string, externalID *string, id *int64) (*interaction.Customer, error) {
-	var ids []interaction.Identifier
-	add := func(k interaction.IdentifierKind, v *string) {
-		if v != nil {
-			ids = append(ids, interaction.Identifier{Kind: k, Value: *v})
+// Timeline is the batch resolver for the timeline field.
+func (r *customerResolver) Timeline(ctx context.Context, objs []*interaction.Customer, first *int, after *string, last *int, before *string, networks []interaction.Network, types []interaction.Type, statuses []string, campaignIds []int64, since *time.Time, until *time.Time) ([]*model.TimelineConnection, error) {
+	f, err := interaction.NewTimelineFilter(networks, types, statuses, campaignIds, since, until)
+	if err != nil {
+		return nil, err
+	}
+	explicitFirst := given(ctx, "first")
+	size, backward, cursor, err := interaction.NewTimelineRequest(first, explicitFirst, after, last, before)
+	if err != nil {
+		return nil, err
+	}
+	p, _ := interaction.FromContext(ctx)
+	var from *interaction.Cursor
+	if cursor != nil {
+		c, err := interaction.DecodeCursor(*cursor)
+		if err != nil {
+			return nil, err
+		}
+		from = &c
+	}
+	// A cursor names one customer: for any other it is foreign, and that
+	// customer's timeline is an error of its own.
+	errs := make(graphql.BatchErrorList, len(objs))
+	failed := false
+	ids := make([]int64, 0, len(objs))
+	for i, c := range objs {
+		switch {
+		case c == nil:
+		case from != nil && from.Check(p.Org.ID, c.ID, f) != nil:
+			errs[i], failed = from.Check(p.Org.ID, c.ID, f), true
+		default:
+			ids = append(ids, c.ID)
 		}
 	}
-	add(interaction.ByMobile, mobile)
-	add(interaction.ByEmail, email)
-	add(interaction.ByExternalID, externalID)
-	if id != nil {
-		s := strconv.FormatInt(*id, 10)
-		add(interaction.ByID, &s)
+	fields, total := renderedTimeline(ctx)
+	req := interaction.TimelineRequest{Filter: f, Size: size, Backward: backward, Total: total, Fields: fields}
+	if from != nil {
+		req.From = &from.Position
 	}
-	if len(ids) != 1 {
-		return nil, interaction.Errorf(interaction.KindInvalid, "give exactly one of mobile, email, externalId or id (got %d)", len(ids))
+	pages, err := loader.For(ctx).Timeline(ctx, ids, req)
+	if err != nil {
+		return nil, err
 	}
-	return lookup(ctx, ids[0])
+	hash := f.Hash()
+	maskOTP := p.Org.MaskOTP && !p.Has(interaction.ScopeOTPRead)
+	out := make([]*model.TimelineConnection, len(objs))
+	for i, c := range objs {
+		if c == nil || errs[i] != nil {
+			continue
+		}
+		out[i], pages = presentTimeline(pages[0], interaction.Cursor{Org: p.Org.ID, Customer: c.ID, Filter: hash}, maskOTP), pages[1:]
+	}
+	if failed {
+		return out, errs
+	}
+	return out, nil
+}
+
+// Customer is the resolver for the customer field.
+func (r *queryResolver) Customer(ctx context.Context, mobile *string, email *string, externalID *string, id *int64) (*interaction.Customer, error) {
+	ident, err := identifierOf(mobile, email, externalID, id)
+	if err != nil {
+		return nil, err
+	}
+	return lookup(ctx, ident)
 }
 
 // Customers is the resolver for the customers field.
 func (r *queryResolver) Customers(ctx context.Context, by interaction.IdentifierKind, values []string) ([]*interaction.Customer, error) {
-	if len(values) > MaxCustomers {
-		return nil, interaction.Errorf(interaction.KindInvalid, "at most %d values per customers query (got %d)", MaxCustomers, len(values))
+	if err := checkCustomers(values); err != nil {
+		return nil, err
 	}
 	cs, errs := loader.For(ctx).Customers(ctx, by, values)
 	out := make([]*interaction.Customer, len(values))

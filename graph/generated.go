@@ -42,8 +42,9 @@ type ComplexityRoot struct {
 		Email        func(childComplexity int) int
 		ExternalID   func(childComplexity int) int
 		ID           func(childComplexity int) int
-		Interactions func(childComplexity int, network *interaction.Network, typeArg *interaction.Type, limit *int, offset *int, since *time.Time, until *time.Time) int
+		Interactions func(childComplexity int, network *interaction.Network, typeArg *interaction.Type, limit *int, offset *int, since *time.Time, until *time.Time, statuses []string, campaignIds []int64) int
 		Mobile       func(childComplexity int) int
+		Timeline     func(childComplexity int, first *int, after *string, last *int, before *string, networks []interaction.Network, types []interaction.Type, statuses []string, campaignIds []int64, since *time.Time, until *time.Time) int
 	}
 
 	Interaction struct {
@@ -52,6 +53,7 @@ type ComplexityRoot struct {
 		Messages            func(childComplexity int) int
 		MissedCalls         func(childComplexity int) int
 		Network             func(childComplexity int) int
+		StatusCounts        func(childComplexity int) int
 		Surveys             func(childComplexity int) int
 		Type                func(childComplexity int) int
 		UsedStatus          func(childComplexity int) int
@@ -83,9 +85,21 @@ type ComplexityRoot struct {
 		Network      func(childComplexity int) int
 	}
 
+	PageInfo struct {
+		EndCursor       func(childComplexity int) int
+		HasNextPage     func(childComplexity int) int
+		HasPreviousPage func(childComplexity int) int
+		StartCursor     func(childComplexity int) int
+	}
+
 	Query struct {
 		Customer  func(childComplexity int, mobile *string, email *string, externalID *string, id *int64) int
 		Customers func(childComplexity int, by interaction.IdentifierKind, values []string) int
+	}
+
+	StatusCount struct {
+		Count  func(childComplexity int) int
+		Status func(childComplexity int) int
 	}
 
 	Survey struct {
@@ -94,6 +108,17 @@ type ComplexityRoot struct {
 		Responses   func(childComplexity int) int
 		SubmittedAt func(childComplexity int) int
 	}
+
+	TimelineConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	TimelineEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -101,7 +126,8 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type CustomerResolver interface {
-	Interactions(ctx context.Context, objs []*interaction.Customer, network *interaction.Network, typeArg *interaction.Type, limit *int, offset *int, since *time.Time, until *time.Time) ([][]*model.NetworkInteractions, error)
+	Interactions(ctx context.Context, objs []*interaction.Customer, network *interaction.Network, typeArg *interaction.Type, limit *int, offset *int, since *time.Time, until *time.Time, statuses []string, campaignIds []int64) ([][]*model.NetworkInteractions, error)
+	Timeline(ctx context.Context, objs []*interaction.Customer, first *int, after *string, last *int, before *string, networks []interaction.Network, types []interaction.Type, statuses []string, campaignIds []int64, since *time.Time, until *time.Time) ([]*model.TimelineConnection, error)
 }
 type QueryResolver interface {
 	Customer(ctx context.Context, mobile *string, email *string, externalID *string, id *int64) (*interaction.Customer, error)
@@ -154,13 +180,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Customer.Interactions(childComplexity, args["network"].(*interaction.Network), args["type"].(*interaction.Type), args["limit"].(*int), args["offset"].(*int), args["since"].(*time.Time), args["until"].(*time.Time)), true
+		return e.ComplexityRoot.Customer.Interactions(childComplexity, args["network"].(*interaction.Network), args["type"].(*interaction.Type), args["limit"].(*int), args["offset"].(*int), args["since"].(*time.Time), args["until"].(*time.Time), args["statuses"].([]string), args["campaignIds"].([]int64)), true
 	case "Customer.mobile":
 		if e.ComplexityRoot.Customer.Mobile == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Customer.Mobile(childComplexity), true
+	case "Customer.timeline":
+		if e.ComplexityRoot.Customer.Timeline == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_timeline_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.Timeline(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["networks"].([]interaction.Network), args["types"].([]interaction.Type), args["statuses"].([]string), args["campaignIds"].([]int64), args["since"].(*time.Time), args["until"].(*time.Time)), true
 
 	case "Interaction.count":
 		if e.ComplexityRoot.Interaction.Count == nil {
@@ -192,6 +229,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Interaction.Network(childComplexity), true
+	case "Interaction.statusCounts":
+		if e.ComplexityRoot.Interaction.StatusCounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Interaction.StatusCounts(childComplexity), true
 	case "Interaction.surveys":
 		if e.ComplexityRoot.Interaction.Surveys == nil {
 			break
@@ -316,6 +359,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.NetworkInteractions.Network(childComplexity), true
 
+	case "PageInfo.endCursor":
+		if e.ComplexityRoot.PageInfo.EndCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.EndCursor(childComplexity), true
+	case "PageInfo.hasNextPage":
+		if e.ComplexityRoot.PageInfo.HasNextPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+	case "PageInfo.hasPreviousPage":
+		if e.ComplexityRoot.PageInfo.HasPreviousPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasPreviousPage(childComplexity), true
+	case "PageInfo.startCursor":
+		if e.ComplexityRoot.PageInfo.StartCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
 	case "Query.customer":
 		if e.ComplexityRoot.Query.Customer == nil {
 			break
@@ -338,6 +406,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Customers(childComplexity, args["by"].(interaction.IdentifierKind), args["values"].([]string)), true
+
+	case "StatusCount.count":
+		if e.ComplexityRoot.StatusCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusCount.Count(childComplexity), true
+	case "StatusCount.status":
+		if e.ComplexityRoot.StatusCount.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusCount.Status(childComplexity), true
 
 	case "Survey.id":
 		if e.ComplexityRoot.Survey.ID == nil {
@@ -363,6 +444,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Survey.SubmittedAt(childComplexity), true
+
+	case "TimelineConnection.edges":
+		if e.ComplexityRoot.TimelineConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineConnection.Edges(childComplexity), true
+	case "TimelineConnection.pageInfo":
+		if e.ComplexityRoot.TimelineConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineConnection.PageInfo(childComplexity), true
+	case "TimelineConnection.totalCount":
+		if e.ComplexityRoot.TimelineConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineConnection.TotalCount(childComplexity), true
+
+	case "TimelineEdge.cursor":
+		if e.ComplexityRoot.TimelineEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEdge.Cursor(childComplexity), true
+	case "TimelineEdge.node":
+		if e.ComplexityRoot.TimelineEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEdge.Node(childComplexity), true
 
 	}
 	return 0, false
@@ -486,7 +599,82 @@ type Customer {
     offset: Int = 0
     since: Time
     until: Time
+    """
+    Only messages whose delivery status is one of these (exactly as
+    stored, e.g. DELIVERED or FAILED); missed calls and surveys have no
+    status and are left out. Applies to counts, statusCounts and pages.
+    """
+    statuses: [String!]
+    """
+    Only messages of one of these campaigns; missed calls and surveys
+    belong to none and are left out. Applies to counts, statusCounts and
+    pages.
+    """
+    campaignIds: [ID!]
   ): [NetworkInteractions!]!
+
+  """
+  Everything that happened with the customer, whatever the channel: its
+  messages, missed calls and surveys in one list, newest first (by time,
+  then kind, then id), as a connection (the GraphQL Cursor Connections
+  specification). Page forwards with first (0-500) and after, backwards
+  with last (0-500) and before; giving both first and last, or a cursor
+  that is malformed or was issued for another customer or other filters,
+  is a BAD_USER_INPUT error. Cursors are keyset positions: a page costs
+  the same however deep it is, and stays where it was while newer
+  interactions are imported. Filters combine with AND; types PHONE means
+  SMS and PHONE messages, MISSED_CALL and SURVEY select those lists;
+  statuses and campaignIds select messages only; since and until are
+  inclusive. An empty list is no constraint, as is leaving it out.
+  """
+  timeline(
+    first: Int = 20
+    after: String
+    last: Int
+    before: String
+    networks: [Network!]
+    types: [InteractionType!]
+    statuses: [String!]
+    campaignIds: [ID!]
+    since: Time
+    until: Time
+  ): TimelineConnection!
+}
+
+"One of a customer's interactions in the timeline."
+union TimelineItem = Message | MissedCall | Survey
+
+"A page of a customer's timeline."
+type TimelineConnection {
+  edges: [TimelineEdge!]!
+  pageInfo: PageInfo!
+  "How many interactions the timeline holds under its filters, on every page."
+  totalCount: Int!
+}
+
+"One interaction of a timeline page and the cursor of its position."
+type TimelineEdge {
+  "Opaque; pass it as after or before to page from here."
+  cursor: String!
+  node: TimelineItem!
+}
+
+"Where a page sits in its connection."
+type PageInfo {
+  """
+  Paging forwards (first): whether there are older interactions after this
+  page. Paging backwards (last): true when the page was cut at before.
+  """
+  hasNextPage: Boolean!
+  """
+  Paging backwards (last): whether there are newer interactions before
+  this page. Paging forwards: true when the page was cut at after.
+  """
+  hasPreviousPage: Boolean!
+  "The cursor of the first edge; null when the page is empty."
+  startCursor: String
+  "The cursor of the last edge; null when the page is empty."
+  endCursor: String
 }
 `, BuiltIn: false},
 	{Name: "../schema/interaction.graphqls", Input: `"An RFC 3339 date-time. Output is rendered in the organisation's time zone."
@@ -546,6 +734,12 @@ type Interaction {
   lastInteractionTime: Time
   "For missed calls: whether the newest call was used. False otherwise."
   usedStatus: Boolean!
+  """
+  For messages: how many there are of each delivery status (under the
+  same filters as count), most frequent first, then by status; their
+  counts add up to count. Empty for missed calls and surveys.
+  """
+  statusCounts: [StatusCount!]!
   "The page of messages, newest first."
   messages: [Message!]!
   "The page of missed calls, newest first."
@@ -595,6 +789,13 @@ type Survey {
   "The recorded responses, as a JSON object in a string."
   responses: String!
 }
+
+"How many of a group's messages have one delivery status."
+type StatusCount {
+  "The status as the sending system reported it (may be empty)."
+  status: String!
+  count: Int!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -615,6 +816,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_externalId(ctx, field)
 	case "interactions":
 		return ec.fieldContext_Customer_interactions(ctx, field)
+	case "timeline":
+		return ec.fieldContext_Customer_timeline(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Customer", field.Name)
 }
@@ -631,6 +834,8 @@ func (ec *executionContext) childFields_Interaction(ctx context.Context, field g
 		return ec.fieldContext_Interaction_lastInteractionTime(ctx, field)
 	case "usedStatus":
 		return ec.fieldContext_Interaction_usedStatus(ctx, field)
+	case "statusCounts":
+		return ec.fieldContext_Interaction_statusCounts(ctx, field)
 	case "messages":
 		return ec.fieldContext_Interaction_messages(ctx, field)
 	case "missedCalls":
@@ -693,6 +898,30 @@ func (ec *executionContext) childFields_NetworkInteractions(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type NetworkInteractions", field.Name)
 }
 
+func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hasNextPage":
+		return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+	case "hasPreviousPage":
+		return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+	case "startCursor":
+		return ec.fieldContext_PageInfo_startCursor(ctx, field)
+	case "endCursor":
+		return ec.fieldContext_PageInfo_endCursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_StatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_StatusCount_status(ctx, field)
+	case "count":
+		return ec.fieldContext_StatusCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatusCount", field.Name)
+}
+
 func (ec *executionContext) childFields_Survey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -705,6 +934,28 @@ func (ec *executionContext) childFields_Survey(ctx context.Context, field graphq
 		return ec.fieldContext_Survey_responses(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Survey", field.Name)
+}
+
+func (ec *executionContext) childFields_TimelineConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TimelineConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TimelineConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TimelineConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TimelineConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TimelineEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TimelineEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_TimelineEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TimelineEdge", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -874,6 +1125,108 @@ func (ec *executionContext) field_Customer_interactions_args(ctx context.Context
 		return nil, err
 	}
 	args["until"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "statuses",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["statuses"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "campaignIds",
+		func(ctx context.Context, v any) ([]int64, error) {
+			return ec.unmarshalOID2ᚕint64ᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["campaignIds"] = arg7
+	return args, nil
+}
+
+func (ec *executionContext) field_Customer_timeline_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "networks",
+		func(ctx context.Context, v any) ([]interaction.Network, error) {
+			return ec.unmarshalONetwork2ᚕgithubᚗcomᚋtouchpointᚋtouchpointᚋinternalᚋinteractionᚐNetworkᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["networks"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "types",
+		func(ctx context.Context, v any) ([]interaction.Type, error) {
+			return ec.unmarshalOInteractionType2ᚕgithubᚗcomᚋtouchpointᚋtouchpointᚋinternalᚋinteractionᚐTypeᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["types"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "statuses",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["statuses"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "campaignIds",
+		func(ctx context.Context, v any) ([]int64, error) {
+			return ec.unmarshalOID2ᚕint64ᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["campaignIds"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg8
+	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "until",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["until"] = arg9
 	return args, nil
 }
 
@@ -1164,7 +1517,7 @@ func (ec *executionContext) resolveBatch_Customer_interactions(ctx context.Conte
 	fc := graphql.GetFieldContext(ctx)
 	if batch, ok := graphql.BatchParentsFor[*interaction.Customer](ctx, "Customer"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.Interactions(ctx, batch.Parents, fc.Args["network"].(*interaction.Network), fc.Args["type"].(*interaction.Type), fc.Args["limit"].(*int), fc.Args["offset"].(*int), fc.Args["since"].(*time.Time), fc.Args["until"].(*time.Time))
+			return resolver.Interactions(ctx, batch.Parents, fc.Args["network"].(*interaction.Network), fc.Args["type"].(*interaction.Type), fc.Args["limit"].(*int), fc.Args["offset"].(*int), fc.Args["since"].(*time.Time), fc.Args["until"].(*time.Time), fc.Args["statuses"].([]string), fc.Args["campaignIds"].([]int64))
 		})
 		return graphql.ResolveBatchGroupResult[[]*model.NetworkInteractions](
 			ctx,
@@ -1175,12 +1528,79 @@ func (ec *executionContext) resolveBatch_Customer_interactions(ctx context.Conte
 			batch.IndexMap,
 		)
 	}
-	results, err := resolver.Interactions(ctx, []*interaction.Customer{obj}, fc.Args["network"].(*interaction.Network), fc.Args["type"].(*interaction.Type), fc.Args["limit"].(*int), fc.Args["offset"].(*int), fc.Args["since"].(*time.Time), fc.Args["until"].(*time.Time))
+	results, err := resolver.Interactions(ctx, []*interaction.Customer{obj}, fc.Args["network"].(*interaction.Network), fc.Args["type"].(*interaction.Type), fc.Args["limit"].(*int), fc.Args["offset"].(*int), fc.Args["since"].(*time.Time), fc.Args["until"].(*time.Time), fc.Args["statuses"].([]string), fc.Args["campaignIds"].([]int64))
 	return graphql.ResolveBatchSingleResult[[]*model.NetworkInteractions](
 		ctx,
 		results,
 		err,
 		"Customer.interactions",
+	)
+}
+
+func (ec *executionContext) _Customer_timeline(ctx context.Context, field graphql.CollectedField, obj *interaction.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_timeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.resolveBatch_Customer_timeline(ctx, field, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TimelineConnection) graphql.Marshaler {
+			return ec.marshalNTimelineConnection2ᚖgithubᚗcomᚋtouchpointᚋtouchpointᚋgraphᚋmodelᚐTimelineConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_timeline(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimelineConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_timeline_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Customer_timeline(ctx context.Context, field graphql.CollectedField, obj *interaction.Customer) (any, error) {
+	resolver := ec.Resolvers.Customer()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*interaction.Customer](ctx, "Customer"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Timeline(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["networks"].([]interaction.Network), fc.Args["types"].([]interaction.Type), fc.Args["statuses"].([]string), fc.Args["campaignIds"].([]int64), fc.Args["since"].(*time.Time), fc.Args["until"].(*time.Time))
+		})
+		return graphql.ResolveBatchGroupResult[*model.TimelineConnection](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Customer.timeline",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Timeline(ctx, []*interaction.Customer{obj}, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["networks"].([]interaction.Network), fc.Args["types"].([]interaction.Type), fc.Args["statuses"].([]string), fc.Args["campaignIds"].([]int64), fc.Args["since"].(*time.Time), fc.Args["until"].(*time.Time))
+	return graphql.ResolveBatchSingleResult[*model.TimelineConnection](
+		ctx,
+		results,
+		err,
+		"Customer.timeline",
 	)
 }
 
@@ -1297,6 +1717,38 @@ func (ec *executionContext) _Interaction_usedStatus(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_Interaction_usedStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Interaction", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Interaction_statusCounts(ctx context.Context, field graphql.CollectedField, obj *model.Interaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Interaction_statusCounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StatusCounts(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*interaction.StatusCount) graphql.Marshaler {
+			return ec.marshalNStatusCount2ᚕᚖgithubᚗcomᚋtouchpointᚋtouchpointᚋinternalᚋinteractionᚐStatusCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Interaction_statusCounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Interaction",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatusCount(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Interaction_messages(ctx context.Context, field graphql.CollectedField, obj *model.Interaction) (ret graphql.Marshaler) {
@@ -1795,6 +2247,98 @@ func (ec *executionContext) fieldContext_NetworkInteractions_interactions(_ cont
 	return fc, nil
 }
 
+func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasNextPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasPreviousPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_startCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_endCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
 func (ec *executionContext) _Query_customer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1959,6 +2503,52 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _StatusCount_status(ctx context.Context, field graphql.CollectedField, obj *interaction.StatusCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusCount_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusCount_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatusCount_count(ctx context.Context, field graphql.CollectedField, obj *interaction.StatusCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Survey_id(ctx context.Context, field graphql.CollectedField, obj *model.Survey) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2049,6 +2639,139 @@ func (ec *executionContext) _Survey_responses(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Survey_responses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Survey", field, false, false, "String")
+}
+
+func (ec *executionContext) _TimelineConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.TimelineConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TimelineEdge) graphql.Marshaler {
+			return ec.marshalNTimelineEdge2ᚕᚖgithubᚗcomᚋtouchpointᚋtouchpointᚋgraphᚋmodelᚐTimelineEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TimelineConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimelineEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TimelineConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.TimelineConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋtouchpointᚋtouchpointᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TimelineConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TimelineConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.TimelineConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TimelineEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.TimelineEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEdge", field, true, false, "String")
+}
+
+func (ec *executionContext) _TimelineEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.TimelineEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.TimelineItem) graphql.Marshaler {
+			return ec.marshalNTimelineItem2githubᚗcomᚋtouchpointᚋtouchpointᚋgraphᚋmodelᚐTimelineItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEdge", field, true, false, "TimelineItem")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -3128,6 +3851,40 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _TimelineItem(ctx context.Context, sel ast.SelectionSet, obj model.TimelineItem) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case model.Survey:
+		return ec._Survey(ctx, sel, &obj)
+	case *model.Survey:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Survey(ctx, sel, obj)
+	case interaction.MissedCall:
+		return ec._MissedCall(ctx, sel, &obj)
+	case *interaction.MissedCall:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MissedCall(ctx, sel, obj)
+	case model.Message:
+		return ec._Message(ctx, sel, &obj)
+	case *model.Message:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Message(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of TimelineItem must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
@@ -3168,6 +3925,12 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Customer_interactions(ctx, field, obj)
+				})
+		case "timeline":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_timeline(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -3222,6 +3985,11 @@ func (ec *executionContext) _Interaction(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "statusCounts":
+			out.Values[i] = ec._Interaction_statusCounts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "messages":
 			out.Values[i] = ec._Interaction_messages(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -3254,7 +4022,7 @@ func (ec *executionContext) _Interaction(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-var messageImplementors = []string{"Message"}
+var messageImplementors = []string{"Message", "TimelineItem"}
 
 func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, obj *model.Message) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, messageImplementors)
@@ -3342,7 +4110,7 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
-var missedCallImplementors = []string{"MissedCall"}
+var missedCallImplementors = []string{"MissedCall", "TimelineItem"}
 
 func (ec *executionContext) _MissedCall(ctx context.Context, sel ast.SelectionSet, obj *interaction.MissedCall) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, missedCallImplementors)
@@ -3404,6 +4172,54 @@ func (ec *executionContext) _NetworkInteractions(ctx context.Context, sel ast.Se
 		case "interactions":
 			out.Values[i] = ec._NetworkInteractions_interactions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pageInfoImplementors = []string{"PageInfo"}
+
+func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PageInfo")
+		case "hasNextPage":
+			out.Values[i] = ec._PageInfo_hasNextPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hasPreviousPage":
+			out.Values[i] = ec._PageInfo_hasPreviousPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startCursor":
+			out.Values[i] = ec._PageInfo_startCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "endCursor":
+			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -3485,7 +4301,45 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
-var surveyImplementors = []string{"Survey"}
+var statusCountImplementors = []string{"StatusCount"}
+
+func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionSet, obj *interaction.StatusCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statusCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatusCount")
+		case "status":
+			out.Values[i] = ec._StatusCount_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._StatusCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var surveyImplementors = []string{"Survey", "TimelineItem"}
 
 func (ec *executionContext) _Survey(ctx context.Context, sel ast.SelectionSet, obj *model.Survey) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, surveyImplementors)
@@ -3513,6 +4367,87 @@ func (ec *executionContext) _Survey(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "responses":
 			out.Values[i] = ec._Survey_responses(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var timelineConnectionImplementors = []string{"TimelineConnection"}
+
+func (ec *executionContext) _TimelineConnection(ctx context.Context, sel ast.SelectionSet, obj *model.TimelineConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, timelineConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TimelineConnection")
+		case "edges":
+			out.Values[i] = ec._TimelineConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._TimelineConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._TimelineConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var timelineEdgeImplementors = []string{"TimelineEdge"}
+
+func (ec *executionContext) _TimelineEdge(ctx context.Context, sel ast.SelectionSet, obj *model.TimelineEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, timelineEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TimelineEdge")
+		case "cursor":
+			out.Values[i] = ec._TimelineEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._TimelineEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -4160,6 +5095,38 @@ func (ec *executionContext) marshalNNetworkInteractions2ᚖgithubᚗcomᚋtouchp
 	return ec._NetworkInteractions(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋtouchpointᚋtouchpointᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PageInfo!")
+		return graphql.Null
+	}
+	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStatusCount2ᚕᚖgithubᚗcomᚋtouchpointᚋtouchpointᚋinternalᚋinteractionᚐStatusCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*interaction.StatusCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 8, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStatusCount2ᚖgithubᚗcomᚋtouchpointᚋtouchpointᚋinternalᚋinteractionᚐStatusCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStatusCount2ᚖgithubᚗcomᚋtouchpointᚋtouchpointᚋinternalᚋinteractionᚐStatusCount(ctx context.Context, sel ast.SelectionSet, v *interaction.StatusCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatusCount!")
+		return graphql.Null
+	}
+	return ec._StatusCount(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -4239,6 +5206,46 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalNTimelineConnection2ᚖgithubᚗcomᚋtouchpointᚋtouchpointᚋgraphᚋmodelᚐTimelineConnection(ctx context.Context, sel ast.SelectionSet, v *model.TimelineConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TimelineConnection!")
+		return graphql.Null
+	}
+	return ec._TimelineConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTimelineEdge2ᚕᚖgithubᚗcomᚋtouchpointᚋtouchpointᚋgraphᚋmodelᚐTimelineEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TimelineEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 8, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTimelineEdge2ᚖgithubᚗcomᚋtouchpointᚋtouchpointᚋgraphᚋmodelᚐTimelineEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTimelineEdge2ᚖgithubᚗcomᚋtouchpointᚋtouchpointᚋgraphᚋmodelᚐTimelineEdge(ctx context.Context, sel ast.SelectionSet, v *model.TimelineEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TimelineEdge!")
+		return graphql.Null
+	}
+	return ec._TimelineEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTimelineItem2githubᚗcomᚋtouchpointᚋtouchpointᚋgraphᚋmodelᚐTimelineItem(ctx context.Context, sel ast.SelectionSet, v model.TimelineItem) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TimelineItem!")
+		return graphql.Null
+	}
+	return ec._TimelineItem(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -4420,6 +5427,41 @@ func (ec *executionContext) marshalOCustomer2ᚖgithubᚗcomᚋtouchpointᚋtouc
 	return ec._Customer(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOID2ᚕint64ᚄ(ctx context.Context, v any) ([]int64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int64, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2int64(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕint64ᚄ(ctx context.Context, sel ast.SelectionSet, v []int64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2int64(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOID2ᚖint64(ctx context.Context, v any) (*int64, error) {
 	if v == nil {
 		return nil, nil
@@ -4454,6 +5496,42 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOInteractionType2ᚕgithubᚗcomᚋtouchpointᚋtouchpointᚋinternalᚋinteractionᚐTypeᚄ(ctx context.Context, v any) ([]interaction.Type, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]interaction.Type, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInteractionType2githubᚗcomᚋtouchpointᚋtouchpointᚋinternalᚋinteractionᚐType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInteractionType2ᚕgithubᚗcomᚋtouchpointᚋtouchpointᚋinternalᚋinteractionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []interaction.Type) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 8, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInteractionType2githubᚗcomᚋtouchpointᚋtouchpointᚋinternalᚋinteractionᚐType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOInteractionType2ᚖgithubᚗcomᚋtouchpointᚋtouchpointᚋinternalᚋinteractionᚐType(ctx context.Context, v any) (*interaction.Type, error) {
@@ -4516,6 +5594,42 @@ var (
 	}
 )
 
+func (ec *executionContext) unmarshalONetwork2ᚕgithubᚗcomᚋtouchpointᚋtouchpointᚋinternalᚋinteractionᚐNetworkᚄ(ctx context.Context, v any) ([]interaction.Network, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]interaction.Network, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNNetwork2githubᚗcomᚋtouchpointᚋtouchpointᚋinternalᚋinteractionᚐNetwork(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalONetwork2ᚕgithubᚗcomᚋtouchpointᚋtouchpointᚋinternalᚋinteractionᚐNetworkᚄ(ctx context.Context, sel ast.SelectionSet, v []interaction.Network) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 8, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNetwork2githubᚗcomᚋtouchpointᚋtouchpointᚋinternalᚋinteractionᚐNetwork(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalONetwork2ᚖgithubᚗcomᚋtouchpointᚋtouchpointᚋinternalᚋinteractionᚐNetwork(ctx context.Context, v any) (*interaction.Network, error) {
 	if v == nil {
 		return nil, nil
@@ -4549,6 +5663,41 @@ var (
 		interaction.Foursquare: "FOURSQUARE",
 	}
 )
+
+func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
 
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {

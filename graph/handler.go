@@ -30,6 +30,15 @@ const (
 	CodeForbidden       = "FORBIDDEN"
 	CodeRateLimited     = "RATE_LIMITED"
 	CodeInternal        = "INTERNAL_SERVER_ERROR"
+	// CodeBadRequest: the request is not a GraphQL request (a body that is
+	// not a JSON object of query, operationName, variables and
+	// extensions; a GET without a query).
+	CodeBadRequest       = "BAD_REQUEST"
+	CodeTooLarge         = "REQUEST_TOO_LARGE"
+	CodeNotAcceptable    = "NOT_ACCEPTABLE"
+	CodeUnsupportedMedia = "UNSUPPORTED_MEDIA_TYPE"
+	// CodeMethodNotAllowed: an operation other than a query over GET.
+	CodeMethodNotAllowed = "METHOD_NOT_ALLOWED"
 	// CodeComplexity is gqlgen's code for an operation over the limit.
 	CodeComplexity = "COMPLEXITY_LIMIT_EXCEEDED"
 	// CodeUnavailable: the store did not answer within the request's
@@ -39,6 +48,48 @@ const (
 	// is not counted as internal.
 	CodeCanceled = "CLIENT_CLOSED_REQUEST"
 )
+
+// kinds is the one mapping from a domain error kind to its GraphQL code,
+// and to the HTTP status of an answer that fails with it before execution
+// (the edge's errors, the request checks). Inside execution every error is
+// a 200 but SERVICE_UNAVAILABLE's 503 (see statusFor). A kind not listed
+// is an internal error. KindInvalid is BAD_USER_INPUT wherever it comes
+// from, as the README documents; the edge once called it BAD_REQUEST,
+// which is kept for requests that are not GraphQL requests (refuse).
+var kinds = map[interaction.Kind]struct {
+	code   string
+	status int
+}{
+	interaction.KindInvalid:          {CodeBadUserInput, http.StatusBadRequest},
+	interaction.KindNotFound:         {CodeNotFound, http.StatusNotFound},
+	interaction.KindUnauthorized:     {CodeUnauthenticated, http.StatusUnauthorized},
+	interaction.KindForbidden:        {CodeForbidden, http.StatusForbidden},
+	interaction.KindRateLimited:      {CodeRateLimited, http.StatusTooManyRequests},
+	interaction.KindTooLarge:         {CodeTooLarge, http.StatusRequestEntityTooLarge},
+	interaction.KindNotAcceptable:    {CodeNotAcceptable, http.StatusNotAcceptable},
+	interaction.KindUnsupportedMedia: {CodeUnsupportedMedia, http.StatusUnsupportedMediaType},
+	interaction.KindMethodNotAllowed: {CodeMethodNotAllowed, http.StatusMethodNotAllowed},
+	interaction.KindUnavailable:      {CodeUnavailable, http.StatusServiceUnavailable},
+	// Never read (the client left); the edge logs it as 499.
+	interaction.KindCanceled: {CodeCanceled, 499},
+}
+
+// CodeOf maps a domain error kind to its GraphQL code.
+func CodeOf(k interaction.Kind) string {
+	if m, ok := kinds[k]; ok {
+		return m.code
+	}
+	return CodeInternal
+}
+
+// StatusOf maps a domain error kind to the HTTP status of an answer that
+// fails with it before execution.
+func StatusOf(k interaction.Kind) int {
+	if m, ok := kinds[k]; ok {
+		return m.status
+	}
+	return http.StatusInternalServerError
+}
 
 // Disabled is the error for a feature the operator switched off: its
 // extensions.code names the feature (INTROSPECTION_DISABLED), so a client
@@ -54,28 +105,6 @@ func (e Disabled) Code() string { return strings.ToUpper(e.Feature) + "_DISABLED
 // CodeIntrospectionDisabled answers __schema and __type when introspection
 // is off.
 var CodeIntrospectionDisabled = Disabled{"introspection"}.Code()
-
-// CodeOf maps a domain error kind to its GraphQL code: the one place it is
-// decided.
-func CodeOf(k interaction.Kind) string {
-	switch k {
-	case interaction.KindInvalid:
-		return CodeBadUserInput
-	case interaction.KindNotFound:
-		return CodeNotFound
-	case interaction.KindUnauthorized:
-		return CodeUnauthenticated
-	case interaction.KindForbidden:
-		return CodeForbidden
-	case interaction.KindRateLimited:
-		return CodeRateLimited
-	case interaction.KindUnavailable:
-		return CodeUnavailable
-	case interaction.KindCanceled:
-		return CodeCanceled
-	}
-	return CodeInternal
-}
 
 // HandlerConfig configures NewHandler.
 type HandlerConfig struct {
@@ -99,28 +128,36 @@ type HandlerConfig struct {
 	// OnError, when set, is told the extensions.code of every error in a
 	// response (for metrics).
 	OnError func(code string)
+	// TrustedDocuments, when set, are the only operations that run (by
+	// hash or identical text; see trusted.go), and automatic persisted
+	// queries are off.
+	TrustedDocuments *TrustedDocuments
 }
 
 // NewHandler returns the production GraphQL handler: POST application/json
-// (see transport.go) and GET only (no websockets, no multipart), an LRU of parsed documents so a repeated query
-// skips parsing and validation, automatic persisted queries, introspection
-// only when enabled, and errors presented with stable codes and no
-// internals. It expects the principal and the loaders in the request
+// and GET only (see transport.go; no websockets, no multipart), an LRU of
+// parsed documents so a repeated query skips parsing and validation,
+// automatic persisted queries, introspection only when enabled, and
+// errors presented with stable codes and no internals. It expects the principal and the loaders in the request
 // context (see internal/httpapi).
 func NewHandler(cfg HandlerConfig) http.Handler {
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	resolvers := &Resolver{Logger: logger}
+	resolvers := &Resolver{}
 	c := Config{Resolvers: resolvers}
 	setComplexity(&c.Complexity)
 	srv := handler.New(NewExecutableSchema(c))
 	srv.AddTransport(getJSON{})
 	srv.AddTransport(postJSON{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](orDefault(cfg.QueryCacheSize, 1000)))
-	srv.Use(extension.AutomaticPersistedQuery{Cache: orgScoped{lru.New[string](orDefault(cfg.APQCacheSize, 1000))}})
-	// After APQ, so a persisted query is guarded too; before parsing, which
+	if cfg.TrustedDocuments != nil {
+		srv.Use(trustedOnly{cfg.TrustedDocuments})
+	} else {
+		srv.Use(extension.AutomaticPersistedQuery{Cache: orgScoped{lru.New[string](orDefault(cfg.APQCacheSize, 1000))}})
+	}
+	// After APQ (or trusted documents), so a persisted query is guarded too; before parsing, which
 	// is where the expensive part starts.
 	limits := cfg.Limits
 	if limits == (gqlguard.Limits{}) {
@@ -145,13 +182,24 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	srv.SetErrorPresenter(presenter(logger))
 	srv.AroundResponses(observe(cfg.OnError))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
-		logger.ErrorContext(ctx, "graphql: panic", "panic", v, "stack", string(debug.Stack()))
+		logInternal(ctx, logger, "graphql: panic", "panic", v, "stack", string(debug.Stack()))
 		return interaction.Errorf(interaction.KindInternal, "panic in resolver")
 	})
+	var h http.Handler = srv
 	if fastInteractions {
-		return withPlans(srv)
+		h = withPlans(srv)
 	}
-	return srv
+	if cfg.TrustedDocuments != nil {
+		h = documentIDs(h)
+	}
+	return checkRequest(h)
+}
+
+// logInternal logs an internal error, whose answer says only "internal
+// error", with the request's id, which the client has: the one place this
+// package logs one.
+func logInternal(ctx context.Context, logger *slog.Logger, msg string, args ...any) {
+	logger.ErrorContext(ctx, msg, append([]any{"request_id", reqlog.RequestID(ctx)}, args...)...)
 }
 
 // refuseIntrospection answers __schema and __type with Disabled. Left to
@@ -171,11 +219,6 @@ func refuseIntrospection(ctx context.Context, next graphql.RootResolver) graphql
 func observe(onError func(string)) graphql.ResponseMiddleware {
 	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		resp := next(ctx)
-		if resp != nil && hasCode(resp, CodeUnavailable) {
-			if u, ok := ctx.Value(unavailableKey{}).(*unavailableWriter); ok {
-				u.unavailable = true
-			}
-		}
 		if graphql.HasOperationContext(ctx) {
 			oc := graphql.GetOperationContext(ctx)
 			name := oc.OperationName
@@ -244,27 +287,26 @@ func presenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			logger.InfoContext(ctx, "graphql: "+off.Error(), "code", off.Code(), "path", gerr.Path.String())
 			gerr.Message = off.Error()
 			setCode(gerr, off.Code())
+			return gerr
 		case errors.As(err, &ie), kind != interaction.KindInternal:
 			// Domain errors, and drivers' errors for a deadline or a
 			// client that left (which KindOf recognises).
-			code := CodeOf(kind)
-			if code == CodeInternal {
-				logger.ErrorContext(ctx, "graphql: internal error", "err", err, "path", gerr.Path.String())
-				gerr.Message = "internal error"
-			} else {
+			if code := CodeOf(kind); code != CodeInternal {
 				gerr.Message = interaction.MessageOf(err)
+				setCode(gerr, code)
+				return gerr
 			}
-			setCode(gerr, code)
 		case gerr.Extensions["code"] != nil:
 			// parse, validation and gqlgen's own coded errors stay as they are
+			return gerr
 		case gerr.Path == nil:
 			// an operation-level error from gqlgen (e.g. complexity)
 			setCode(gerr, CodeBadUserInput)
-		default:
-			logger.ErrorContext(ctx, "graphql: internal error", "err", err, "path", gerr.Path.String())
-			gerr.Message = "internal error"
-			setCode(gerr, CodeInternal)
+			return gerr
 		}
+		logInternal(ctx, logger, "graphql: internal error", "err", err, "path", gerr.Path.String())
+		gerr.Message = "internal error"
+		setCode(gerr, CodeInternal)
 		return gerr
 	}
 }

@@ -2,7 +2,10 @@ package graph
 
 import (
 	"context"
+	"strconv"
+	"time"
 
+	"github.com/touchpoint/touchpoint/graph/model"
 	"github.com/touchpoint/touchpoint/internal/interaction"
 	"github.com/touchpoint/touchpoint/internal/loader"
 )
@@ -25,4 +28,56 @@ func found(c interaction.Customer, err error) (*interaction.Customer, error) {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// identifierOf is the one identifier Query.customer's arguments give.
+func identifierOf(mobile, email, externalID *string, id *int64) (interaction.Identifier, error) {
+	var ids []interaction.Identifier
+	add := func(k interaction.IdentifierKind, v *string) {
+		if v != nil {
+			ids = append(ids, interaction.Identifier{Kind: k, Value: *v})
+		}
+	}
+	add(interaction.ByMobile, mobile)
+	add(interaction.ByEmail, email)
+	add(interaction.ByExternalID, externalID)
+	if id != nil {
+		s := strconv.FormatInt(*id, 10)
+		add(interaction.ByID, &s)
+	}
+	if len(ids) != 1 {
+		return interaction.Identifier{}, interaction.Errorf(interaction.KindInvalid, "give exactly one of mobile, email, externalId or id (got %d)", len(ids))
+	}
+	return ids[0], nil
+}
+
+// checkCustomers bounds Query.customers' values.
+func checkCustomers(values []string) error {
+	if len(values) > MaxCustomers {
+		return interaction.Errorf(interaction.KindInvalid, "at most %d values per customers query (got %d)", MaxCustomers, len(values))
+	}
+	return nil
+}
+
+// interactionsRequest is what Customer.interactions' arguments and
+// selection (the field of ctx) ask of the read path.
+func interactionsRequest(ctx context.Context, network *interaction.Network, typ *interaction.Type, limit, offset *int, since, until *time.Time, statuses []string, campaigns []int64) (interaction.Request, error) {
+	f, err := interaction.NewFilter(network, typ, since, until)
+	if err != nil {
+		return interaction.Request{}, err
+	}
+	f = f.WithMessages(statuses, campaigns)
+	page, err := interaction.NewPage(limit, offset)
+	if err != nil {
+		return interaction.Request{}, err
+	}
+	lists, fields := rendered(ctx)
+	return interaction.Request{Filter: f, Page: page, Layout: interaction.LayoutV2, Lists: lists, Fields: fields,
+		StatusCounts: wantsStatusCounts(ctx)}, nil
+}
+
+// presentFor presents groups as the request's principal may see them.
+func presentFor(ctx context.Context, groups [][]interaction.Group) [][]*model.NetworkInteractions {
+	p, _ := interaction.FromContext(ctx)
+	return present(groups, p.Org.MaskOTP && !p.Has(interaction.ScopeOTPRead))
 }

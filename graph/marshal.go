@@ -14,6 +14,7 @@ import (
 
 	"github.com/touchpoint/touchpoint/graph/model"
 	"github.com/touchpoint/touchpoint/internal/interaction"
+	"github.com/touchpoint/touchpoint/internal/loader"
 	"github.com/touchpoint/touchpoint/internal/otp"
 )
 
@@ -60,18 +61,35 @@ func (r *Resolver) onePass(ctx context.Context, next graphql.Resolver) (any, err
 	}
 	switch {
 	case fc.Object == "Query" && (fc.Field.Name == "customers" || fc.Field.Name == "customer"):
+		if m := r.identifiedJSON(ctx, fc); m != nil {
+			return m, nil
+		}
 		res, err := next(ctx)
 		if err != nil {
 			return res, err
 		}
-		if m := r.customersJSON(ctx, fc, res); m != nil {
+		if m := r.customersJSON(ctx, fc, res, nil); m != nil {
 			return m, nil
 		}
 		return res, nil
 	case fc.Object == "Customer" && fc.Field.Name == "interactions":
 		return marshalInteractions(ctx, next)
+	case fc.Object == "Customer" && fc.Field.Name == "timeline":
+		return marshalTimeline(ctx, next)
 	}
 	return next(ctx)
+}
+
+// marshalTimeline writes Customer.timeline's result in one pass.
+func marshalTimeline(ctx context.Context, next graphql.Resolver) (any, error) {
+	fc := graphql.GetFieldContext(ctx)
+	res, err := next(ctx)
+	conn, ok := res.(*model.TimelineConnection)
+	if err != nil || !ok || conn == nil {
+		return res, err
+	}
+	return &timelineJSON{plan: collect(graphql.GetOperationContext(ctx), fc.Field.Selections, "TimelineConnection"), conn: conn,
+		w: interactionsJSON{loc: locationOf(ctx)}}, nil
 }
 
 // marshalInteractions writes Customer.interactions' result in one pass.
@@ -98,6 +116,8 @@ type customerField struct {
 	name string
 	// for interactions: each customer's result, in the order of the list
 	interactions []*interactionsJSON
+	// for timeline: the same
+	timelines []*timelineJSON
 }
 
 // customersJSON is the customers of Query.customers (or the one of
@@ -109,7 +129,7 @@ type customersJSON struct {
 	fields []customerField
 }
 
-func (r *Resolver) customersJSON(ctx context.Context, fc *graphql.FieldContext, res any) graphql.Marshaler {
+func (r *Resolver) customersJSON(ctx context.Context, fc *graphql.FieldContext, res any, given *givenInteractions) graphql.Marshaler {
 	out := &customersJSON{}
 	switch v := res.(type) {
 	case []*interaction.Customer:
@@ -130,27 +150,42 @@ func (r *Resolver) customersJSON(ctx context.Context, fc *graphql.FieldContext, 
 		}
 	}
 	loc := locationOf(ctx)
-	// Arguments are coerced by the generated code (fc.Child), with errors
-	// kept out of the response: on any error gqlgen does the field again
-	// and reports it itself.
-	quiet := graphql.WithResponseContext(ctx, graphql.DefaultErrorPresenter, graphql.DefaultRecover)
+	quiet := quietly(ctx)
 	for _, f := range graphql.CollectFields(op, fc.Field.Selections, []string{"Customer"}) {
 		cf := customerField{key: []byte(string(appendQuoted(nil, f.Alias)) + ":"), name: f.Name}
 		switch f.Name {
 		case "__typename", "id", "mobile", "email", "externalId":
 		case "interactions":
-			child, err := fc.Child(quiet, f)
-			if err != nil {
-				return nil
-			}
-			results, err := r.interactionsOf(graphql.WithFieldContext(ctx, child), present, child.Args)
-			if err != nil {
-				return nil
+			var results [][]*model.NetworkInteractions
+			if given != nil && given.alias == f.Alias {
+				results = given.results
+			} else {
+				child, err := fc.Child(quiet, f)
+				if err != nil {
+					return nil
+				}
+				if results, err = r.interactionsOf(graphql.WithFieldContext(ctx, child), present, child.Args); err != nil {
+					return nil
+				}
 			}
 			plan := collect(op, f.Selections, "NetworkInteractions")
 			cf.interactions = make([]*interactionsJSON, len(results))
 			for i, nis := range results {
 				cf.interactions[i] = &interactionsJSON{plan: plan, nis: nis, loc: loc}
+			}
+		case "timeline":
+			child, err := fc.Child(quiet, f)
+			if err != nil {
+				return nil
+			}
+			results, err := r.timelineOf(graphql.WithFieldContext(ctx, child), present, child.Args)
+			if err != nil {
+				return nil
+			}
+			plan := collect(op, f.Selections, "TimelineConnection")
+			cf.timelines = make([]*timelineJSON, len(results))
+			for i, conn := range results {
+				cf.timelines[i] = &timelineJSON{plan: plan, conn: conn, w: interactionsJSON{loc: loc}}
 			}
 		default:
 			return nil
@@ -158,6 +193,104 @@ func (r *Resolver) customersJSON(ctx context.Context, fc *graphql.FieldContext, 
 		out.fields = append(out.fields, cf)
 	}
 	return out
+}
+
+// quietly is ctx for coercing a child field's arguments with the
+// generated code (fc.Child) with errors kept out of the response: on any
+// error the one-pass path gives the field back to gqlgen, which does it
+// again and reports it itself.
+func quietly(ctx context.Context) context.Context {
+	return graphql.WithResponseContext(ctx, graphql.DefaultErrorPresenter, graphql.DefaultRecover)
+}
+
+// givenInteractions is one interactions field's results, read already, for
+// the customers present in the list (as interactionsOf returns them).
+type givenInteractions struct {
+	alias   string
+	results [][]*model.NetworkInteractions
+}
+
+// identifiedJSON answers Query.customer or Query.customers whole when the
+// selection is one customersJSON writes and the store finds the customers
+// and reads their first interactions field in one statement
+// (loader.CustomersWithInteractions): the lookup then costs no round trip
+// of its own. Anything else (bad arguments, an error, a customer not
+// found by Query.customer, a store that cannot) gives nil, and the field
+// goes the usual way: the resolver, then customersJSON.
+func (r *Resolver) identifiedJSON(ctx context.Context, fc *graphql.FieldContext) graphql.Marshaler {
+	var (
+		kind   interaction.IdentifierKind
+		values []string
+		single = fc.Field.Name == "customer"
+	)
+	if single {
+		mobile, _ := fc.Args["mobile"].(*string)
+		email, _ := fc.Args["email"].(*string)
+		externalID, _ := fc.Args["externalId"].(*string)
+		id, _ := fc.Args["id"].(*int64)
+		ident, err := identifierOf(mobile, email, externalID, id)
+		if err != nil {
+			return nil
+		}
+		kind, values = ident.Kind, []string{ident.Value}
+	} else {
+		kind, _ = fc.Args["by"].(interaction.IdentifierKind)
+		values, _ = fc.Args["values"].([]string)
+		if checkCustomers(values) != nil || len(values) == 0 {
+			return nil
+		}
+	}
+	op := graphql.GetOperationContext(ctx)
+	var first *graphql.CollectedField
+	for _, f := range graphql.CollectFields(op, fc.Field.Selections, []string{"Customer"}) {
+		if f.Name == "interactions" {
+			first = &f
+			break
+		}
+	}
+	if first == nil {
+		return nil // the lookup alone is one statement anyway
+	}
+	child, err := fc.Child(quietly(ctx), *first)
+	if err != nil {
+		return nil
+	}
+	cctx := graphql.WithFieldContext(ctx, child)
+	network, _ := child.Args["network"].(*interaction.Network)
+	typ, _ := child.Args["type"].(*interaction.Type)
+	limit, _ := child.Args["limit"].(*int)
+	offset, _ := child.Args["offset"].(*int)
+	since, _ := child.Args["since"].(*time.Time)
+	until, _ := child.Args["until"].(*time.Time)
+	statuses, _ := child.Args["statuses"].([]string)
+	campaigns, _ := child.Args["campaignIds"].([]int64)
+	req, err := interactionsRequest(cctx, network, typ, limit, offset, since, until, statuses, campaigns)
+	if err != nil {
+		return nil
+	}
+	cs, errs, groups, err := loader.For(ctx).CustomersWithInteractions(ctx, kind, values, req)
+	if err != nil {
+		return nil
+	}
+	list := make([]*interaction.Customer, len(values))
+	var found [][]interaction.Group
+	for i := range values {
+		switch k := interaction.KindOf(errs[i]); {
+		case errs[i] == nil:
+			list[i] = &cs[i]
+			found = append(found, groups[i])
+		case k != interaction.KindNotFound:
+			return nil
+		}
+	}
+	var res any = list
+	if single {
+		if list[0] == nil {
+			return nil
+		}
+		res = list[0]
+	}
+	return r.customersJSON(ctx, fc, res, &givenInteractions{alias: first.Alias, results: presentFor(cctx, found)})
 }
 
 // interactionsOf calls the batch resolver with arguments as gqlgen coerced
@@ -169,13 +302,35 @@ func (r *Resolver) interactionsOf(ctx context.Context, cs []*interaction.Custome
 	offset, _ := args["offset"].(*int)
 	since, _ := args["since"].(*time.Time)
 	until, _ := args["until"].(*time.Time)
-	return r.Customer().Interactions(ctx, cs, network, typ, limit, offset, since, until)
+	statuses, _ := args["statuses"].([]string)
+	campaigns, _ := args["campaignIds"].([]int64)
+	return r.Customer().Interactions(ctx, cs, network, typ, limit, offset, since, until, statuses, campaigns)
+}
+
+// timelineOf calls the batch resolver of the timeline with arguments as
+// gqlgen coerced them. An error of some customers (a foreign cursor) is
+// an error: the generated executor then answers the field itself.
+func (r *Resolver) timelineOf(ctx context.Context, cs []*interaction.Customer, args map[string]any) ([]*model.TimelineConnection, error) {
+	first, _ := args["first"].(*int)
+	after, _ := args["after"].(*string)
+	last, _ := args["last"].(*int)
+	before, _ := args["before"].(*string)
+	networks, _ := args["networks"].([]interaction.Network)
+	types, _ := args["types"].([]interaction.Type)
+	statuses, _ := args["statuses"].([]string)
+	campaigns, _ := args["campaignIds"].([]int64)
+	since, _ := args["since"].(*time.Time)
+	until, _ := args["until"].(*time.Time)
+	return r.Customer().Timeline(ctx, cs, first, after, last, before, networks, types, statuses, campaigns, since, until)
 }
 
 func (c *customersJSON) MarshalGQL(w io.Writer) {
 	size := 64 + len(c.list)*32*len(c.fields)
 	for _, f := range c.fields {
 		for _, j := range f.interactions {
+			size += j.size()
+		}
+		for _, j := range f.timelines {
 			size += j.size()
 		}
 	}
@@ -211,6 +366,8 @@ func (c *customersJSON) MarshalGQL(w io.Writer) {
 				b = appendQuoted(b, cu.ExternalID)
 			case "interactions":
 				b = f.interactions[n].append(b)
+			case "timeline":
+				b = f.timelines[n].append(b)
 			}
 		}
 		b = append(b, '}')
@@ -286,22 +443,51 @@ const (
 	fName
 	fSubmittedAt
 	fResponses
+	fStatusCounts
+	fEdges
+	fPageInfo
+	fTotalCount
+	fCursor
+	fNode
+	fHasNext
+	fHasPrevious
+	fStartCursor
+	fEndCursor
 )
 
 // The fields of each type, by GraphQL name.
 var fieldsOf = map[string]map[string]fieldKind{
 	"NetworkInteractions": {"network": fNetwork, "interactions": fInteractions},
 	"Interaction": {"network": fNetwork, "type": fType, "count": fCount, "lastInteractionTime": fLast, "usedStatus": fUsed,
-		"messages": fMessages, "missedCalls": fMissedCalls, "surveys": fSurveys},
+		"messages": fMessages, "missedCalls": fMissedCalls, "surveys": fSurveys, "statusCounts": fStatusCounts},
 	"Message": {"id": fID, "network": fNetwork, "type": fType, "sender": fSender, "receiver": fReceiver, "subject": fSubject,
 		"body": fBody, "status": fStatus, "campaignId": fCampaign, "userId": fUser, "sentAt": fSentAt, "deliveredAt": fDeliveredAt},
-	"MissedCall": {"id": fID, "calledAt": fCalledAt, "used": fUsed},
-	"Survey":     {"id": fID, "name": fName, "submittedAt": fSubmittedAt, "responses": fResponses},
+	"MissedCall":         {"id": fID, "calledAt": fCalledAt, "used": fUsed},
+	"Survey":             {"id": fID, "name": fName, "submittedAt": fSubmittedAt, "responses": fResponses},
+	"StatusCount":        {"status": fStatus, "count": fCount},
+	"TimelineConnection": {"edges": fEdges, "pageInfo": fPageInfo, "totalCount": fTotalCount},
+	"TimelineEdge":       {"cursor": fCursor, "node": fNode},
+	"PageInfo": {"hasNextPage": fHasNext, "hasPreviousPage": fHasPrevious, "startCursor": fStartCursor,
+		"endCursor": fEndCursor},
 }
+
+// implementors are the type conditions each type satisfies, as the
+// generated executor collects its fields (a union member satisfies the
+// union's fragments too).
+var implementors = map[string][]string{
+	"Message":    {"Message", "TimelineItem"},
+	"MissedCall": {"MissedCall", "TimelineItem"},
+	"Survey":     {"Survey", "TimelineItem"},
+}
+
+// nodeTypes are the members of TimelineItem, by interaction.EntryKind.
+var nodeTypes = [...]string{interaction.EntryMessage: "Message", interaction.EntryMissedCall: "MissedCall",
+	interaction.EntrySurvey: "Survey"}
 
 // children says which type a list field's elements are.
 var children = map[fieldKind]string{
 	fInteractions: "Interaction", fMessages: "Message", fMissedCalls: "MissedCall", fSurveys: "Survey",
+	fStatusCounts: "StatusCount", fEdges: "TimelineEdge", fPageInfo: "PageInfo",
 }
 
 // plan is one selection set, collected: the fields to write in order.
@@ -314,12 +500,26 @@ type planField struct {
 	key  []byte // the quoted response key and its colon
 	kind fieldKind
 	sub  *plan // for lists of objects
+	// for a timeline's node: the plan of each member type, by kind
+	nodes [len(nodeTypes)]*plan
 }
 
 func collect(op *graphql.OperationContext, sel ast.SelectionSet, typename string) *plan {
 	p := &plan{typename: typename}
 	known := fieldsOf[typename]
-	for _, f := range graphql.CollectFields(op, sel, []string{typename}) {
+	satisfies := implementors[typename]
+	if satisfies == nil {
+		satisfies = []string{typename}
+	}
+	seen := map[string]bool{}
+	for _, f := range graphql.CollectFields(op, sel, satisfies) {
+		// A key collected twice (under the union and under its member
+		// type, which gqlgen does not merge) is written once, the first,
+		// as gqlgen's FieldSet writes it.
+		if seen[f.Alias] {
+			continue
+		}
+		seen[f.Alias] = true
 		var b strings.Builder
 		writeQuoted(&b, f.Alias)
 		b.WriteByte(':')
@@ -329,6 +529,11 @@ func collect(op *graphql.OperationContext, sel ast.SelectionSet, typename string
 		}
 		if child, ok := children[pf.kind]; ok {
 			pf.sub = collect(op, f.Selections, child)
+		}
+		if pf.kind == fNode {
+			for k, t := range nodeTypes {
+				pf.nodes[k] = collect(op, f.Selections, t)
+			}
 		}
 		p.fields = append(p.fields, pf)
 	}
@@ -449,6 +654,8 @@ func (j *interactionsJSON) interaction(b []byte, p *plan, it *model.Interaction)
 			b = appendList(b, len(it.Item.MissedCalls), func(b []byte, k int) []byte { return j.missedCall(b, f.sub, &it.Item.MissedCalls[k]) })
 		case fSurveys:
 			b = appendList(b, len(it.Item.Surveys), func(b []byte, k int) []byte { return j.survey(b, f.sub, &it.Item.Surveys[k]) })
+		case fStatusCounts:
+			b = appendList(b, len(it.Item.StatusCounts), func(b []byte, k int) []byte { return statusCount(b, f.sub, &it.Item.StatusCounts[k]) })
 		}
 	}
 	return append(b, '}')
@@ -534,6 +741,130 @@ func (j *interactionsJSON) survey(b []byte, p *plan, s *interaction.Survey) []by
 			b = j.appendTime(b, s.SubmittedAt)
 		case fResponses:
 			b = appendQuoted(b, string(s.Responses))
+		}
+	}
+	return append(b, '}')
+}
+
+func statusCount(b []byte, p *plan, sc *interaction.StatusCount) []byte {
+	b = append(b, '{')
+	for i, f := range p.fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, f.key...)
+		switch f.kind {
+		case fTypename:
+			b = appendQuoted(b, p.typename)
+		case fStatus:
+			b = appendQuoted(b, sc.Status)
+		case fCount:
+			b = strconv.AppendInt(b, int64(sc.Count), 10)
+		}
+	}
+	return append(b, '}')
+}
+
+// timelineJSON is one customer's timeline page, ready to write; w writes
+// its nodes (as the interactions' lists are written) in the
+// organisation's time zone.
+type timelineJSON struct {
+	plan *plan
+	conn *model.TimelineConnection
+	w    interactionsJSON
+}
+
+func (t *timelineJSON) MarshalGQL(w io.Writer) {
+	b := buffer(w, t.size())
+	w.Write(t.append(b))
+}
+
+// size guesses the answer's bytes: about 24 a field, a cursor 80.
+func (t *timelineJSON) size() int {
+	n := 64 + 20*len(t.plan.fields)
+	for _, f := range t.plan.fields {
+		if f.kind == fEdges {
+			n += len(t.conn.Edges) * (100 + 24*len(f.sub.fields))
+		}
+	}
+	return n
+}
+
+func (t *timelineJSON) append(b []byte) []byte {
+	p := t.plan
+	b = append(b, '{')
+	for i, f := range p.fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, f.key...)
+		switch f.kind {
+		case fTypename:
+			b = appendQuoted(b, p.typename)
+		case fTotalCount:
+			b = strconv.AppendInt(b, int64(t.conn.TotalCount), 10)
+		case fPageInfo:
+			b = pageInfo(b, f.sub, t.conn.PageInfo)
+		case fEdges:
+			b = appendList(b, len(t.conn.Edges), func(b []byte, k int) []byte { return t.edge(b, f.sub, t.conn.Edges[k]) })
+		}
+	}
+	return append(b, '}')
+}
+
+func (t *timelineJSON) edge(b []byte, p *plan, e *model.TimelineEdge) []byte {
+	b = append(b, '{')
+	for i, f := range p.fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, f.key...)
+		switch f.kind {
+		case fTypename:
+			b = appendQuoted(b, p.typename)
+		case fCursor:
+			b = append(b, '"') // base64url needs no escaping
+			b = e.CursorOf().AppendEncoded(b)
+			b = append(b, '"')
+		case fNode:
+			np := f.nodes[e.Entry.Kind]
+			switch e.Entry.Kind {
+			case interaction.EntryMessage:
+				b = t.w.message(b, np, &e.Entry.Message, e.MaskOTP)
+			case interaction.EntryMissedCall:
+				b = t.w.missedCall(b, np, &e.Entry.MissedCall)
+			case interaction.EntrySurvey:
+				b = t.w.survey(b, np, &e.Entry.Survey)
+			}
+		}
+	}
+	return append(b, '}')
+}
+
+func pageInfo(b []byte, p *plan, pi *model.PageInfo) []byte {
+	optional := func(b []byte, s *string) []byte {
+		if s == nil {
+			return append(b, "null"...)
+		}
+		return appendQuoted(b, *s)
+	}
+	b = append(b, '{')
+	for i, f := range p.fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, f.key...)
+		switch f.kind {
+		case fTypename:
+			b = appendQuoted(b, p.typename)
+		case fHasNext:
+			b = strconv.AppendBool(b, pi.HasNextPage)
+		case fHasPrevious:
+			b = strconv.AppendBool(b, pi.HasPreviousPage)
+		case fStartCursor:
+			b = optional(b, pi.StartCursor)
+		case fEndCursor:
+			b = optional(b, pi.EndCursor)
 		}
 	}
 	return append(b, '}')

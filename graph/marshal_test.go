@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/touchpoint/touchpoint/graph"
 	"github.com/touchpoint/touchpoint/internal/importer"
@@ -48,6 +49,8 @@ func TestFastMarshallingMatchesGqlgen(t *testing.T) {
 		})
 	}
 	fast, plain := handler(true), handler(false)
+	cursor77 := interaction.Cursor{Org: org.ID, Customer: 77, Filter: interaction.TimelineFilter{}.Hash(),
+		Position: interaction.Position{At: time.Date(2025, 1, 5, 0, 0, 0, 0, time.UTC), Kind: interaction.EntryMissedCall, ID: 7704}}.Encode()
 	do := func(h http.Handler, q string, vars map[string]any) string {
 		body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
 		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
@@ -56,7 +59,8 @@ func TestFastMarshallingMatchesGqlgen(t *testing.T) {
 		h.ServeHTTP(rec, req)
 		return rec.Body.String()
 	}
-	const all = `network type count lastInteractionTime usedStatus
+	const msgFields = `id network type sender receiver subject body status campaignId userId sentAt deliveredAt __typename`
+	const all = `network type count lastInteractionTime usedStatus statusCounts { status count __typename }
 		messages { id network type sender receiver subject body status campaignId userId sentAt deliveredAt __typename }
 		missedCalls { id calledAt used __typename } surveys { id name submittedAt responses __typename } __typename`
 	queries := []struct {
@@ -79,6 +83,16 @@ func TestFastMarshallingMatchesGqlgen(t *testing.T) {
 		{`{ a: customers(by: ID, values: ["77", "565039505", "1"]) { __typename i: id m: mobile e: email x: externalId
 			... on Customer { interactions(type: EMAIL) { network } } ...C } }
 			fragment C on Customer { id t: interactions(type: TWEET) { interactions { type count } } }`, nil},
+		{`{ customers(by: ID, values: ["77", "565039505"]) { interactions(statuses: ["DELIVERED", "X"], campaignIds: ["5"]) { interactions { ` + all + ` } } } }`, nil},
+		{`{ customer(id: "77") { interactions(statuses: [""]) { interactions { type count s: statusCounts { c: count } } } } }`, nil},
+		{`{ customers(by: ID, values: ["77", "999999", "565039505", "77"]) { id timeline(first: 4) { totalCount __typename
+			pageInfo { hasNextPage hasPreviousPage startCursor endCursor __typename }
+			edges { cursor __typename node { __typename ... on Message { ` + msgFields + ` } ... on MissedCall { id calledAt used }
+				... on Survey { id name submittedAt responses } } } } } }`, nil},
+		{`query($skip: Boolean!) { customer(id: "77") { t: timeline(last: 2, types: [SMS, PHONE, MISSED_CALL]) { e: edges { c: cursor n: node { ...T ... on Message { id @skip(if: $skip) } } }
+			p: pageInfo { s: startCursor } } u: timeline(first: 0) { pageInfo { endCursor hasNextPage } totalCount } } }
+			fragment T on TimelineItem { __typename }`, map[string]any{"skip": false}},
+		{`{ customers(by: ID, values: ["1000001", "1000002"]) { timeline(first: 3, statuses: ["DELIVERED"]) { edges { node { ... on Message { id status } } } } } }`, nil},
 		{`query($l: Int, $t: InteractionType) { customers(by: MOBILE, values: ["9177", "919988221100"]) {
 			interactions(limit: $l, type: $t) { interactions { type messages { id } } } } }`, map[string]any{"l": 1, "t": "PHONE"}},
 	}
@@ -88,6 +102,8 @@ func TestFastMarshallingMatchesGqlgen(t *testing.T) {
 		`{ customers(by: ID, values: ["77", "565039505"]) { id interactions(limit: 9999) { network } } }`,
 		`{ customer(id: "77") { id interactions(since: "not a time") { network } } }`,
 		`{ customer(id: "77") { id interactions(since: "2025-02-01T00:00:00Z", until: "2025-01-01T00:00:00Z") { network } } }`,
+		`{ customer(id: "77") { id timeline(first: 1, last: 1) { totalCount } } }`,
+		`{ customers(by: ID, values: ["77", "565039505"]) { id timeline(after: "` + cursor77 + `") { edges { cursor } } } }`,
 	}
 	for _, q := range failing {
 		want, got := do(plain, q, nil), do(fast, q, nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/touchpoint/touchpoint/graph/model"
 	"github.com/touchpoint/touchpoint/internal/interaction"
@@ -78,4 +79,76 @@ func present(groups [][]interaction.Group, maskOTP bool) [][]*model.NetworkInter
 		out[i] = ptrs
 	}
 	return out
+}
+
+// wantsStatusCounts reports whether the interactions field being
+// resolved renders statusCounts in any group.
+func wantsStatusCounts(ctx context.Context) bool {
+	op := graphql.GetOperationContext(ctx)
+	for _, ni := range graphql.CollectFields(op, graphql.GetFieldContext(ctx).Field.Selections, []string{"NetworkInteractions"}) {
+		if ni.Name != "interactions" {
+			continue
+		}
+		for _, it := range graphql.CollectFields(op, ni.Selections, []string{"Interaction"}) {
+			if it.Name == "statusCounts" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// renderedTimeline reads, from the timeline field's selection, which
+// message columns its nodes show and whether totalCount is asked for.
+func renderedTimeline(ctx context.Context) (fields interaction.MessageFields, total bool) {
+	op := graphql.GetOperationContext(ctx)
+	for _, f := range graphql.CollectFields(op, graphql.GetFieldContext(ctx).Field.Selections, []string{"TimelineConnection"}) {
+		switch f.Name {
+		case "totalCount":
+			total = true
+		case "edges":
+			for _, e := range graphql.CollectFields(op, f.Selections, []string{"TimelineEdge"}) {
+				if e.Name != "node" {
+					continue
+				}
+				for _, m := range graphql.CollectFields(op, e.Selections, []string{"Message", "TimelineItem"}) {
+					fields |= messageFields[m.Name]
+				}
+			}
+		}
+	}
+	return fields, total
+}
+
+// presentTimeline turns one customer's page into the connection, each
+// edge's cursor its position under base (the organisation, customer and
+// filter).
+func presentTimeline(page interaction.TimelinePage, base interaction.Cursor, maskOTP bool) *model.TimelineConnection {
+	edges := make([]model.TimelineEdge, len(page.Entries))
+	ptrs := make([]*model.TimelineEdge, len(page.Entries))
+	for i := range page.Entries {
+		edges[i] = model.TimelineEdge{Entry: &page.Entries[i], Base: base, MaskOTP: maskOTP}
+		ptrs[i] = &edges[i]
+	}
+	info := &model.PageInfo{HasNextPage: page.HasNext, HasPreviousPage: page.HasPrevious}
+	if n := len(edges); n > 0 {
+		start, end := edges[0].Cursor(), edges[n-1].Cursor()
+		info.StartCursor, info.EndCursor = &start, &end
+	}
+	return &model.TimelineConnection{Edges: ptrs, PageInfo: info, TotalCount: page.Total}
+}
+
+// given reports whether the field being resolved was given the argument
+// name: in the document, and not as a variable the request left out or
+// set to null (for which the argument's default, or null, stands).
+func given(ctx context.Context, name string) bool {
+	a := graphql.GetFieldContext(ctx).Field.Arguments.ForName(name)
+	if a == nil {
+		return false
+	}
+	if a.Value.Kind != ast.Variable {
+		return true
+	}
+	v, ok := graphql.GetOperationContext(ctx).Variables[a.Value.Raw]
+	return ok && v != nil
 }

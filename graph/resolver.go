@@ -5,11 +5,9 @@ package graph
 
 //go:generate go run github.com/99designs/gqlgen generate
 
-import "log/slog"
-
-// Resolver is the root resolver: the one place dependencies come in. Data
-// is read only through loader.For(ctx), which middleware installs per
-// request for the authenticated organisation.
-type Resolver struct {
-	Logger *slog.Logger
-}
+// Resolver is the root resolver: the one place dependencies would come in.
+// It holds none: data is read only through loader.For(ctx), which
+// middleware installs per request for the authenticated organisation, and
+// errors are logged by the handler that presents them, not by the
+// resolvers.
+type Resolver struct{}

@@ -61,32 +61,35 @@ func (s *listenState) reset(live bool) {
 	s.gen++
 }
 
-// forget moves the version on without changing whether the listener is
-// up: the credentials held are read again.
-func (s *listenState) forget() {
+// moved moves the version on without a notification: for a change this
+// server committed itself.
+func (s *listenState) moved() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gen++
 }
 
-// UpdateOrg, CreateKey and RevokeKey forget the credentials this store
-// holds once their change has committed, rather than when its
-// notification comes back: a change made through a store shows in its own
-// next read (other servers hear of it by notification).
+// A change this server commits is known to it at once: it forgets what it
+// holds when the commit returns, rather than when its own notification
+// comes back through the listener (milliseconds later, longer on a loaded
+// machine), so its next request sees the change. Other servers learn of it
+// from the notification.
+
+// UpdateOrg changes an organisation's settings (see sqlstore.Store).
 func (db *DB) UpdateOrg(ctx context.Context, o interaction.Org) error {
-	defer db.heard.forget()
+	defer db.heard.moved()
 	return db.Store.UpdateOrg(ctx, o)
 }
 
-// CreateKey: see UpdateOrg.
+// CreateKey stores a new key (see sqlstore.Store).
 func (db *DB) CreateKey(ctx context.Context, k interaction.APIKey) error {
-	defer db.heard.forget()
+	defer db.heard.moved()
 	return db.Store.CreateKey(ctx, k)
 }
 
-// RevokeKey: see UpdateOrg.
+// RevokeKey revokes a key (see sqlstore.Store).
 func (db *DB) RevokeKey(ctx context.Context, id string, at time.Time) error {
-	defer db.heard.forget()
+	defer db.heard.moved()
 	return db.Store.RevokeKey(ctx, id, at)
 }
 

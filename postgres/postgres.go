@@ -45,13 +45,12 @@ type Options struct {
 	// ReadDSN, when set, sends queries to a read replica; writes and
 	// migrations always go to the primary.
 	ReadDSN string
-	// MaxConns bounds each pool; 0 means 16. Size it so that replicas ×
-	// pools × MaxConns stays under the server's max_connections.
-	MaxConns int
-	// NoMigrate leaves pending migrations alone (run `touchpoint migrate`
-	// as a separate step when several replicas start at once).
-	NoMigrate bool
 }
+
+// maxConns bounds each pool (the writer's, the replica's database/sql pool
+// and the read path's pgx pool): replicas × 3 × maxConns must stay under
+// the server's max_connections.
+const maxConns = 16
 
 // DB is an open PostgreSQL store.
 type DB struct {
@@ -122,16 +121,15 @@ func withParam(dsn, param, value string) string {
 const advisoryLock = 727368 // "touchpoint" on a phone keypad, roughly
 
 // Open connects to the database at dsn and applies pending migrations
-// (unless o.NoMigrate).
+// (under the advisory lock, so replicas starting together are safe; a
+// deployment may still run `touchpoint migrate` first, which leaves Open
+// nothing to do).
 func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
-	if o.MaxConns <= 0 {
-		o.MaxConns = 16
-	}
 	db := &DB{}
 	pool := func(dsn string) *sqlx.DB {
 		x := sqlx.NewDb(sql.OpenDB(sqlcount.NewConnector(stdlib.GetDefaultDriver(), connectTimeout(genericPlans(dsn)), "postgresql", &db.stmts)), "pgx")
-		x.SetMaxOpenConns(o.MaxConns)
-		x.SetMaxIdleConns(o.MaxConns)
+		x.SetMaxOpenConns(maxConns)
+		x.SetMaxIdleConns(maxConns)
 		x.SetConnMaxIdleTime(5 * time.Minute)
 		return x
 	}
@@ -140,11 +138,9 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 		db.w.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	if !o.NoMigrate {
-		if err := db.Migrate(ctx); err != nil {
-			db.w.Close()
-			return nil, err
-		}
+	if err := db.Migrate(ctx); err != nil {
+		db.w.Close()
+		return nil, err
 	}
 	db.r = db.w
 	readDSN := dsn
@@ -157,7 +153,7 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("postgres: read pool: %w", err)
 	}
-	cfg.MaxConns = int32(o.MaxConns)
+	cfg.MaxConns = maxConns
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	if db.read, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		db.Close()
@@ -201,12 +197,8 @@ func Migrations() []string { return sqlstore.Versions(migrations, "migrations") 
 
 // Ready reports whether the database answers and is fully migrated.
 func (db *DB) Ready(ctx context.Context) error {
-	n, err := sqlstore.Pending(ctx, db.r, migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("postgres: not ready: %w", err)
-	}
-	if n > 0 {
-		return fmt.Errorf("postgres: %d migrations pending", n)
+	if err := sqlstore.Ready(ctx, db.r, migrations, "migrations"); err != nil {
+		return fmt.Errorf("postgres: %w", err)
 	}
 	return nil
 }
@@ -234,11 +226,20 @@ func (db *DB) Close() error {
 // Statements returns how many SQL statements this DB has executed.
 func (db *DB) Statements() int64 { return db.stmts.Load() }
 
-// Stats reports the read path pool's statistics in database/sql's terms.
-func (db *DB) Stats() sql.DBStats {
-	if db.read == nil {
-		return db.r.Stats()
+// SQLPools returns the database/sql pools by role, for metrics: the
+// primary's, which the admin queries share unless they go to a read
+// replica's pool of their own.
+func (db *DB) SQLPools() map[string]*sql.DB {
+	pools := map[string]*sql.DB{"writer": db.w.DB}
+	if db.r != db.w {
+		pools["admin"] = db.r.DB
 	}
+	return pools
+}
+
+// Stats reports the read path pool's statistics in database/sql's terms
+// (it is a pgx pool, not a *sql.DB).
+func (db *DB) Stats() sql.DBStats {
 	st := db.read.Stat()
 	return sql.DBStats{
 		MaxOpenConnections: int(st.MaxConns()),

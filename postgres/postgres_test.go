@@ -5,6 +5,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/touchpoint/touchpoint/internal/demo"
 	"github.com/touchpoint/touchpoint/internal/importer"
 	"github.com/touchpoint/touchpoint/internal/interaction"
@@ -26,6 +28,24 @@ func open(t testing.TB, o postgres.Options) *postgres.DB {
 // TestStore runs the suite every store must pass.
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Store { return open(t, postgres.Options{}) })
+}
+
+// TestTimeline runs the timeline suite, with a plain handle on the database.
+func TestTimeline(t *testing.T) {
+	storetest.RunTimeline(t, func(t *testing.T) (storetest.Store, *sqlx.DB) {
+		dsn := pgtest.DSN(t)
+		db, err := postgres.Open(context.Background(), dsn, postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		x, err := sqlx.Open("pgx", dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { x.Close() })
+		return db, x
+	})
 }
 
 func TestMigrateTwiceAndReady(t *testing.T) {

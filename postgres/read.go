@@ -80,11 +80,35 @@ func (db *DB) readCredential(ctx context.Context, id string) (interaction.APIKey
 	return k, o, nil
 }
 
+// customersBy finds customers by each kind of identifier: $1 the
+// organisation, $2 the values (see identifierArg).
 var customersBy = map[interaction.IdentifierKind]string{
 	interaction.ByID:         `SELECT id, mobile, email, external_id FROM customers WHERE org_id = $1 AND id = ANY($2::bigint[])`,
 	interaction.ByMobile:     `SELECT id, mobile, email, external_id FROM customers WHERE org_id = $1 AND mobile = ANY($2::text[]) AND mobile <> ''`,
 	interaction.ByEmail:      `SELECT id, mobile, email, external_id FROM customers WHERE org_id = $1 AND email = ANY($2::text[]) AND email <> ''`,
 	interaction.ByExternalID: `SELECT id, mobile, email, external_id FROM customers WHERE org_id = $1 AND external_id = ANY($2::text[]) AND external_id <> ''`,
+}
+
+// identifierArg is the array of values a customersBy statement takes for
+// kind: ids parsed as numbers, text checked for what PostgreSQL refuses;
+// values no customer can have are dropped, and !ok when none is left.
+func identifierArg(kind interaction.IdentifierKind, values []string) (arg any, ok bool) {
+	if kind == interaction.ByID {
+		ids := make([]int64, 0, len(values))
+		for _, v := range values {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				ids = append(ids, n)
+			}
+		}
+		return ids, len(ids) > 0
+	}
+	vs := make([]string, 0, len(values))
+	for _, v := range values {
+		if validText(v) {
+			vs = append(vs, v)
+		}
+	}
+	return vs, len(vs) > 0
 }
 
 // CustomersByIdentifier returns the organisation's customers whose kind
@@ -94,29 +118,9 @@ func (db *DB) CustomersByIdentifier(ctx context.Context, org interaction.OrgID, 
 	if !ok {
 		return nil, interaction.Errorf(interaction.KindInvalid, "invalid identifier name %q", kind)
 	}
-	var arg any
-	if kind == interaction.ByID {
-		ids := make([]int64, 0, len(values))
-		for _, v := range values {
-			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-				ids = append(ids, n)
-			}
-		}
-		if len(ids) == 0 {
-			return nil, nil
-		}
-		arg = ids
-	} else {
-		vs := make([]string, 0, len(values))
-		for _, v := range values {
-			if validText(v) {
-				vs = append(vs, v)
-			}
-		}
-		if len(vs) == 0 {
-			return nil, nil
-		}
-		arg = vs
+	arg, ok := identifierArg(kind, values)
+	if !ok {
+		return nil, nil
 	}
 	out := make([]interaction.Customer, 0, len(values))
 	err := db.query(ctx, query, []any{int64(org), arg}, func(r pgx.Rows) error {
@@ -158,6 +162,9 @@ SELECT customer_id, 'capillary', 'survey', COUNT(*)::int, MAX(submitted_at), FAL
 func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs []int64, f interaction.Filter) ([]interaction.Summary, error) {
 	if len(customerIDs) == 0 {
 		return nil, nil
+	}
+	if f.Narrowed() {
+		return db.narrowedSummaries(ctx, org, customerIDs, f)
 	}
 	stored := f.Type.StoredTypes()
 	query, args := countsOf, []any{int64(org), customerIDs}
@@ -201,6 +208,18 @@ type headShape struct {
 	fields interaction.MessageFields
 	order  interaction.Order
 	typed  bool
+	// lookup, when set, finds the customers by this kind of identifier in
+	// the same statement instead of taking their ids.
+	lookup interaction.IdentifierKind
+}
+
+// lookupColumns are the customers' column and array type of each kind of
+// identifier, as customersBy matches them.
+var lookupColumns = map[interaction.IdentifierKind][2]string{
+	interaction.ByID:         {"id", "bigint"},
+	interaction.ByMobile:     {"mobile", "text"},
+	interaction.ByEmail:      {"email", "text"},
+	interaction.ByExternalID: {"external_id", "text"},
 }
 
 // headsQuery reads the kept counts of customers ($2) within a network
@@ -212,6 +231,11 @@ type headShape struct {
 // A statement of its own for typed requests keeps the type in the index
 // condition (the key is org, customer, type, network): a test on an empty
 // array beside it would turn it into a filter over every counts row.
+//
+// With a lookup kind, $2 holds identifiers of that kind, and the statement
+// starts from the customers they name, their columns first: a customer
+// without counts comes once, with c's columns NULL. One round trip then
+// answers a one-customer question whole.
 func headsQuery(shape headShape) string {
 	if q, ok := headQueries.Load(shape); ok {
 		return q.(string)
@@ -232,18 +256,97 @@ func headsQuery(shape headShape) string {
 			outer += ", COALESCE(h." + c.Name + ", " + c.Zero + ")"
 		}
 	}
-	q := `SELECT c.customer_id, c.network, c.type, c.n, c.last_at, c.used, ` + outer + `
-FROM interaction_counts AS c LEFT JOIN LATERAL (
+	heads := ` LEFT JOIN LATERAL (
 	SELECT ` + inner + ` FROM messages AS m
 	WHERE c.type NOT IN ('missed_call', 'survey') AND m.org_id = c.org_id AND m.customer_id = c.customer_id
 		AND m.network = c.network AND m.type = c.type
-	ORDER BY m.sent_at ` + dir + `, m.id ` + dir + ` LIMIT $5) AS h ON TRUE
-WHERE c.org_id = $1 AND c.customer_id = ANY($2::bigint[]) AND c.network BETWEEN $3 AND $4`
+	ORDER BY m.sent_at ` + dir + `, m.id ` + dir + ` LIMIT $5) AS h ON TRUE`
+	typed := ""
 	if shape.typed {
-		q += ` AND c.type = ANY($6::text[])`
+		typed = ` AND c.type = ANY($6::text[])`
+	}
+	var q string
+	if shape.lookup == "" {
+		q = `SELECT c.customer_id, c.network, c.type, c.n, c.last_at, c.used, ` + outer + `
+FROM interaction_counts AS c` + heads + `
+WHERE c.org_id = $1 AND c.customer_id = ANY($2::bigint[]) AND c.network BETWEEN $3 AND $4` + typed
+	} else {
+		col := lookupColumns[shape.lookup]
+		q = `SELECT u.id, u.mobile, u.email, u.external_id, c.customer_id IS NOT NULL,
+	COALESCE(c.network, ''), COALESCE(c.type, ''), COALESCE(c.n, 0), COALESCE(c.last_at, 0), COALESCE(c.used, FALSE), ` + outer + `
+FROM customers AS u LEFT JOIN interaction_counts AS c
+	ON c.org_id = u.org_id AND c.customer_id = u.id AND c.network BETWEEN $3 AND $4` + typed + heads + `
+WHERE u.org_id = $1 AND u.` + col[0] + ` = ANY($2::` + col[1] + `[])`
+		if col[1] == "text" {
+			q += ` AND u.` + col[0] + ` <> ''`
+		}
 	}
 	headQueries.Store(shape, q)
 	return q
+}
+
+// headArgs are a heads statement's arguments after the customers ($2).
+func headArgs(org interaction.OrgID, customers any, f interaction.Filter, rows int) []any {
+	netLo, netHi := sqlstore.NetworkRange(f.Network)
+	args := []any{int64(org), customers, netLo, netHi, rows}
+	if f.Type != "" {
+		var types []string
+		for _, t := range f.Type.StoredTypes() {
+			types = append(types, string(t))
+		}
+		args = append(args, types)
+	}
+	return args
+}
+
+// headsContract checks a heads read's arguments against
+// interaction.HeadReader's contract: the kept counts know no span, and
+// without rows no heads would be read.
+func headsContract(f interaction.Filter, rows int) error {
+	if f.Span() != (interaction.Span{}) || rows <= 0 {
+		return fmt.Errorf("postgres: summaries with heads need an open span and rows, got %+v and %d", f.Span(), rows)
+	}
+	return nil
+}
+
+// headRows collects the rows of a heads statement: the summaries, each
+// once, and the messages. The caller's lead destinations come first.
+type headRows struct {
+	mr    messageRow
+	s     interaction.Summary
+	last  int64
+	found bool
+	sums  []interaction.Summary
+	heads []interaction.Message
+}
+
+func newHeadRows(customers, rows int) *headRows {
+	return &headRows{
+		sums:  make([]interaction.Summary, 0, customers*4),
+		heads: make([]interaction.Message, 0, customers*rows),
+	}
+}
+
+// dests are the destinations of a heads row's summary and message
+// columns, after lead.
+func (h *headRows) dests(lead []any, fields interaction.MessageFields) []any {
+	lead = append(lead, &h.mr.network, &h.mr.typ, &h.s.Count, &h.last, &h.s.Used, &h.found, &h.mr.sent, &h.mr.m.ID)
+	return h.mr.dests(lead, fields)
+}
+
+// add takes the row just scanned for customer.
+func (h *headRows) add(customer int64, fields interaction.MessageFields) {
+	h.s.CustomerID = customer
+	h.s.Network, h.s.Type = sqlstore.NetworkOf(h.mr.network), sqlstore.TypeOf(h.mr.typ)
+	if k := len(h.sums) - 1; k < 0 || h.sums[k].CustomerID != h.s.CustomerID || h.sums[k].Network != h.s.Network || h.sums[k].Type != h.s.Type {
+		at := fromMillis(h.last)
+		h.s.Last = &at
+		h.sums = append(h.sums, h.s)
+	}
+	if h.found {
+		h.mr.m.CustomerID = customer
+		h.heads = append(h.heads, h.mr.message(fields))
+	}
 }
 
 // SummariesWithHeads answers Summaries and the first rows messages of
@@ -254,50 +357,67 @@ func (db *DB) SummariesWithHeads(ctx context.Context, org interaction.OrgID, cus
 	if len(customerIDs) == 0 {
 		return nil, nil, nil
 	}
-	if f.Span() != (interaction.Span{}) || rows <= 0 {
-		// The kept counts know no span, and no heads would be read: a
-		// caller outside interaction.HeadReader's contract.
-		return nil, nil, fmt.Errorf("postgres: summaries with heads need an open span and rows, got %+v and %d", f.Span(), rows)
+	if err := headsContract(f, rows); err != nil {
+		return nil, nil, err
 	}
-	netLo, netHi := sqlstore.NetworkRange(f.Network)
-	args := []any{int64(org), customerIDs, netLo, netHi, rows}
-	if f.Type != "" {
-		var types []string
-		for _, t := range f.Type.StoredTypes() {
-			types = append(types, string(t))
-		}
-		args = append(args, types)
-	}
-	sums := make([]interaction.Summary, 0, len(customerIDs)*4)
-	heads := make([]interaction.Message, 0, len(customerIDs)*rows)
-	var (
-		mr    messageRow
-		s     interaction.Summary
-		last  int64
-		found bool
-	)
-	dests := mr.dests([]any{&s.CustomerID, &mr.network, &mr.typ, &s.Count, &last, &s.Used, &found, &mr.sent, &mr.m.ID}, fields)
-	err := db.query(ctx, headsQuery(headShape{fields, order, f.Type != ""}), args, func(r pgx.Rows) error {
+	h := newHeadRows(len(customerIDs), rows)
+	var customer int64
+	dests := h.dests([]any{&customer}, fields)
+	err := db.query(ctx, headsQuery(headShape{fields: fields, order: order, typed: f.Type != ""}), headArgs(org, customerIDs, f, rows), func(r pgx.Rows) error {
 		if err := r.Scan(dests...); err != nil {
 			return err
 		}
-		s.Network, s.Type = sqlstore.NetworkOf(mr.network), sqlstore.TypeOf(mr.typ)
-		if k := len(sums) - 1; k < 0 || sums[k].CustomerID != s.CustomerID || sums[k].Network != s.Network || sums[k].Type != s.Type {
-			at := fromMillis(last)
-			s.Last = &at
-			sums = append(sums, s)
-		}
-		if found {
-			mr.m.CustomerID = s.CustomerID
-			heads = append(heads, mr.message(fields))
-		}
+		h.add(customer, fields)
 		return nil
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("postgres: summaries with heads: %w", err)
 	}
-	sqlstore.SortPages(heads, order)
-	return sums, heads, nil
+	sqlstore.SortPages(h.heads, order)
+	return h.sums, h.heads, nil
+}
+
+// CustomersWithHeads is CustomersByIdentifier and SummariesWithHeads for
+// the customers found, in one statement (see interaction.HeadReader).
+func (db *DB) CustomersWithHeads(ctx context.Context, org interaction.OrgID, kind interaction.IdentifierKind, values []string, f interaction.Filter, rows int, order interaction.Order, fields interaction.MessageFields) ([]interaction.Customer, []interaction.Summary, []interaction.Message, error) {
+	if _, ok := lookupColumns[kind]; !ok {
+		return nil, nil, nil, interaction.Errorf(interaction.KindInvalid, "invalid identifier name %q", kind)
+	}
+	if err := headsContract(f, rows); err != nil {
+		return nil, nil, nil, err
+	}
+	arg, ok := identifierArg(kind, values)
+	if !ok {
+		return nil, nil, nil, nil
+	}
+	var (
+		cs      []interaction.Customer
+		c       = interaction.Customer{OrgID: org}
+		counted bool
+		h       = newHeadRows(len(values), rows)
+		seen    = make(map[int64]bool, len(values))
+	)
+	dests := h.dests([]any{&c.ID, &c.Mobile, &c.Email, &c.ExternalID, &counted}, fields)
+	err := db.query(ctx, headsQuery(headShape{fields: fields, order: order, typed: f.Type != "", lookup: kind}), headArgs(org, arg, f, rows), func(r pgx.Rows) error {
+		if err := r.Scan(dests...); err != nil {
+			return err
+		}
+		// A customer's rows need not be together (the plan may join the
+		// counts by hash), so customers are told apart by id.
+		if k := len(cs) - 1; (k < 0 || cs[k].ID != c.ID) && !seen[c.ID] {
+			seen[c.ID] = true
+			cs = append(cs, c)
+		}
+		if counted {
+			h.add(c.ID, fields)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("postgres: customers by %s with heads: %w", kind, err)
+	}
+	sqlstore.SortPages(h.heads, order)
+	return cs, h.sums, h.heads, nil
 }
 
 var pageQueries sync.Map // pageShape -> string
@@ -305,6 +425,8 @@ var pageQueries sync.Map // pageShape -> string
 type pageShape struct {
 	fields interaction.MessageFields
 	order  interaction.Order
+	// statuses and campaigns add their filters, as $14 and the next.
+	statuses, campaigns bool
 }
 
 // pageQuery is sqlite's page statement in PostgreSQL's words (see
@@ -324,15 +446,23 @@ func pageQuery(sh pageShape) string {
 	if sh.order == interaction.OldestFirst {
 		order = "ASC"
 	}
+	narrow, next := "", 14
+	if sh.statuses {
+		narrow += fmt.Sprintf(" AND m.status = ANY($%d::text[])", next)
+		next++
+	}
+	if sh.campaigns {
+		narrow += fmt.Sprintf(" AND m.campaign_id = ANY($%d::bigint[])", next)
+	}
 	q := `SELECT ` + cols + ` FROM messages AS m
-	WHERE m.org_id = $1 AND m.customer_id = ANY($2::bigint[]) AND m.network BETWEEN $10 AND $11 AND m.sent_at BETWEEN $7 AND $8
+	WHERE m.org_id = $1 AND m.customer_id = ANY($2::bigint[]) AND m.network BETWEEN $10 AND $11 AND m.sent_at BETWEEN $7 AND $8` + narrow + `
 UNION ALL
 SELECT ` + cols + ` FROM messages AS m
-	WHERE m.org_id = $1 AND m.customer_id = ANY($3::bigint[]) AND m.network = $4 AND m.type = $5 AND m.sent_at BETWEEN $7 AND $8
+	WHERE m.org_id = $1 AND m.customer_id = ANY($3::bigint[]) AND m.network = $4 AND m.type = $5 AND m.sent_at BETWEEN $7 AND $8` + narrow + `
 UNION ALL
 SELECT x.* FROM unnest($6::bigint[], $12::text[], $13::text[]) AS p(c, n, t) CROSS JOIN LATERAL (
 	SELECT ` + cols + ` FROM messages AS m
-	WHERE m.org_id = $1 AND m.customer_id = p.c AND m.network = p.n AND m.type = p.t AND m.sent_at BETWEEN $7 AND $8
+	WHERE m.org_id = $1 AND m.customer_id = p.c AND m.network = p.n AND m.type = p.t AND m.sent_at BETWEEN $7 AND $8` + narrow + `
 	ORDER BY m.sent_at ` + order + `, m.id ` + order + ` LIMIT $9) AS x`
 	pageQueries.Store(sh, q)
 	return q
@@ -354,11 +484,17 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 	}
 	args := []any{int64(org), plan.Whole, plan.Uniform.Customers, string(plan.Uniform.Network), string(plan.Uniform.Type),
 		cutC, lo, hi, q.Rows, netLo, netHi, cutN, cutT}
+	if q.Statuses != "" {
+		args = append(args, q.Statuses.Strings())
+	}
+	if q.Campaigns != "" {
+		args = append(args, q.Campaigns.Ints())
+	}
 	fields := q.Fields
 	rows := make([]interaction.Message, 0, sqlstore.ExpectedRows(q))
 	var mr messageRow
 	dests := mr.dests([]any{&mr.m.CustomerID, &mr.network, &mr.typ, &mr.sent, &mr.m.ID}, fields)
-	err := db.query(ctx, pageQuery(pageShape{fields, q.Order}), args, func(r pgx.Rows) error {
+	err := db.query(ctx, pageQuery(pageShape{fields, q.Order, q.Statuses != "", q.Campaigns != ""}), args, func(r pgx.Rows) error {
 		if err := r.Scan(dests...); err != nil {
 			return err
 		}

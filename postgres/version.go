@@ -11,7 +11,7 @@ import (
 
 const dataVersion = `SELECT d.version, o.time_zone, o.mask_otp FROM data_versions d JOIN orgs o ON o.id = d.org_id WHERE d.org_id = $1`
 
-// DataVersion returns org's data version (migrations/0004), which moves in
+// DataVersion returns org's data version (migrations/0005), which moves in
 // the same transaction as anything that changes one of its answers, with
 // the organisation's settings.
 //

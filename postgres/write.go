@@ -26,7 +26,7 @@ import (
 const upsertCustomer = `INSERT INTO customers (org_id, id, mobile, email, external_id) VALUES ($1, $2, $3, $4, $5)
 	ON CONFLICT (org_id, id) DO UPDATE SET mobile = excluded.mobile, email = excluded.email, external_id = excluded.external_id`
 
-// bumpVersion moves an organisation's data version on (migrations/0004).
+// bumpVersion moves an organisation's data version on (migrations/0005).
 const bumpVersion = `INSERT INTO data_versions (org_id, version) VALUES ($1, touchpoint_version_now())
 	ON CONFLICT (org_id) DO UPDATE SET version = greatest(data_versions.version + 1, excluded.version)`
 
@@ -153,7 +153,7 @@ func (db *DB) Write(ctx context.Context, org interaction.OrgID, recs []interacti
 		return nil, err
 	}
 	// Last before the commit: the row lock it takes serialises imports of
-	// one organisation only for the commit itself (migrations/0004).
+	// one organisation only for the commit itself (migrations/0005).
 	if _, err := tx.ExecContext(ctx, bumpVersion, org); err != nil {
 		return nil, fmt.Errorf("postgres: import: data version: %w", err)
 	}
@@ -326,6 +326,10 @@ const (
 	countsSurveys = `INSERT INTO interaction_counts (org_id, customer_id, network, type, n, last_at, used)
 		SELECT $1, customer_id, 'capillary', 'survey', COUNT(*), MAX(submitted_at), FALSE FROM surveys
 		WHERE org_id = $1 AND customer_id = ANY($2) GROUP BY customer_id`
+	countsStatusForget = `DELETE FROM interaction_status_counts WHERE org_id = $1 AND customer_id = ANY($2)`
+	countsStatus       = `INSERT INTO interaction_status_counts (org_id, customer_id, network, type, status, n, last_at)
+		SELECT $1, customer_id, network, type, status, COUNT(*), MAX(sent_at) FROM messages
+		WHERE org_id = $1 AND customer_id = ANY($2) GROUP BY customer_id, network, type, status`
 )
 
 func refreshCounts(ctx context.Context, tx *sqlx.Tx, org interaction.OrgID, touched map[int64]bool) error {
@@ -336,7 +340,7 @@ func refreshCounts(ctx context.Context, tx *sqlx.Tx, org interaction.OrgID, touc
 	for id := range touched {
 		ids = append(ids, id)
 	}
-	for _, q := range []string{countsForget, countsMessages, countsMissedCalls, countsSurveys} {
+	for _, q := range []string{countsForget, countsMessages, countsMissedCalls, countsSurveys, countsStatusForget, countsStatus} {
 		if _, err := tx.ExecContext(ctx, q, org, ids); err != nil {
 			return fmt.Errorf("postgres: recount: %w", err)
 		}

@@ -143,6 +143,9 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 	if len(customerIDs) == 0 {
 		return nil, nil
 	}
+	if f.Narrowed() {
+		return db.narrowedSummaries(ctx, org, customerIDs, f)
+	}
 	span := f.Span()
 	stored := f.Type.StoredTypes()
 	query := countsOf
@@ -179,6 +182,25 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 	return out, nil
 }
 
+// narrowedSummaries answers Summaries for a filter by status or
+// campaign: messages only (missed calls and surveys have neither).
+func (db *DB) narrowedSummaries(ctx context.Context, org interaction.OrgID, customerIDs []int64, f interaction.Filter) ([]interaction.Summary, error) {
+	var out []interaction.Summary
+	err := db.statusRows(ctx, org, customerIDs, f, true, func(rc *readConn, st *sqlite3.Stmt) error {
+		n, t := sqlstore.NetworkOf(st.ColumnRawText(1)), sqlstore.TypeOf(st.ColumnRawText(2))
+		if !sqlstore.WantsStored(f, n, t) {
+			return nil
+		}
+		last := fromMillis(st.ColumnInt64(4))
+		out = append(out, interaction.Summary{CustomerID: st.ColumnInt64(0), Network: n, Type: t, Count: st.ColumnInt(3), Last: &last})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: summaries: %w", err)
+	}
+	return out, nil
+}
+
 // pageQueries caches the page statement's text by the columns it reads and
 // the parts it has.
 var pageQueries sync.Map // pageShape -> string
@@ -187,6 +209,8 @@ type pageShape struct {
 	fields interaction.MessageFields
 	parts  uint8 // partWhole | partUniform | partCut
 	order  interaction.Order
+	// statuses and campaigns add their filters (?12, ?13) to every part.
+	statuses, campaigns bool
 }
 
 const (
@@ -203,7 +227,9 @@ const (
 // JSON array of [customer, network, type] arrays) cut at the page's last
 // row by a correlated lookup of its sent time (?9 is the number of rows
 // before it). ?7 and ?8 bound the sent time. Each part follows the primary
-// key, so every partition's rows come out together, newest first.
+// key, so every partition's rows come out together, newest first (the
+// unary + in the whole part keeps SQLite from reading a customer through
+// messages_timeline instead, in time order across partitions).
 //
 // An oldest-first page is cut at its last row from the partition's other
 // end: the lookup walks the same index backwards (ORDER BY ascending on a
@@ -215,15 +241,25 @@ func pageQuery(sh pageShape) string {
 		return q.(string)
 	}
 	cols := sqlstore.PageColumns(sh.fields)
+	narrow := func(alias string) string {
+		var s string
+		if sh.statuses {
+			s += ` AND ` + alias + `.status IN (SELECT value FROM json_each(?12))`
+		}
+		if sh.campaigns {
+			s += ` AND ` + alias + `.campaign_id IN (SELECT value FROM json_each(?13))`
+		}
+		return s
+	}
 	var parts []string
 	if sh.parts&partWhole != 0 {
 		parts = append(parts, `SELECT `+cols+` FROM json_each(?2) AS c CROSS JOIN messages AS m
 	ON m.org_id = ?1 AND m.customer_id = c.value AND m.network BETWEEN ?10 AND ?11
-	WHERE m.sent_at BETWEEN ?7 AND ?8`)
+	WHERE +m.sent_at BETWEEN ?7 AND ?8`+narrow("m"))
 	}
 	if sh.parts&partUniform != 0 {
 		parts = append(parts, `SELECT `+cols+` FROM json_each(?3) AS c CROSS JOIN messages AS m
-	ON m.org_id = ?1 AND m.customer_id = c.value AND m.network = ?4 AND m.type = ?5 AND m.sent_at BETWEEN ?7 AND ?8`)
+	ON m.org_id = ?1 AND m.customer_id = c.value AND m.network = ?4 AND m.type = ?5 AND m.sent_at BETWEEN ?7 AND ?8`+narrow("m"))
 	}
 	if sh.parts&partCut != 0 {
 		// Newest first the page ends at its last row's time or later, oldest
@@ -235,10 +271,10 @@ func pageQuery(sh pageShape) string {
 		}
 		parts = append(parts, `SELECT `+cols+` FROM json_each(?6) AS p CROSS JOIN messages AS m
 	ON m.org_id = ?1 AND m.customer_id = p.value ->> 0 AND m.network = p.value ->> 1 AND m.type = p.value ->> 2
-	AND m.sent_at BETWEEN ?7 AND ?8
+	AND m.sent_at BETWEEN ?7 AND ?8`+narrow("m")+`
 	AND m.sent_at `+cut+` coalesce((SELECT x.sent_at FROM messages AS x
 		WHERE x.org_id = ?1 AND x.customer_id = p.value ->> 0 AND x.network = p.value ->> 1 AND x.type = p.value ->> 2
-			AND x.sent_at BETWEEN ?7 AND ?8
+			AND x.sent_at BETWEEN ?7 AND ?8`+narrow("x")+`
 		ORDER BY x.sent_at `+order+`, x.id `+order+` LIMIT 1 OFFSET ?9), `+open+`)`)
 	}
 	q := strings.Join(parts, "\nUNION ALL\n")
@@ -258,7 +294,7 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 	netLo, netHi := sqlstore.NetworkRange(q.Network)
 	fields := q.Fields
 	rows := make([]interaction.Message, 0, sqlstore.ExpectedRows(q))
-	sh := pageShape{fields: fields, order: q.Order}
+	sh := pageShape{fields: fields, order: q.Order, statuses: q.Statuses != "", campaigns: q.Campaigns != ""}
 	if len(plan.Whole) > 0 {
 		sh.parts |= partWhole
 	}
@@ -293,7 +329,7 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 		return bindAll(bindKey(st, 1, int64(org)), text(2, wholeArg), text(3, uniformArg),
 			text(4, string(plan.Uniform.Network)), text(5, string(plan.Uniform.Type)),
 			text(6, cutArg), num(7, lo), num(8, hi), keyAt(9, int64(q.Rows-1)),
-			text(10, netLo), text(11, netHi))
+			text(10, netLo), text(11, netHi), text(12, string(q.Statuses)), text(13, string(q.Campaigns)))
 	}, func(rc *readConn, st *sqlite3.Stmt) error {
 		m := interaction.Message{CustomerID: st.ColumnInt64(0), Network: sqlstore.NetworkOf(st.ColumnRawText(1)),
 			Type: sqlstore.TypeOf(st.ColumnRawText(2)), SentAt: fromMillis(st.ColumnInt64(3)), ID: st.ColumnInt64(4),

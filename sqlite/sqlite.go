@@ -5,10 +5,10 @@
 //
 // Concurrency: one writer connection, a small pool of read-only
 // database/sql connections for the admin queries (sqlx), and a pool of
-// read-only connections used directly, without database/sql, by the read
-// path (read.go): database/sql boxes every column of every row into an
-// interface and back, which cost more than SQLite's own work on a page of
-// messages. SQLite allows one writer at a time anyway; funnelling writes
+// read-only connections (readpool.go) used directly, without database/sql,
+// by the read path (read.go): database/sql boxes every column of every row
+// into an interface and back, which cost more than SQLite's own work on a
+// page of messages. SQLite allows one writer at a time anyway; funnelling writes
 // through a single connection turns lock contention into a queue in Go,
 // while WAL lets the readers go on reading the last committed snapshot
 // during an import.
@@ -21,12 +21,20 @@
 // makes bulk imports fast, and a gateway that re-imports idempotently can
 // afford it. The database is never corrupted either way.
 //
-// Layout (migrations/): messages are clustered by customer, network, type
-// and newest first, so a page is one contiguous range of one B-tree; their
-// bodies, which no list renders unless asked, live apart; and the counts,
-// newest times and used flags every answer starts with are kept per
-// customer, network and type by the importer (interaction_counts), in the
-// same transaction as the rows they count.
+// Layout (migrations/): messages are clustered by organisation, customer,
+// network, type and newest first (messages_clustered), so a page is one
+// contiguous range of one B-tree; their bodies, which no list renders
+// unless asked, live apart (message_bodies); and the counts, newest times
+// and used flags every answer starts with are kept per customer, type and
+// network (interaction_counts), recomputed by the importer for every
+// customer a batch touches (a trigger notes, in counts_stale, the
+// customers records moved away from) in the same transaction as the rows
+// they count.
+//
+// Credentials: every request reads its key, kept in memory between
+// requests under a stamp of the WAL file, which any commit by any process
+// moves (credcache.go), so a revocation by `touchpoint keys revoke` is seen
+// on the next request.
 package sqlite
 
 import (
@@ -164,14 +172,16 @@ func (db *DB) Statements() int64 { return db.stmts.Load() }
 // Stats reports the read path's pool statistics (for metrics).
 func (db *DB) Stats() sql.DBStats { return db.reads.stats() }
 
+// SQLPools returns the database/sql pools by role, for metrics: the one
+// writer connection and the admin queries' read-only pool.
+func (db *DB) SQLPools() map[string]*sql.DB {
+	return map[string]*sql.DB{"writer": db.w.DB, "admin": db.r.DB}
+}
+
 // Ready reports whether the database answers and is fully migrated.
 func (db *DB) Ready(ctx context.Context) error {
-	n, err := sqlstore.Pending(ctx, db.r, migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("sqlite: not ready: %w", err)
-	}
-	if n > 0 {
-		return fmt.Errorf("sqlite: %d migrations pending", n)
+	if err := sqlstore.Ready(ctx, db.r, migrations, "migrations"); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	return nil
 }

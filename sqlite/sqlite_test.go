@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/jmoiron/sqlx"
+	_ "github.com/ncruces/go-sqlite3/driver" // the plain handle of TestTimeline
+
 	"github.com/touchpoint/touchpoint/internal/storetest"
 	"github.com/touchpoint/touchpoint/sqlite"
 )
@@ -37,4 +40,22 @@ func TestReopenAndReady(t *testing.T) {
 // TestStore runs the suite every store must pass.
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Store { return open(t) })
+}
+
+// TestTimeline runs the timeline suite, with a plain handle on the file.
+func TestTimeline(t *testing.T) {
+	storetest.RunTimeline(t, func(t *testing.T) (storetest.Store, *sqlx.DB) {
+		path := filepath.Join(t.TempDir(), "t.db")
+		db, err := sqlite.Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		x, err := sqlx.Open("sqlite3", "file:"+path+"?_pragma=query_only(1)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { x.Close() })
+		return db, x
+	})
 }

@@ -13,7 +13,7 @@ import (
 
 const dataVersion = `SELECT d.version, o.time_zone, o.mask_otp FROM data_versions d JOIN orgs o ON o.id = d.org_id WHERE d.org_id = ?1`
 
-// DataVersion returns org's data version (migrations/0003), which moves
+// DataVersion returns org's data version (migrations/0004), which moves
 // in the same transaction as anything that changes one of its answers,
 // with the organisation's settings.
 //

@@ -54,7 +54,7 @@ var (
 
 type upsert struct{ insert, row, conflict string }
 
-// bumpVersion moves an organisation's data version on (migrations/0003).
+// bumpVersion moves an organisation's data version on (migrations/0004).
 const bumpVersion = `INSERT INTO data_versions (org_id, version) VALUES (?1, CAST(unixepoch('subsec') * 1000000 AS INTEGER))
 	ON CONFLICT (org_id) DO UPDATE SET version = MAX(version + 1, excluded.version)`
 
@@ -138,7 +138,7 @@ func (db *DB) Write(ctx context.Context, org interaction.OrgID, recs []interacti
 		return nil, err
 	}
 	// Last before the commit, so the version and the rows it versions
-	// become visible together (see migrations/0003).
+	// become visible together (see migrations/0004).
 	if _, err := tx.ExecContext(ctx, bumpVersion, int64(org)); err != nil {
 		return nil, fmt.Errorf("sqlite: import: data version: %w", err)
 	}
@@ -167,6 +167,11 @@ const (
 		SELECT ?1, customer_id, 'capillary', 'survey', COUNT(*), MAX(submitted_at), 0 FROM surveys
 		WHERE org_id = ?1 AND customer_id IN (SELECT value FROM json_each(?2) UNION SELECT customer_id FROM counts_stale WHERE org_id = ?1)
 		GROUP BY customer_id`
+	countsStatusForget = `DELETE FROM interaction_status_counts WHERE org_id = ?1 AND customer_id IN (SELECT value FROM json_each(?2) UNION SELECT customer_id FROM counts_stale WHERE org_id = ?1)`
+	countsStatus       = `INSERT INTO interaction_status_counts (org_id, customer_id, network, type, status, n, last_at)
+		SELECT ?1, customer_id, network, type, status, COUNT(*), MAX(sent_at) FROM messages
+		WHERE org_id = ?1 AND customer_id IN (SELECT value FROM json_each(?2) UNION SELECT customer_id FROM counts_stale WHERE org_id = ?1)
+		GROUP BY customer_id, network, type, status`
 	countsFresh = `DELETE FROM counts_stale WHERE org_id = ?1`
 )
 
@@ -176,7 +181,7 @@ func refreshCounts(ctx context.Context, tx *sqlx.Tx, org interaction.OrgID, touc
 		ids = append(ids, id)
 	}
 	list := jsonInts(ids)
-	for _, q := range []string{countsForget, countsMessages, countsMissedCalls, countsSurveys} {
+	for _, q := range []string{countsForget, countsMessages, countsMissedCalls, countsSurveys, countsStatusForget, countsStatus} {
 		if _, err := tx.ExecContext(ctx, q, int64(org), list); err != nil {
 			return fmt.Errorf("sqlite: recount: %w", err)
 		}

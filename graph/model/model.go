@@ -1,6 +1,13 @@
 // Package model holds the GraphQL types that are not domain types as they
 // are: groups of interactions with their pages, and messages and surveys in
-// the shape the schema exposes.
+// the shape the schema exposes. This file is written by hand (gqlgen
+// autobinds to it, see gqlgen.yml); models_gen.go is gqlgen's and holds
+// only what the schema declares that nothing here binds.
+//
+// These are what gqlgen's generated executor resolves. The customers query
+// and its interactions are usually written instead by the one-pass
+// marshaller (graph/marshal.go), which reads Interaction.Item directly;
+// TestFastMarshallingMatchesGqlgen holds the two to the same bytes.
 package model
 
 import (
@@ -70,6 +77,15 @@ func (i *Interaction) Surveys() []*Survey {
 	return out
 }
 
+// StatusCounts is the group's counts by delivery status.
+func (i *Interaction) StatusCounts() []*interaction.StatusCount {
+	out := make([]*interaction.StatusCount, len(i.Item.StatusCounts))
+	for k := range out {
+		out[k] = &i.Item.StatusCounts[k]
+	}
+	return out
+}
+
 // Message is a message as the API shows it.
 type Message struct {
 	ID          int64
@@ -86,8 +102,9 @@ type Message struct {
 	DeliveredAt *time.Time
 }
 
-// NewMessage is the one place a stored message becomes API output, so OTP
-// masking (on the way out, never in storage) cannot be forgotten by a field.
+// NewMessage presents a stored message for gqlgen's executor, masking
+// one-time passwords on the way out (never in storage). The one-pass
+// marshaller writes the same fields itself, masking alike.
 func NewMessage(m *interaction.Message, maskOTP bool) Message {
 	return Message{
 		ID: m.ID, Network: m.Network, Type: m.Type, Sender: m.Sender, Receiver: m.Receiver,
@@ -115,4 +132,60 @@ type Survey struct {
 // NewSurvey converts a stored survey.
 func NewSurvey(s *interaction.Survey) Survey {
 	return Survey{ID: s.ID, Name: s.Name, SubmittedAt: s.SubmittedAt, Responses: string(s.Responses)}
+}
+
+// TimelineItem is a node of a timeline: a *Message, an
+// *interaction.MissedCall or a *Survey. It is bound to the union in
+// gqlgen.yml as an empty interface: the members are a domain type and
+// presented types, none of which should carry a GraphQL marker method.
+type TimelineItem interface{}
+
+// TimelineConnection is one page of a customer's timeline, read in full
+// by the batch resolver of Customer.timeline.
+type TimelineConnection struct {
+	Edges      []*TimelineEdge
+	PageInfo   *PageInfo
+	TotalCount int
+}
+
+// TimelineEdge is one entry of a page and its cursor, both presented on
+// demand: the one-pass marshalling (graph/marshal.go) writes them from
+// Entry and Base without building either.
+type TimelineEdge struct {
+	Entry *interaction.TimelineEntry
+	// Base is the cursor of the page (organisation, customer, filter):
+	// the edge's own is Base at the entry's position.
+	Base    interaction.Cursor
+	MaskOTP bool
+}
+
+// CursorOf is the cursor of the edge's position.
+func (e *TimelineEdge) CursorOf() interaction.Cursor {
+	c := e.Base
+	c.Position = e.Entry.Position
+	return c
+}
+
+// Cursor is the edge's cursor, encoded.
+func (e *TimelineEdge) Cursor() string { return e.CursorOf().Encode() }
+
+// Node is the edge's interaction as the API shows it.
+func (e *TimelineEdge) Node() TimelineItem {
+	switch e.Entry.Kind {
+	case interaction.EntryMissedCall:
+		return &e.Entry.MissedCall
+	case interaction.EntrySurvey:
+		s := NewSurvey(&e.Entry.Survey)
+		return &s
+	}
+	m := NewMessage(&e.Entry.Message, e.MaskOTP)
+	return &m
+}
+
+// PageInfo says where a page sits.
+type PageInfo struct {
+	HasNextPage     bool
+	HasPreviousPage bool
+	StartCursor     *string
+	EndCursor       *string
 }

@@ -108,10 +108,13 @@ func CreateKey(ctx context.Context, admin interaction.Admin, orgName string, sco
 	return k.ID, secret, nil
 }
 
-// Authenticator checks Basic credentials against the stored keys. It reads
-// the key and its organisation on every request (two primary-key lookups),
-// so a revoked key fails on its next request and organisation settings
-// apply without a restart.
+// Authenticator checks Basic credentials against the stored keys. It asks
+// the store for the key and its organisation on every request, so a
+// revoked key fails on its next request and organisation settings apply
+// without a restart. Both stores answer through CredentialStore: one
+// statement, or an answer from a cache the store keeps exact (see
+// sqlstore.CredentialCache). A store without it costs two primary-key
+// lookups (key, then organisation).
 type Authenticator struct {
 	Admin interaction.Admin
 }
@@ -141,6 +144,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (inte
 	case err != nil:
 		return interaction.Principal{}, fmt.Errorf("auth: load key: %w", err)
 	}
+	// Revoked is revoked_at being set, not compared with a clock: read
+	// against this replica's clock, a revocation stamped by a host whose
+	// clock runs ahead would leave the key working until the two agreed.
+	// Keys have no expiry, so authentication decides nothing by time.
 	if !Verify(key, password) || key.RevokedAt != nil {
 		return interaction.Principal{}, errUnauthorized
 	}

@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/touchpoint/touchpoint/internal/importer"
 	"github.com/touchpoint/touchpoint/internal/interaction"
 )
 
@@ -42,46 +43,32 @@ const (
 	ViberSample = 565200001
 )
 
-type customer struct {
-	Record     string `json:"record"`
-	ID         int64  `json:"id"`
-	Mobile     string `json:"mobile"`
-	Email      string `json:"email"`
-	ExternalID string `json:"external_id"`
+// The records are importer.Lines, built by kind. Every generated value is
+// set, so each field of its record is written (campaign_id -1 for none,
+// delivered_at null when not delivered), as the importer reads them.
+
+func customer(id int64, mobile, email, externalID string) importer.Line {
+	return importer.Line{Record: "customer", ID: &id, Mobile: mobile, Email: email, ExternalID: externalID}
 }
 
-type message struct {
-	Record      string  `json:"record"`
-	ID          int64   `json:"id"`
-	CustomerID  int64   `json:"customer_id"`
-	Network     string  `json:"network"`
-	Type        string  `json:"type"`
-	Sender      string  `json:"sender"`
-	Receiver    string  `json:"receiver"`
-	Subject     string  `json:"subject"`
-	Body        string  `json:"body"`
-	Status      string  `json:"status"`
-	CampaignID  int64   `json:"campaign_id"`
-	UserID      int64   `json:"user_id"`
-	SentAt      string  `json:"sent_at"`
-	DeliveredAt *string `json:"delivered_at"`
+func message(id, customerID int64, network, typ, sender, receiver, subject, body, status string,
+	campaignID, userID int64, sentAt string, deliveredAt *string) importer.Line {
+	return importer.Line{Record: "message", ID: &id, CustomerID: &customerID, Network: network, Type: typ,
+		Sender: sender, Receiver: receiver, Subject: subject, Body: body, Status: status,
+		CampaignID: &campaignID, UserID: &userID, SentAt: sentAt, DeliveredAt: deliveredAt}
 }
 
-type missedCall struct {
-	Record     string `json:"record"`
-	ID         int64  `json:"id"`
-	CustomerID int64  `json:"customer_id"`
-	CalledAt   string `json:"called_at"`
-	Used       bool   `json:"used"`
+func missedCall(id, customerID int64, calledAt string, used bool) importer.Line {
+	return importer.Line{Record: "missed_call", ID: &id, CustomerID: &customerID, CalledAt: calledAt, Used: used}
 }
 
-type survey struct {
-	Record      string         `json:"record"`
-	ID          int64          `json:"id"`
-	CustomerID  int64          `json:"customer_id"`
-	Name        string         `json:"name"`
-	SubmittedAt string         `json:"submitted_at"`
-	Responses   map[string]any `json:"responses"`
+func survey(id, customerID int64, name, submittedAt string, responses map[string]any) (importer.Line, error) {
+	raw, err := json.Marshal(responses)
+	if err != nil {
+		return importer.Line{}, fmt.Errorf("demo: survey %d: %w", id, err)
+	}
+	return importer.Line{Record: "survey", ID: &id, CustomerID: &customerID, Name: name, SubmittedAt: submittedAt,
+		Responses: raw}, nil
 }
 
 func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -89,19 +76,19 @@ func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 func ptr(s string) *string { return &s }
 
 // samples are the vendor documents' records, verbatim.
-func samples() []any {
+func samples() []importer.Line {
 	const user = 432796209
-	var out []any
+	var out []importer.Line
 	out = append(out,
-		customer{"customer", TomSawyer, "919988221100", "tom.sawyer@capillarytech.com", ""},
-		customer{"customer", GCR, "919353491050", "gcr9986@gmail.com", ""},
-		customer{"customer", ViberSample, "917385022695", "", ""},
-		message{"message", 1743467374476, TomSawyer, "capillary", "email", "", "aditi.khandelwal@capillarytech.com",
+		customer(TomSawyer, "919988221100", "tom.sawyer@capillarytech.com", ""),
+		customer(GCR, "919353491050", "gcr9986@gmail.com", ""),
+		customer(ViberSample, "917385022695", "", ""),
+		message(1743467374476, TomSawyer, "capillary", "email", "", "aditi.khandelwal@capillarytech.com",
 			"Loyalty+ Release Notes - JFM'25 (Part 1️⃣)", "Release notes, part one.", "OPENED", 267560, user,
-			"2025-04-14T14:23:20Z", ptr("2025-04-14T14:23:20Z")},
-		message{"message", 1743467660038, TomSawyer, "capillary", "email", "", "aditi.khandelwal@capillarytech.com",
+			"2025-04-14T14:23:20Z", ptr("2025-04-14T14:23:20Z")),
+		message(1743467660038, TomSawyer, "capillary", "email", "", "aditi.khandelwal@capillarytech.com",
 			"Loyalty+ Release Notes - JFM'25 (Part 2️⃣)", "Release notes, part two.", "DELIVERED", 267560, user,
-			"2025-04-16T15:32:10Z", ptr("2025-04-16T15:32:20Z")},
+			"2025-04-16T15:32:10Z", ptr("2025-04-16T15:32:20Z")),
 	)
 	viber := []struct {
 		id       int64
@@ -114,8 +101,8 @@ func samples() []any {
 		{1746038178479, "Hii,This is the message in viber.", 1242049, "2025-05-28T13:52:07Z"},
 	}
 	for _, v := range viber {
-		out = append(out, message{"message", v.id, ViberSample, "capillary", "viber", "", "917385022695",
-			v.subject, v.subject, "FAILED", v.campaign, user, v.sent, nil})
+		out = append(out, message(v.id, ViberSample, "capillary", "viber", "", "917385022695",
+			v.subject, v.subject, "FAILED", v.campaign, user, v.sent, nil))
 	}
 	sms := []struct {
 		id   int64
@@ -127,8 +114,8 @@ func samples() []any {
 		{1740767430545, "2025-03-07T13:37:22Z"},
 	}
 	for _, s := range sms {
-		out = append(out, message{"message", s.id, ViberSample, "capillary", "sms", "", "919988221100",
-			"Sample message Akash Vibertest", "Sample message Akash Vibertest", "GTW_NOT_FOUND", -1, user, s.sent, nil})
+		out = append(out, message(s.id, ViberSample, "capillary", "sms", "", "919988221100",
+			"Sample message Akash Vibertest", "Sample message Akash Vibertest", "GTW_NOT_FOUND", -1, user, s.sent, nil))
 	}
 	return out
 }
@@ -150,16 +137,22 @@ var (
 // Write writes the demo data to w.
 func Write(w io.Writer, o Options) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	if err := generate(o, func(rec any) error { return enc.Encode(rec) }); err != nil {
+	var line []byte
+	if err := generate(o, func(rec importer.Line) error {
+		var err error
+		if line, err = rec.AppendJSON(line[:0]); err != nil {
+			return err
+		}
+		_, err = bw.Write(append(line, '\n'))
+		return err
+	}); err != nil {
 		return err
 	}
 	return bw.Flush()
 }
 
 // generate passes every record of the data set to emit, in order.
-func generate(o Options, emit func(rec any) error) error {
+func generate(o Options, emit func(rec importer.Line) error) error {
 	if o.Customers <= 0 {
 		o.Customers = 1000
 	}
@@ -177,7 +170,7 @@ func generate(o Options, emit func(rec any) error) error {
 	var msgID, callID, surveyID int64 = 1_800_000_000_000, 1, 1
 	for i := range o.Customers {
 		id := int64(1_000_001 + i)
-		c := customer{"customer", id, fmt.Sprintf("9198%08d", i), fmt.Sprintf("customer%d@example.com", i), ""}
+		c := customer(id, fmt.Sprintf("9198%08d", i), fmt.Sprintf("customer%d@example.com", i), "")
 		if i%3 == 0 {
 			c.ExternalID = fmt.Sprintf("EXT-%06d", i)
 		}
@@ -219,24 +212,27 @@ func generate(o Options, emit func(rec any) error) error {
 			if rng.IntN(3) > 0 {
 				campaign = 200_000 + rng.Int64N(5000)
 			}
-			m := message{"message", msgID, id, string(network), string(typ), "", receiver, subject, body, status,
-				campaign, 432_796_209 + rng.Int64N(5), ts(sent), delivered}
+			m := message(msgID, id, string(network), string(typ), "", receiver, subject, body, status,
+				campaign, 432_796_209+rng.Int64N(5), ts(sent), delivered)
 			if err := emit(m); err != nil {
 				return err
 			}
 		}
 		for range rng.IntN(4) / 2 * (1 + rng.IntN(3)) {
 			callID++
-			mc := missedCall{"missed_call", callID, id, ts(end.Add(-time.Duration(rng.Int64N(span)) * time.Second)), rng.IntN(2) == 0}
+			mc := missedCall(callID, id, ts(end.Add(-time.Duration(rng.Int64N(span))*time.Second)), rng.IntN(2) == 0)
 			if err := emit(mc); err != nil {
 				return err
 			}
 		}
 		if rng.IntN(4) == 0 {
 			surveyID++
-			s := survey{"survey", surveyID, id, surveyQ[rng.IntN(len(surveyQ))],
-				ts(end.Add(-time.Duration(rng.Int64N(span)) * time.Second)),
-				map[string]any{"score": rng.IntN(11), "comment": "Great service"}}
+			s, err := survey(surveyID, id, surveyQ[rng.IntN(len(surveyQ))],
+				ts(end.Add(-time.Duration(rng.Int64N(span))*time.Second)),
+				map[string]any{"score": rng.IntN(11), "comment": "Great service"})
+			if err != nil {
+				return err
+			}
 			if err := emit(s); err != nil {
 				return err
 			}

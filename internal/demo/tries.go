@@ -6,6 +6,8 @@ import (
 	"io"
 	"slices"
 	"text/tabwriter"
+
+	"github.com/touchpoint/touchpoint/internal/importer"
 )
 
 // Try is a customer worth looking up for one network and type: one of
@@ -23,7 +25,7 @@ type Try struct {
 // deterministic, so the list is too: the README shows it.
 func Tries(o Options, perGroup int) []Try {
 	type group struct{ network, typ string }
-	customers := map[int64]customer{}
+	customers := map[int64]importer.Line{}
 	counts := map[group]map[int64]int{}
 	add := func(g group, id int64) {
 		if counts[g] == nil {
@@ -31,16 +33,16 @@ func Tries(o Options, perGroup int) []Try {
 		}
 		counts[g][id]++
 	}
-	generate(o, func(rec any) error {
-		switch r := rec.(type) {
-		case customer:
-			customers[r.ID] = r
-		case message:
-			add(group{r.Network, r.Type}, r.CustomerID)
-		case missedCall:
-			add(group{"capillary", "missed_call"}, r.CustomerID)
-		case survey:
-			add(group{"capillary", "survey"}, r.CustomerID)
+	generate(o, func(r importer.Line) error {
+		switch r.Record {
+		case "customer":
+			customers[*r.ID] = r
+		case "message":
+			add(group{r.Network, r.Type}, *r.CustomerID)
+		case "missed_call":
+			add(group{"capillary", "missed_call"}, *r.CustomerID)
+		case "survey":
+			add(group{"capillary", "survey"}, *r.CustomerID)
 		}
 		return nil
 	})

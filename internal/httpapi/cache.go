@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -78,6 +79,12 @@ func (s *server) cached(route string, key requestKey, next http.Handler) http.Ha
 			inner.Header.Del("If-None-Match")
 		}
 		next.ServeHTTP(rec, inner)
+		// The validators are the cache's own (a handler's, such as the REST
+		// shims' body hash, would not survive a hit), and Vary is added to
+		// what the edge has set (CORS's Origin), not replaced.
+		for _, h := range []string{"Etag", "Cache-Control", "Vary"} {
+			rec.header.Del(h)
+		}
 		e := &respcache.Entry{Status: rec.status, Header: rec.header, Body: rec.body.Bytes()}
 		if e.Status == 0 {
 			e.Status = http.StatusOK
@@ -125,8 +132,8 @@ func serveCached(w http.ResponseWriter, r *http.Request, e *respcache.Entry, eta
 	}
 	h.Set("ETag", etag)
 	h.Set("Cache-Control", "private, no-cache")
-	h.Set("Vary", varyOn)
-	if ETagMatches(r.Header.Values("If-None-Match"), etag) {
+	h.Add("Vary", varyOn)
+	if etagMatches(r.Header.Values("If-None-Match"), etag) {
 		h.Del("Content-Length")
 		w.WriteHeader(http.StatusNotModified)
 		return
@@ -135,9 +142,9 @@ func serveCached(w http.ResponseWriter, r *http.Request, e *respcache.Entry, eta
 	w.Write(e.Body)
 }
 
-// ETagMatches reports whether If-None-Match (its values) lists etag,
+// etagMatches reports whether If-None-Match (its values) lists etag,
 // weakly compared (RFC 9110, 13.1.2), or is "*".
-func ETagMatches(values []string, etag string) bool {
+func etagMatches(values []string, etag string) bool {
 	for _, v := range values {
 		for t := range strings.SplitSeq(v, ",") {
 			t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
@@ -193,21 +200,33 @@ func restKey(r *http.Request) ([][]byte, bool) {
 // name, the variables and extensions (a persisted query's hash), and on
 // Accept (the response's media type). A POST is keyed by its body as sent,
 // byte for byte, which holds exactly those: a client asks its question
-// again with the same bytes, and normalising the JSON (json.Compact)
-// was a tenth of a cached answer's CPU. A body over maxKeyedBody is not
-// cached: real questions are a few KiB, and one near the 256 KiB limit is
-// more likely hostile than asked again.
+// again with the same bytes, and normalising the JSON (json.Compact) was a
+// tenth of a cached answer's CPU. The body is read here (within the edge's
+// limit) and handed on from memory, so the transport reads it once more
+// without a copy; a read that failed (a body over the limit) fails the
+// same way for the transport. A body over maxKeyedBody is not cached: real
+// questions are a few KiB, and one near the limit is more likely hostile
+// than asked again.
 func graphQLKey(r *http.Request) ([][]byte, bool) {
 	accept := []byte(strings.Join(r.Header.Values("Accept"), ","))
 	if r.Method == http.MethodGet {
 		return [][]byte{[]byte(r.Method), []byte(r.URL.Query().Encode()), accept}, true
 	}
-	// graphQLBody has read the body into memory already (bounded).
-	body, ok := r.Body.(*memBody)
-	if r.Method != http.MethodPost || !ok || len(body.b) > maxKeyedBody {
+	if r.Method != http.MethodPost || r.Body == nil || r.Body == http.NoBody || r.ContentLength > maxKeyedBody {
 		return nil, false
 	}
-	return [][]byte{[]byte(r.Method), body.b, accept}, true
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxKeyedBody+1))
+	if err != nil || len(body) > maxKeyedBody {
+		// What was read goes back in front of the rest (and of the error,
+		// which the body repeats).
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+		return nil, false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return [][]byte{[]byte(r.Method), body, accept}, true
 }
 
 // maxKeyedBody is the largest GraphQL body whose answer is cached.

@@ -169,6 +169,31 @@ func TestCacheChunkedBody(t *testing.T) {
 	}
 }
 
+// TestCacheKeepsCORSVary: a cached answer's Vary adds Authorization and
+// Accept to the Origin the CORS middleware varies on, hit or miss, and
+// carries the cache's ETag, not the handler's.
+func TestCacheKeepsCORSVary(t *testing.T) {
+	cfg := httpapi.DefaultConfig()
+	cfg.CORSOrigins = []string{"https://app.example"}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"the handler's"`)
+		w.Header().Set("Vary", "Authorization, Accept")
+		io.WriteString(w, `{"ok":true}`)
+	})
+	f := newFixtureConfig(t, cfg, 0, func(d *httpapi.Deps) {
+		d.V2 = handler
+		d.Cache = respcache.New(1 << 20)
+		d.Versions = d.Reader.(interaction.Versioner)
+	})
+	for _, round := range []string{"miss", "hit"} {
+		r, _ := f.send(t, "GET", "/v2/customers/interaction?id=7", f.key, "", "Origin", "https://app.example")
+		vary := strings.Join(r.Header.Values("Vary"), ", ")
+		if !strings.Contains(vary, "Origin") || !strings.Contains(vary, "Authorization") || r.Header.Get("ETag") == `"the handler's"` {
+			t.Errorf("%s: Vary %q, ETag %s", round, vary, r.Header.Get("ETag"))
+		}
+	}
+}
+
 // TestCacheValidators: If-None-Match with the answer's tag is 304 with no
 // body and runs nothing; any other tag, or a tag from before a change,
 // gets the answer.

@@ -28,7 +28,7 @@ func TestRecoveryPerRoute(t *testing.T) {
 	tests := []struct {
 		path, cred, want string
 	}{
-		{"/graphql?query=%7Bx%7D", f.key, `{"errors":[{"extensions":{"code":"INTERNAL_SERVER_ERROR"},"message":"internal error"}]}`},
+		{"/graphql?query=%7Bx%7D", f.key, `{"graphql_error":"internal error"}`},
 		{"/v1.1/customer/interaction", f.key, `{"rest_error":"internal error"}`},
 		{"/", "", `{"error":{"message":"internal error","status":500}}`},
 	}
@@ -98,23 +98,24 @@ func TestAccessLog(t *testing.T) {
 // limit is the key's, else the organisation's, else the default, and
 // changes to the organisation apply on the next request.
 func TestRateHeaders(t *testing.T) {
-	f := newFixture(t, 0)
-	check := func(wantLimit string) {
+	clock := newClock()
+	f := newFixture(t, 0, func(d *httpapi.Deps) { d.Now = clock.Now })
+	check := func(wantLimit, wantRemaining string) {
 		t.Helper()
-		before := time.Now().Unix()
 		resp, body := f.do(t, "GET", "/v2/customers/interaction", f.key, nil)
 		if resp.StatusCode != 200 {
 			t.Fatalf("%d %s", resp.StatusCode, body)
 		}
+		// The budget is whole again a window after the newest request.
+		wantReset := strconv.FormatInt(clock.Now().Add(time.Minute).Unix(), 10)
 		h := resp.Header
-		reset, err := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64)
-		if h.Get("X-RateLimit-Limit") != wantLimit || h.Get("X-RateLimit-Remaining") == "" || err != nil ||
-			reset < before || reset > before+61 {
-			t.Errorf("limit %q remaining %q reset %q (now %d); want limit %s",
-				h.Get("X-RateLimit-Limit"), h.Get("X-RateLimit-Remaining"), h.Get("X-RateLimit-Reset"), before, wantLimit)
+		if h.Get("X-RateLimit-Limit") != wantLimit || h.Get("X-RateLimit-Remaining") != wantRemaining || h.Get("X-RateLimit-Reset") != wantReset {
+			t.Errorf("limit %q remaining %q reset %q; want %s, %s, %s",
+				h.Get("X-RateLimit-Limit"), h.Get("X-RateLimit-Remaining"), h.Get("X-RateLimit-Reset"), wantLimit, wantRemaining, wantReset)
 		}
 	}
-	check("1000")
+	check("1000", "999")
+	clock.Advance(10 * time.Second)
 	ctx := context.Background()
 	org, err := f.db.OrgByName(ctx, "acme")
 	if err != nil {
@@ -124,7 +125,7 @@ func TestRateHeaders(t *testing.T) {
 	if err := f.db.UpdateOrg(ctx, org); err != nil {
 		t.Fatal(err)
 	}
-	check("40")
+	check("40", "38")
 
 	keyed := newFixture(t, 7)
 	resp, _ := keyed.do(t, "GET", "/v2/customers/interaction", keyed.key, nil)
@@ -153,26 +154,21 @@ func TestRevokedKeyFailsNextRequest(t *testing.T) {
 	}
 }
 
-// TestBodyLimit: a declared or actual body over the limit is a 413 in the
-// route's format, whatever the route; GraphQL's check happens before gqlgen.
+// TestBodyLimit: a declared body over the limit is a 413 in the route's
+// format, whatever the route. (A chunked one is caught by the handler that
+// reads it, through the edge's http.MaxBytesReader: graph's transport test.)
 func TestBodyLimit(t *testing.T) {
 	f := newFixture(t, 0)
 	big := strings.Repeat("x", 2000)
 	tests := []struct {
-		name, method, path string
-		chunked            bool
-		contains           string
+		name, method, path, contains string
 	}{
-		{"graphql content-length", "POST", "/graphql", false, `"REQUEST_TOO_LARGE"`},
-		{"graphql chunked", "POST", "/graphql", true, `"REQUEST_TOO_LARGE"`},
-		{"rest content-length", "GET", "/v2/customers/interaction", false, `"rest_error"`},
+		{"graphql", "POST", "/graphql", `"graphql_error"`},
+		{"rest", "GET", "/v2/customers/interaction", `"rest_error"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req, _ := http.NewRequest(tt.method, f.srv.URL+tt.path, strings.NewReader(`{"query":"`+big+`"}`))
-			if tt.chunked {
-				req.ContentLength = -1 // unknown: sent chunked, caught while reading
-			}
 			user, pass, _ := strings.Cut(f.key, ":")
 			req.SetBasicAuth(user, pass)
 			req.Header.Set("Content-Type", "application/json")

@@ -1,21 +1,17 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"regexp"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -124,7 +120,7 @@ func (s *server) open(route string, next http.Handler) http.Handler {
 			info.id = newID()
 		}
 		w.Header().Set(RequestIDHeader, info.id)
-		ctx, line := reqlog.NewContext(r.Context())
+		ctx, line := reqlog.NewContext(r.Context(), info.id)
 		info.line = line
 		ctx = context.WithValue(ctx, infoKey{}, info)
 		// A span per request, joining the caller's trace (W3C traceparent);
@@ -150,8 +146,7 @@ func (s *server) open(route string, next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.d.Logger.ErrorContext(ctx, "panic", "request_id", info.id, "route", info.route,
-					"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				s.logInternal(ctx, "panic", "route", info.route, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 				if info.status == 0 {
 					writeRouteError(sw, r.WithContext(ctx), info.route, s.errorWriter(info.route),
 						interaction.Errorf(interaction.KindInternal, "panic"))
@@ -195,6 +190,15 @@ func (s *server) log(ctx context.Context, r *http.Request, info *reqInfo, d time
 	s.d.Logger.LogAttrs(ctx, level, "request", attrs...)
 }
 
+// logInternal logs what failed inside the edge itself (a panic, the
+// credential store, the rate limiter), with the request id: the one place
+// the edge logs an internal error. What a transport's handler fails at,
+// the transport logs.
+func (s *server) logInternal(ctx context.Context, msg string, args ...any) {
+	s.d.Logger.ErrorContext(ctx, msg, append([]any{"request_id", RequestID(ctx)}, args...)...)
+}
+
+// errorWriter is the route's transport's error writer.
 func (s *server) errorWriter(route string) ErrorWriter {
 	switch route {
 	case "v1.1":
@@ -202,7 +206,7 @@ func (s *server) errorWriter(route string) ErrorWriter {
 	case "v2":
 		return s.d.V2Error
 	case "graphql":
-		return writeGraphQLError
+		return s.d.GraphQLError
 	}
 	return writePlainError
 }
@@ -244,7 +248,7 @@ func (s *server) api(route string, ew ErrorWriter, lo loader.Options, h http.Han
 			case interaction.KindUnauthorized:
 				w.Header().Set("WWW-Authenticate", `Basic realm="touchpoint", charset="UTF-8"`)
 			case interaction.KindInternal:
-				s.d.Logger.ErrorContext(ctx, "authentication failed", "request_id", info.id, "err", err)
+				s.logInternal(ctx, "authentication failed", "err", err)
 			}
 			ew(w, r, err)
 			return
@@ -254,10 +258,10 @@ func (s *server) api(route string, ew ErrorWriter, lo loader.Options, h http.Han
 		if limit <= 0 {
 			limit = s.cfg.DefaultRateLimit
 		}
-		dec, err := s.d.Limiter.Allow(ctx, p.KeyID, limit, time.Now())
+		dec, err := s.d.Limiter.Allow(ctx, p.KeyID, limit, s.d.Now())
 		if err != nil {
 			// A limiter outage must not take the API down: log and serve.
-			s.d.Logger.ErrorContext(ctx, "rate limiter failed; allowing", "request_id", info.id, "err", err)
+			s.logInternal(ctx, "rate limiter failed; allowing", "err", err)
 		} else {
 			setRateHeaders(w.Header(), dec)
 			if !dec.Allowed {
@@ -299,103 +303,6 @@ func setRateHeaders(h http.Header, d ratelimit.Decision) {
 
 func tooLarge(limit int64) error {
 	return interaction.Errorf(interaction.KindTooLarge, "request body larger than %d bytes", limit)
-}
-
-// graphQLBody reads a POST body into memory up to the limit before gqlgen
-// sees it: gqlgen answers 200 when a MaxBytesReader trips mid-decode, so an
-// oversize body must be refused here, as a real 413. It also refuses what
-// the GraphQL-over-HTTP spec says to refuse before execution: an Accept
-// header allowing no JSON type (406), a POST body that is not
-// application/json (415) and a GET without a query (400).
-func graphQLBody(limit int64) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !acceptsJSON(r.Header.Values("Accept")) {
-				writeGraphQLError(w, r, interaction.Errorf(interaction.KindNotAcceptable,
-					"responses are application/json or application/graphql-response+json"))
-				return
-			}
-			if r.Method == http.MethodGet {
-				q := r.URL.Query()
-				if q.Get("query") == "" && q.Get("extensions") == "" {
-					writeGraphQLError(w, r, interaction.Errorf(interaction.KindInvalid, "a GET request needs a query parameter"))
-					return
-				}
-			}
-			if r.Method == http.MethodPost {
-				if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-					writeGraphQLError(w, r, interaction.Errorf(interaction.KindUnsupportedMedia,
-						"a POST body must be application/json"))
-					return
-				}
-				body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-				var mbe *http.MaxBytesError
-				if err == nil && int64(len(body)) > limit || errors.As(err, &mbe) {
-					writeGraphQLError(w, r, tooLarge(limit))
-					return
-				}
-				if err != nil {
-					writeGraphQLError(w, r, interaction.Errorf(interaction.KindInvalid, "could not read the request body"))
-					return
-				}
-				r.Body = &memBody{Reader: bytes.NewReader(body), b: body}
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
-}
-
-// memBody is a request body read into memory, which the response cache
-// keys by without reading it again.
-type memBody struct {
-	*bytes.Reader
-	b []byte
-}
-
-func (*memBody) Close() error { return nil }
-
-// acceptsJSON reports whether an Accept header (absent means anything)
-// allows one of the GraphQL response media types.
-func acceptsJSON(values []string) bool {
-	if len(values) == 0 {
-		return true
-	}
-	for _, v := range values {
-		for part := range strings.SplitSeq(v, ",") {
-			mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
-			if err != nil {
-				continue
-			}
-			switch mt {
-			case "application/json", "application/graphql-response+json", "application/*", "*/*":
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// GraphQL codes for errors raised before gqlgen runs.
-var graphQLCodes = map[interaction.Kind]string{
-	interaction.KindInvalid:          "BAD_REQUEST",
-	interaction.KindUnauthorized:     "UNAUTHENTICATED",
-	interaction.KindForbidden:        "FORBIDDEN",
-	interaction.KindRateLimited:      "RATE_LIMITED",
-	interaction.KindNotFound:         "NOT_FOUND",
-	interaction.KindTooLarge:         "REQUEST_TOO_LARGE",
-	interaction.KindNotAcceptable:    "NOT_ACCEPTABLE",
-	interaction.KindUnsupportedMedia: "UNSUPPORTED_MEDIA_TYPE",
-	interaction.KindUnavailable:      "SERVICE_UNAVAILABLE",
-	interaction.KindCanceled:         "CLIENT_CLOSED_REQUEST",
-}
-
-func writeGraphQLError(w http.ResponseWriter, r *http.Request, err error) {
-	status, code := StatusOf(interaction.KindOf(err)), graphQLCodes[interaction.KindOf(err)]
-	msg := interaction.MessageOf(err)
-	if code == "" {
-		code, msg = "INTERNAL_SERVER_ERROR", "internal error"
-	}
-	writeJSON(w, status, map[string]any{"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}}})
 }
 
 // writePlainError is for routes without an error format of their own.

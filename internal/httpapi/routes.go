@@ -3,6 +3,7 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/touchpoint/touchpoint/internal/interaction"
 	"github.com/touchpoint/touchpoint/internal/loader"
@@ -14,6 +15,9 @@ func NewServer(cfg Config, d Deps) http.Handler {
 	cfg = cfg.withDefaults()
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
 	}
 	s := &server{cfg: cfg, d: d}
 	if cfg.MaxInFlight > 0 {
@@ -27,9 +31,12 @@ func NewServer(cfg Config, d Deps) http.Handler {
 		loaders.Observe = d.Observer.ObserveBatch
 	}
 	if d.GraphQL != nil {
-		gql := s.api("graphql", writeGraphQLError, loaders, graphQLBody(cfg.MaxBodyBytes)(s.cached("graphql", graphQLKey, d.GraphQL)))
+		gql := s.api("graphql", d.GraphQLError, loaders, s.cached("graphql", graphQLKey, d.GraphQL))
 		mux.Handle("GET /graphql", gql)
 		mux.Handle("POST /graphql", gql)
+	}
+	if d.Schema != nil {
+		mux.Handle("GET /graphql/schema.graphql", s.api("graphql-schema", d.GraphQLError, loaders, d.Schema))
 	}
 	if d.V11 != nil {
 		mux.Handle("GET /v1.1/customer/interaction", s.api("v1.1", d.V11Error, loaders, s.cached("v1.1", restKey, d.V11)))
@@ -53,7 +60,11 @@ func NewServer(cfg Config, d Deps) http.Handler {
 	if d.Metrics != nil {
 		mux.Handle("GET /metrics", s.open("metrics", d.Metrics))
 	}
-	return s.open("", mux) // request id and recovery for unmatched routes too
+	var h http.Handler = mux
+	if len(cfg.CORSOrigins) > 0 {
+		h = cors(cfg.CORSOrigins, mux) // outside the routes: preflights pass no authentication
+	}
+	return s.open("", h) // request id and recovery for unmatched routes too
 }
 
 // onlyGET answers any method but GET and HEAD (which the route's own

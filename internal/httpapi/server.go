@@ -3,6 +3,9 @@
 // limit, authentication, per-key rate limit, per-request loaders). It takes
 // the GraphQL handler, the REST shims and the store as dependencies, so it
 // imports none of them and can be tested with small handlers of its own.
+// What an error looks like is each transport's: the edge raises an error
+// of an interaction.Kind and writes it with the route's ErrorWriter, which
+// the transport provides (graph.WriteError, rest.WriteV11Error, ...).
 package httpapi
 
 import (
@@ -37,6 +40,9 @@ type Config struct {
 	// statement run under a context with this deadline, and a request that
 	// runs out of it gets 503 with Retry-After. 0 means no bound.
 	RequestTimeout time.Duration
+	// CORSOrigins are the browser origins allowed to call the API, as
+	// ParseOrigins returns them; none means no CORS headers at all.
+	CORSOrigins []string
 
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
@@ -84,15 +90,15 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, r *http.Request) (interaction.Principal, error)
 }
 
-// ErrorWriter writes err in a route's own error format; the error's
-// interaction.Kind decides the status.
+// ErrorWriter writes err in a route's own error format, with the status
+// the transport gives the error's interaction.Kind.
 type ErrorWriter func(w http.ResponseWriter, r *http.Request, err error)
 
 // Deps are the handlers and services the server wires together. Auth,
 // Limiter and Reader are required: NewServer panics when one is missing, at
 // start-up rather than on the first request. A route whose handler is nil
-// is not served (404), so a tool can mount only what it measures; the
-// error writers fall back to a plain JSON error.
+// is not served (404), so a tool can mount only what it measures; an
+// error writer left nil falls back to a plain JSON error.
 type Deps struct {
 	Logger  *slog.Logger
 	Auth    Authenticator
@@ -104,16 +110,26 @@ type Deps struct {
 	// /readyz), or "" when nothing; a degraded server is still ready.
 	Degraded func() string
 
-	GraphQL    http.Handler
-	V11        http.Handler
-	V2         http.Handler
-	V11Error   ErrorWriter
-	V2Error    ErrorWriter
-	Playground http.Handler // serves "/" and the assets under /playground/
-	Metrics    http.Handler // optional, served at /metrics
-	OpenAPI    http.Handler // optional, the REST shims' description at /openapi.json
+	GraphQL      http.Handler
+	V11          http.Handler
+	V2           http.Handler
+	GraphQLError ErrorWriter
+	V11Error     ErrorWriter
+	V2Error      ErrorWriter
+	Playground   http.Handler // serves "/" and the assets under /playground/
+	Metrics      http.Handler // optional, served at /metrics
+	OpenAPI      http.Handler // optional, the REST shims' description at /openapi.json
+	// Schema, optional, serves the GraphQL schema as SDL at
+	// /graphql/schema.graphql, authenticated and rate limited like
+	// /graphql (it says what introspection says).
+	Schema http.Handler
 	// Observer, when set, is told about every API request (for metrics).
 	Observer Observer
+	// Now is the clock the rate limits are decided by; nil means
+	// time.Now. Tests set it to move time instead of sleeping through a
+	// window. (The access log's durations are measured, not decided, and
+	// keep the monotonic clock.)
+	Now func() time.Time
 	// Cache, when set, keeps the API routes' successful answers under
 	// their organisation's data version, read from Versions (then
 	// required) on every request; see cache.go. Nil: no cache, no version
@@ -139,8 +155,9 @@ const StatusClientClosedRequest = 499
 // enough for a stalled store to be noticed by /readyz and a load balancer.
 const retryAfterUnavailable = "1"
 
-// StatusOf maps an error kind to its HTTP status: the one place it is
-// decided for every route.
+// StatusOf maps an error kind to its HTTP status for the edge's own plain
+// JSON errors (routes without a transport's error writer); each transport
+// keeps its own table for its envelope.
 func StatusOf(k interaction.Kind) int {
 	switch k {
 	case interaction.KindInvalid:

@@ -10,9 +10,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/touchpoint/touchpoint/internal/auth"
 	"github.com/touchpoint/touchpoint/internal/httpapi"
@@ -58,9 +60,17 @@ func echo(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]string{"org": p.Org.Name, "key": p.KeyID})
 }
 
-func restError(w http.ResponseWriter, r *http.Request, err error) {
+// restError and graphQLError stand for the transports' error writers:
+// each route's errors must come out in its own.
+func restError(w http.ResponseWriter, r *http.Request, err error) { routeError(w, "rest_error", err) }
+
+func graphQLError(w http.ResponseWriter, r *http.Request, err error) {
+	routeError(w, "graphql_error", err)
+}
+
+func routeError(w http.ResponseWriter, name string, err error) {
 	w.WriteHeader(httpapi.StatusOf(interaction.KindOf(err)))
-	json.NewEncoder(w).Encode(map[string]any{"rest_error": interaction.MessageOf(err)})
+	json.NewEncoder(w).Encode(map[string]any{name: interaction.MessageOf(err)})
 }
 
 // newFixture starts the real handler over a fresh SQLite file with one key
@@ -87,16 +97,17 @@ func newFixtureConfig(t testing.TB, cfg httpapi.Config, rate int, opts ...func(*
 	}
 	f := &fixture{db: db, logs: &logBuffer{}, key: id + ":" + secret, secret: secret}
 	d := httpapi.Deps{
-		Logger:   slog.New(slog.NewJSONHandler(f.logs, nil)),
-		Auth:     &auth.Authenticator{Admin: db},
-		Limiter:  ratelimit.NewMemory(),
-		Reader:   db,
-		Ready:    func(context.Context) error { return f.ready },
-		GraphQL:  http.HandlerFunc(echo),
-		V11:      http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom: secret internals") }),
-		V2:       http.HandlerFunc(echo),
-		V11Error: restError,
-		V2Error:  restError,
+		Logger:       slog.New(slog.NewJSONHandler(f.logs, nil)),
+		Auth:         &auth.Authenticator{Admin: db},
+		Limiter:      ratelimit.NewMemory(),
+		Reader:       db,
+		Ready:        func(context.Context) error { return f.ready },
+		GraphQL:      http.HandlerFunc(echo),
+		V11:          http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom: secret internals") }),
+		V2:           http.HandlerFunc(echo),
+		GraphQLError: graphQLError,
+		V11Error:     restError,
+		V2Error:      restError,
 		OpenAPI: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, `{"openapi":"3.1.0"}`)
 		}),
@@ -146,9 +157,9 @@ func TestRoutes(t *testing.T) {
 		{"GET", "/graphql?query=%7Bx%7D", f.key, nil, 200, `"org":"acme"`},
 		{"POST", "/graphql", f.key, strings.NewReader(`{"query":"{x}"}`), 200, `"org":"acme"`},
 		{"GET", "/v2/customers/interaction", f.key, nil, 200, `"org":"acme"`},
-		{"GET", "/graphql?query=%7Bx%7D", "", nil, 401, `"code":"UNAUTHENTICATED"`},
+		{"GET", "/graphql?query=%7Bx%7D", "", nil, 401, `"graphql_error":"invalid or missing API credentials"`},
 		{"GET", "/v2/customers/interaction", "tp_x:nope", nil, 401, `"rest_error"`},
-		{"POST", "/graphql", f.key, strings.NewReader(`{"query":"` + strings.Repeat("x", 2000) + `"}`), 413, `"code":"REQUEST_TOO_LARGE"`},
+		{"POST", "/graphql", f.key, strings.NewReader(`{"query":"` + strings.Repeat("x", 2000) + `"}`), 413, `"graphql_error":"request body larger than 1024 bytes"`},
 		{"GET", "/v1.1/customer/interaction", f.key, nil, 500, `"rest_error":"internal error"`},
 		{"DELETE", "/graphql", f.key, nil, 405, ""},
 		// The REST routes answer other methods in their own envelope,
@@ -215,24 +226,66 @@ func TestRequestIDPassedThrough(t *testing.T) {
 	}
 }
 
+// fakeClock is the edge's clock in tests: time moves when the test says.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *fakeClock { return &fakeClock{now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// TestRateLimit: a key gets its limit a minute and no more, on every
+// route, in the route's envelope, with a Retry-After that says when the
+// next one fits; once the window has moved on it is served again. The
+// clock is the edge's, moved by the test, so no test waits a minute.
 func TestRateLimit(t *testing.T) {
-	f := newFixture(t, 5)
+	clock := newClock()
+	f := newFixture(t, 5, func(d *httpapi.Deps) { d.Now = clock.Now })
 	var limited int
-	for range 8 {
+	for i := range 8 {
+		clock.Advance(time.Second) // the first request at 12:00:01, the fifth at 12:00:05
 		resp, body := f.do(t, "GET", "/v2/customers/interaction", f.key, nil)
-		if resp.StatusCode == 429 {
-			limited++
-			if resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "rest_error") || resp.Header.Get("X-RateLimit-Remaining") != "0" {
-				t.Errorf("429 without Retry-After or envelope: %v %s", resp.Header, body)
-			}
+		if resp.StatusCode != 429 {
+			continue
+		}
+		limited++
+		// The oldest of the five leaves the window at 12:01:01.
+		wantRetry := strconv.Itoa(60 - i)
+		if got := resp.Header.Get("Retry-After"); got != wantRetry || !strings.Contains(body, "rest_error") || resp.Header.Get("X-RateLimit-Remaining") != "0" {
+			t.Errorf("request %d: Retry-After %q (want %s), remaining %q: %s", i+1, got, wantRetry, resp.Header.Get("X-RateLimit-Remaining"), body)
 		}
 	}
 	if limited != 3 {
 		t.Errorf("%d requests limited, want 3", limited)
 	}
 	resp, body := f.do(t, "GET", "/graphql?query=%7Bx%7D", f.key, nil)
-	if resp.StatusCode != 429 || !strings.Contains(body, `"RATE_LIMITED"`) {
+	if resp.StatusCode != 429 || !strings.Contains(body, `"graphql_error":"rate limit of 5 requests a minute exceeded`) {
 		t.Errorf("graphql over limit: %d %s", resp.StatusCode, body)
+	}
+	// 12:01:00.999999: the first request is still in the window.
+	clock.Advance(time.Date(2025, 3, 1, 12, 1, 0, 999_999_000, time.UTC).Sub(clock.Now()))
+	if resp, _ := f.do(t, "GET", "/v2/customers/interaction", f.key, nil); resp.StatusCode != 429 {
+		t.Errorf("a microsecond before the window moves: %d, want 429", resp.StatusCode)
+	}
+	// 12:01:01: it has left; one request fits, and only one.
+	clock.Advance(time.Microsecond)
+	if resp, body := f.do(t, "GET", "/v2/customers/interaction", f.key, nil); resp.StatusCode != 200 {
+		t.Errorf("once the window has moved: %d %s, want 200", resp.StatusCode, body)
+	}
+	if resp, _ := f.do(t, "GET", "/v2/customers/interaction", f.key, nil); resp.StatusCode != 429 {
+		t.Errorf("the second request once the window has moved: %d, want 429", resp.StatusCode)
 	}
 }
 

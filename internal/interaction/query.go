@@ -24,6 +24,12 @@ type Filter struct {
 	Type    Type      // "" for every type
 	Since   time.Time // zero for no lower bound; inclusive
 	Until   time.Time // zero for no upper bound; inclusive
+	// Statuses and Campaigns, when set, keep only the messages with one
+	// of these delivery statuses and of one of these campaigns. Missed
+	// calls and surveys have neither, so a filter with either keeps none
+	// of them.
+	Statuses  List
+	Campaigns List
 }
 
 // Page selects a window of a list in Order.
@@ -89,6 +95,17 @@ func NewPage(limit, offset *int) (Page, error) {
 	}
 	return p, nil
 }
+
+// WithMessages returns f that also keeps only messages of the given
+// statuses and campaigns (nil: no constraint).
+func (f Filter) WithMessages(statuses []string, campaigns []int64) Filter {
+	f.Statuses, f.Campaigns = StringList(statuses), IntList(campaigns)
+	return f
+}
+
+// Narrowed reports whether f keeps only some messages by status or
+// campaign: the kept counts per network and type then do not answer it.
+func (f Filter) Narrowed() bool { return f.Statuses != "" || f.Campaigns != "" }
 
 // Span returns f's time bounds.
 func (f Filter) Span() Span { return Span{Since: f.Since, Until: f.Until} }

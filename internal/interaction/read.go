@@ -46,6 +46,9 @@ type Request struct {
 	Layout Layout
 	Lists  Lists
 	Fields MessageFields
+	// StatusCounts says the response renders each group's counts by
+	// delivery status.
+	StatusCounts bool
 }
 
 // Item is one interaction group of a customer: its totals and the requested
@@ -55,6 +58,9 @@ type Item struct {
 	Messages    []Message
 	MissedCalls []MissedCall
 	Surveys     []Survey
+	// StatusCounts are the group's messages by delivery status, most
+	// first (then by status), when the request asked for them.
+	StatusCounts []StatusCount
 }
 
 // Read is the read path every transport shares: for each of customerIDs, in
@@ -70,7 +76,7 @@ func Read(ctx context.Context, r Reader, org OrgID, customerIDs []int64, req Req
 		heads *[]Message // the pages of messages, when read with the summaries
 		err   error
 	)
-	if hr, ok := r.(HeadReader); ok && wantsMessages(req) && req.Filter.Span() == (Span{}) {
+	if hr, ok := headsFor(r, req); ok {
 		var ms []Message
 		sums, ms, err = hr.SummariesWithHeads(ctx, org, ids, req.Filter, req.Page.Offset+req.Page.Limit, req.Page.Order, req.Fields)
 		heads = &ms
@@ -80,6 +86,58 @@ func Read(ctx context.Context, r Reader, org OrgID, customerIDs []int64, req Req
 	if err != nil {
 		return nil, fmt.Errorf("read summaries: %w", err)
 	}
+	groups, err := build(ctx, r, org, ids, index, sums, heads, req)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]Group, len(customerIDs))
+	for i, id := range customerIDs {
+		out[i] = groups[index[id]]
+	}
+	return out, nil
+}
+
+// ReadByIdentifier is a lookup and Read together, for stores that can do
+// both with one statement: the customers whose identifier of kind is one of
+// values (normalised), in any order, each with its groups under req. It
+// does nothing and answers !ok when r is no HeadReader or req would read
+// no heads; the caller then looks the customers up and calls Read.
+func ReadByIdentifier(ctx context.Context, r Reader, org OrgID, kind IdentifierKind, values []string, req Request) (cs []Customer, groups [][]Group, ok bool, err error) {
+	hr, ok := headsFor(r, req)
+	if !ok {
+		return nil, nil, false, nil
+	}
+	cs, sums, heads, err := hr.CustomersWithHeads(ctx, org, kind, values, req.Filter, req.Page.Offset+req.Page.Limit, req.Page.Order, req.Fields)
+	if err != nil {
+		return nil, nil, true, fmt.Errorf("read customers with summaries: %w", err)
+	}
+	ids := make([]int64, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
+	ids, index := distinct(ids)
+	if len(ids) != len(cs) {
+		return nil, nil, true, fmt.Errorf("read customers with summaries: a customer came twice")
+	}
+	groups, err = build(ctx, r, org, ids, index, sums, &heads, req)
+	if err != nil {
+		return nil, nil, true, err
+	}
+	return cs, groups, true, nil
+}
+
+// headsFor returns r as a HeadReader when it is one and req reads heads:
+// a page of messages, over an open span and every status and campaign
+// (the kept counts the heads are joined to know neither).
+func headsFor(r Reader, req Request) (HeadReader, bool) {
+	hr, ok := r.(HeadReader)
+	return hr, ok && wantsMessages(req) && req.Filter.Span() == (Span{}) && !req.Filter.Narrowed()
+}
+
+// build assembles the groups of the distinct customers ids (index their
+// positions) from their summaries, and fills their pages: from heads when
+// the messages came with the summaries.
+func build(ctx context.Context, r Reader, org OrgID, ids []int64, index map[int64]int, sums []Summary, heads *[]Message, req Request) ([][]Group, error) {
 	raw := make([][]Summary, len(ids))
 	for _, s := range sums {
 		if i, ok := index[s.CustomerID]; ok {
@@ -95,11 +153,12 @@ func Read(ctx context.Context, r Reader, org OrgID, customerIDs []int64, req Req
 			return nil, err
 		}
 	}
-	out := make([][]Group, len(customerIDs))
-	for i, id := range customerIDs {
-		out[i] = groups[index[id]]
+	if req.StatusCounts && len(sums) > 0 {
+		if err := readStatusCounts(ctx, r, org, ids, groups, req.Filter); err != nil {
+			return nil, err
+		}
 	}
-	return out, nil
+	return groups, nil
 }
 
 // wantsMessages reports whether req renders a page of messages.
@@ -212,7 +271,8 @@ func readPages(ctx context.Context, r Reader, org OrgID, ids []int64, raw [][]Su
 		// customers (within the network filter), so a store may read a
 		// customer whole.
 		ms, err := r.MessagePages(ctx, org, PageQuery{Partitions: msgs, Span: span, Rows: rows, Order: req.Page.Order,
-			Fields: req.Fields, Complete: req.Filter.Type == "", Network: req.Filter.Network})
+			Fields: req.Fields, Complete: req.Filter.Type == "", Network: req.Filter.Network,
+			Statuses: req.Filter.Statuses, Campaigns: req.Filter.Campaigns})
 		if err != nil {
 			return fmt.Errorf("read message pages: %w", err)
 		}
@@ -319,4 +379,57 @@ func (o Order) Compare(a, b Message) int {
 		return NewerFirst(b, a)
 	}
 	return NewerFirst(a, b)
+}
+
+// readStatusCounts gives every message group its counts by status, with
+// one statement for all the customers. A phone group counts its sms and
+// phone messages together, as its count does.
+func readStatusCounts(ctx context.Context, r Reader, org OrgID, ids []int64, groups [][]Group, f Filter) error {
+	scs, err := r.StatusCounts(ctx, org, ids, f)
+	if err != nil {
+		return fmt.Errorf("read status counts: %w", err)
+	}
+	type key struct {
+		customer int64
+		network  Network
+		typ      Type
+	}
+	by := make(map[key][]StatusCount)
+	for _, sc := range scs {
+		k := key{sc.CustomerID, sc.Network, sc.Type}
+		by[k] = append(by[k], sc)
+	}
+	for i, id := range ids {
+		for _, g := range groups[i] {
+			for k := range g.Items {
+				it := &g.Items[k]
+				if it.Count == 0 || !it.Type.IsMessage() {
+					continue
+				}
+				var list []StatusCount
+				for _, st := range it.Type.StoredTypes() {
+					list = addStatusCounts(list, by[key{id, g.Network, st}], it.Type)
+				}
+				slices.SortFunc(list, func(a, b StatusCount) int {
+					return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Status, b.Status))
+				})
+				it.StatusCounts = list
+			}
+		}
+	}
+	return nil
+}
+
+// addStatusCounts adds counts of one stored type to list, summing by
+// status, under the group's type.
+func addStatusCounts(list, more []StatusCount, t Type) []StatusCount {
+	for _, sc := range more {
+		sc.Type = t
+		if j := slices.IndexFunc(list, func(x StatusCount) bool { return x.Status == sc.Status }); j >= 0 {
+			list[j].Count += sc.Count
+		} else {
+			list = append(list, sc)
+		}
+	}
+	return list
 }

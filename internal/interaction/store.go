@@ -35,6 +35,23 @@ type Reader interface {
 	// and Type are ignored.
 	MissedCallPages(ctx context.Context, org OrgID, q PageQuery) ([]MissedCall, error)
 	SurveyPages(ctx context.Context, org OrgID, q PageQuery) ([]Survey, error)
+
+	// StatusCounts returns, for each of the customers, how many messages
+	// matching f it has of each network, stored type and delivery status
+	// (only those with at least one), in any order.
+	StatusCounts(ctx context.Context, org OrgID, customerIDs []int64, f Filter) ([]StatusCount, error)
+
+	TimelineReader
+}
+
+// StatusCount is how many of a customer's messages of one network and
+// type have one delivery status.
+type StatusCount struct {
+	CustomerID int64
+	Network    Network
+	Type       Type
+	Status     string
+	Count      int
 }
 
 // HeadReader is a Reader that can also read the summaries together with
@@ -51,6 +68,11 @@ type HeadReader interface {
 	// together, the partitions in any order), reading only fields of the
 	// optional columns.
 	SummariesWithHeads(ctx context.Context, org OrgID, customerIDs []int64, f Filter, rows int, order Order, fields MessageFields) ([]Summary, []Message, error)
+	// CustomersWithHeads finds the customers CustomersByIdentifier finds
+	// and, in the same statement, answers SummariesWithHeads for them: a
+	// question about one customer by mobile or email is then one round
+	// trip.
+	CustomersWithHeads(ctx context.Context, org OrgID, kind IdentifierKind, values []string, f Filter, rows int, order Order, fields MessageFields) ([]Customer, []Summary, []Message, error)
 }
 
 // Partition is one customer's interactions of one network and stored type:
@@ -75,6 +97,9 @@ type PageQuery struct {
 	Rows   int
 	Order  Order
 	Fields MessageFields
+	// Statuses and Campaigns keep only the messages of those statuses
+	// and campaigns (Filter's), "" for no constraint.
+	Statuses, Campaigns List
 	// Complete says that Partitions hold every partition with rows of each
 	// customer they name, within Network ("" for every network) and Span:
 	// a store may then read those customers' rows whole instead of seeking

@@ -73,6 +73,16 @@ func (l *Loaders) Interactions(ctx context.Context, customerIDs []int64, req int
 	return interaction.Read(ctx, l.store, l.org, customerIDs, req)
 }
 
+// Timeline reads a page of the timeline of each of the customers (see
+// interaction.ReadTimeline): one statement for the entries of them all,
+// and one for their totals when those are asked for.
+func (l *Loaders) Timeline(ctx context.Context, customerIDs []int64, req interaction.TimelineRequest) ([]interaction.TimelinePage, error) {
+	if l.observe != nil {
+		l.observe("timeline", len(customerIDs))
+	}
+	return interaction.ReadTimeline(ctx, l.store, l.org, customerIDs, req)
+}
+
 // loadCustomers answers a batch of normalised identifiers with one query
 // per identifier kind present in the batch (usually one).
 func (l *Loaders) loadCustomers(ctx context.Context, ids []interaction.Identifier) []*dataloader.Result[interaction.Customer] {
@@ -111,4 +121,97 @@ func (l *Loaders) loadCustomers(ctx context.Context, ids []interaction.Identifie
 
 func notFound(id interaction.Identifier) error {
 	return interaction.Errorf(interaction.KindNotFound, "no customer with %s %q", id.Kind, id.Value)
+}
+
+// CustomersWithInteractions is Customers and then Interactions for the
+// customers found, in the order of values: where an entry has its error
+// (not found, malformed) its groups are nil. When the store can find the
+// customers and read their interactions with one statement
+// (interaction.ReadByIdentifier) it does, and caches the customers as
+// Customers would have; otherwise, or when some of the customers are
+// loaded already, it is the two calls.
+func (l *Loaders) CustomersWithInteractions(ctx context.Context, kind interaction.IdentifierKind, values []string, req interaction.Request) ([]interaction.Customer, []error, [][]interaction.Group, error) {
+	ids := make([]interaction.Identifier, len(values))
+	var wanted []string
+	queued := make(map[interaction.Identifier]bool, len(values))
+	together := true
+	for i, v := range values {
+		id, err := interaction.Identifier{Kind: kind, Value: v}.Normalize()
+		if err != nil {
+			together = false // Customers answers it with its error
+			break
+		}
+		ids[i] = id
+		if _, ok := l.cache.Get(ctx, id); ok {
+			together = false
+			break
+		}
+		if !queued[id] {
+			queued[id] = true
+			wanted = append(wanted, id.Value)
+		}
+	}
+	if together && len(wanted) > 0 {
+		cs, groups, ok, err := interaction.ReadByIdentifier(ctx, l.store, l.org, kind, wanted, req)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if ok {
+			if l.observe != nil {
+				l.observe("customers", len(wanted))
+				l.observe("interactions", len(cs))
+			}
+			return l.remember(ctx, kind, ids, wanted, cs, groups)
+		}
+	}
+	cs, errs := l.Customers(ctx, kind, values)
+	var found []int64
+	for i := range cs {
+		if errs[i] == nil {
+			found = append(found, cs[i].ID)
+		}
+	}
+	var groups [][]interaction.Group
+	if len(found) > 0 {
+		read, err := l.Interactions(ctx, found, req)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		groups = make([][]interaction.Group, len(values))
+		for i := range cs {
+			if errs[i] == nil {
+				groups[i], read = read[0], read[1:]
+			}
+		}
+	}
+	return cs, errs, groups, nil
+}
+
+// remember caches what one lookup with interactions found for the
+// identifiers wanted, and lays it out in the order of ids (the values' own).
+func (l *Loaders) remember(ctx context.Context, kind interaction.IdentifierKind, ids []interaction.Identifier, wanted []string, cs []interaction.Customer, groups [][]interaction.Group) ([]interaction.Customer, []error, [][]interaction.Group, error) {
+	at := make(map[string]int, len(cs))
+	for i, c := range cs {
+		at[c.Identifier(kind)] = i
+	}
+	for _, v := range wanted {
+		id := interaction.Identifier{Kind: kind, Value: v}
+		r := &dataloader.Result[interaction.Customer]{Error: notFound(id)}
+		if i, ok := at[v]; ok {
+			r = &dataloader.Result[interaction.Customer]{Data: cs[i]}
+		}
+		l.cache.Set(ctx, id, resolved(r))
+	}
+	out := make([]interaction.Customer, len(ids))
+	errs := make([]error, len(ids))
+	gs := make([][]interaction.Group, len(ids))
+	for i, id := range ids {
+		k, ok := at[id.Value]
+		if !ok {
+			errs[i] = notFound(id)
+			continue
+		}
+		out[i], gs[i] = cs[k], groups[k]
+	}
+	return out, errs, gs, nil
 }

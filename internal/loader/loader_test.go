@@ -3,6 +3,7 @@ package loader
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -63,6 +64,21 @@ func (r *recorder) MissedCallPages(context.Context, interaction.OrgID, interacti
 
 func (r *recorder) SurveyPages(context.Context, interaction.OrgID, interaction.PageQuery) ([]interaction.Survey, error) {
 	r.record("surveys", 0)
+	return nil, r.fail
+}
+
+func (r *recorder) StatusCounts(_ context.Context, _ interaction.OrgID, ids []int64, _ interaction.Filter) ([]interaction.StatusCount, error) {
+	r.record("status_counts", len(ids))
+	return nil, r.fail
+}
+
+func (r *recorder) Timeline(_ context.Context, _ interaction.OrgID, q interaction.TimelineQuery) ([]interaction.TimelineEntry, error) {
+	r.record("timeline", len(q.Customers))
+	return nil, r.fail
+}
+
+func (r *recorder) TimelineCounts(_ context.Context, _ interaction.OrgID, q interaction.TimelineQuery) (map[int64]int, error) {
+	r.record("timeline_counts", len(q.Customers))
 	return nil, r.fail
 }
 
@@ -172,5 +188,121 @@ func TestMiddlewareBindsLoadersToTheCallersOrg(t *testing.T) {
 	serve(h, interaction.NewContext(context.Background(), interaction.Principal{Org: interaction.Org{ID: 42}}))
 	if seen != 42 {
 		t.Errorf("loaders bound to org %d, want 42", seen)
+	}
+}
+
+// headRecorder is a recorder that is also an interaction.HeadReader, built
+// from the recorder's own answers, as a store across a network is.
+type headRecorder struct{ *recorder }
+
+func (h headRecorder) SummariesWithHeads(ctx context.Context, org interaction.OrgID, ids []int64, f interaction.Filter, rows int, order interaction.Order, fields interaction.MessageFields) ([]interaction.Summary, []interaction.Message, error) {
+	h.record("summaries+heads", len(ids))
+	return h.heads(org, ids, rows)
+}
+
+func (h headRecorder) CustomersWithHeads(ctx context.Context, org interaction.OrgID, kind interaction.IdentifierKind, values []string, f interaction.Filter, rows int, order interaction.Order, fields interaction.MessageFields) ([]interaction.Customer, []interaction.Summary, []interaction.Message, error) {
+	h.record("customers+summaries+heads/"+string(kind), len(values))
+	var cs []interaction.Customer
+	var ids []int64
+	for _, v := range values {
+		if n, err := strconv.ParseInt(v, 10, 64); kind == interaction.ByMobile && err == nil {
+			cs = append(cs, interaction.Customer{ID: n, OrgID: org, Mobile: v})
+			ids = append(ids, n)
+		}
+	}
+	sums, heads, err := h.heads(org, ids, rows)
+	return cs, sums, heads, err
+}
+
+func (h headRecorder) heads(org interaction.OrgID, ids []int64, rows int) ([]interaction.Summary, []interaction.Message, error) {
+	var sums []interaction.Summary
+	var heads []interaction.Message
+	for _, id := range ids {
+		sums = append(sums, interaction.Summary{CustomerID: id, Network: interaction.Capillary, Type: interaction.Email, Count: 3})
+		for i := range min(3, rows) {
+			heads = append(heads, interaction.Message{ID: id + int64(i), CustomerID: id, Network: interaction.Capillary, Type: interaction.Email})
+		}
+	}
+	return sums, heads, h.fail
+}
+
+// TestCustomersWithInteractions: one store call finds the customers and
+// reads their interactions where the store can, and the answers are laid
+// out by value as Customers and Interactions lay them out; otherwise it is
+// those two calls.
+func TestCustomersWithInteractions(t *testing.T) {
+	messages := interaction.Request{Page: interaction.Page{Limit: 2}, Layout: interaction.LayoutV2, Lists: interaction.ListMessages}
+	for _, tc := range []struct {
+		name   string
+		heads  bool
+		values []string
+		req    interaction.Request
+		calls  []string
+	}{
+		{"heads", true, []string{"12", " 34", "missing", "12"}, messages,
+			[]string{"customers+summaries+heads/mobile:3"}},
+		{"counts only", true, []string{"12", "missing"}, interaction.Request{Layout: interaction.LayoutV2},
+			[]string{"customers/mobile:2", "summaries:1"}},
+		{"malformed", true, []string{"12", ""}, messages,
+			[]string{"customers/mobile:1", "summaries+heads:1"}},
+		{"no heads", false, []string{"12", "missing", "345"}, messages,
+			[]string{"customers/mobile:3", "summaries:2", "messages:2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &recorder{}
+			var store interaction.Reader = rec
+			if tc.heads {
+				store = headRecorder{rec}
+			}
+			l := New(store, 1, Options{})
+			ctx := context.Background()
+			cs, errs, groups, err := l.CustomersWithInteractions(ctx, interaction.ByMobile, tc.values, tc.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(rec.calls, tc.calls) {
+				t.Errorf("store calls = %v, want %v", rec.calls, tc.calls)
+			}
+			for i, v := range tc.values {
+				id, nerr := interaction.Identifier{Kind: interaction.ByMobile, Value: v}.Normalize()
+				switch {
+				case nerr != nil:
+					if interaction.KindOf(errs[i]) != interaction.KindInvalid {
+						t.Errorf("%q: error %v, want invalid", v, errs[i])
+					}
+				case id.Value == "missing":
+					if interaction.KindOf(errs[i]) != interaction.KindNotFound || groups != nil && groups[i] != nil {
+						t.Errorf("%q: error %v, groups %v; want not found and none", v, errs[i], groups[i])
+					}
+				default:
+					if errs[i] != nil || cs[i].Mobile != id.Value {
+						t.Fatalf("%q: customer %+v, error %v", v, cs[i], errs[i])
+					}
+					if len(groups[i]) != 1 {
+						t.Fatalf("%q: groups %+v", v, groups[i])
+					}
+					var email interaction.Item
+					for _, it := range groups[i][0].Items {
+						if it.Type == interaction.Email {
+							email = it
+						}
+					}
+					if email.Count == 0 || email.CustomerID != cs[i].ID {
+						t.Errorf("%q: email group %+v of customer %d", v, email, cs[i].ID)
+					}
+					if ms := email.Messages; tc.req.Lists != 0 && (len(ms) != 2 || ms[0].CustomerID != cs[i].ID) {
+						t.Errorf("%q: messages %+v of customer %d", v, ms, cs[i].ID)
+					}
+				}
+			}
+			// What was found (or not) is cached for the rest of the request.
+			before := len(rec.calls)
+			for _, v := range tc.values {
+				l.Customer(ctx, interaction.Identifier{Kind: interaction.ByMobile, Value: v})
+			}
+			if len(rec.calls) != before {
+				t.Errorf("lookups after CustomersWithInteractions called the store: %v", rec.calls[before:])
+			}
+		})
 	}
 }

@@ -20,7 +20,14 @@ import (
 // Store is what the metrics read from the database.
 type Store interface {
 	Statements() int64
+	// Stats are the read path's pool statistics. That pool is no *sql.DB
+	// in either store (SQLite's own connections, a pgx pool), so it has a
+	// collector of its own here: touchpoint_sql_pool_*.
 	Stats() sql.DBStats
+	// SQLPools are the store's database/sql pools by role ("writer",
+	// "admin"), reported by Prometheus' DBStatsCollector as go_sql_*
+	// with that role as db_name.
+	SQLPools() map[string]*sql.DB
 }
 
 // Metrics holds the collectors; it implements httpapi.Observer.
@@ -62,6 +69,9 @@ func New(store Store) *Metrics {
 		}, func() float64 { return float64(store.Statements()) }),
 		poolCollector{store: store},
 	)
+	for role, db := range store.SQLPools() {
+		m.reg.MustRegister(collectors.NewDBStatsCollector(db, role))
+	}
 	return m
 }
 
@@ -118,7 +128,10 @@ func (m *Metrics) ObserveBatch(loader string, keys int) {
 // GraphQLError counts one GraphQL error by its code.
 func (m *Metrics) GraphQLError(code string) { m.gqlErrors.WithLabelValues(code).Inc() }
 
-// poolCollector reports the read pool's database/sql statistics.
+// poolCollector reports the read path's pool statistics, which come in
+// database/sql's terms from a pool that is not a *sql.DB, so
+// collectors.NewDBStatsCollector cannot read them. The names are older
+// than the go_sql_* series and kept for the dashboards that use them.
 type poolCollector struct{ store Store }
 
 var (

@@ -14,6 +14,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -45,6 +46,64 @@ query DemoCustomer {
   }
 }
 `
+
+// Example is a query the playground opens in a tab of its own.
+type Example struct {
+	Name  string `json:"-"`
+	Query string `json:"query"`
+}
+
+// Examples open beside DefaultQuery, one tab each: the timeline and the
+// delivery counts, on the same demo customer.
+var Examples = []Example{
+	{"Timeline", `# Everything that happened with a customer, newest first, whatever the
+# channel. For the next page, pass pageInfo.endCursor as after; for the
+# page before, last: 10 with before: startCursor.
+query Timeline($after: String) {
+  customer(mobile: "919988221100") {
+    timeline(first: 10, after: $after) {
+      totalCount
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      edges {
+        cursor
+        node {
+          __typename
+          ... on Message { id network type status subject sentAt }
+          ... on MissedCall { id calledAt used }
+          ... on Survey { id name submittedAt }
+        }
+      }
+    }
+  }
+}
+`},
+	{"DeliveryCounts", `# How many messages of each group were delivered, failed or bounced,
+# and the failed ones themselves (statuses and campaignIds filter counts
+# and pages alike).
+query DeliveryCounts {
+  customer(mobile: "919988221100") {
+    all: interactions(limit: 0) {
+      network
+      interactions { type count statusCounts { status count } }
+    }
+    failed: interactions(statuses: ["FAILED", "NOT-DELIVERED", "SOFT_BOUNCED"], limit: 5) {
+      network
+      interactions { type count messages { id status subject sentAt } }
+    }
+  }
+}
+`},
+}
+
+// examplesJSON is Examples as the page's script reads them (GraphiQL's
+// defaultTabs).
+var examplesJSON = func() string {
+	b, err := json.Marshal(Examples)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 // Options configure the page.
 type Options struct {
@@ -93,7 +152,8 @@ func Handler(o Options) http.Handler {
 		Options
 		Prefix       string
 		DefaultQuery string
-	}{o, Prefix, DefaultQuery}); err != nil {
+		Examples     string
+	}{o, Prefix, DefaultQuery, examplesJSON}); err != nil {
 		panic(err) // the template is embedded: a failure is a build bug
 	}
 	body := buf.Bytes()

@@ -29,6 +29,9 @@ func TestPage(t *testing.T) {
 	if !strings.Contains(body, `data-demo-credentials="demo:&#34;&lt;x&gt;"`) {
 		t.Errorf("demo credentials not escaped into the attribute: %s", body)
 	}
+	if !strings.Contains(body, `data-examples="[{&#34;query&#34;:&#34;# Everything that happened`) {
+		t.Errorf("no examples in the page")
+	}
 	if !strings.Contains(body, `data-default-query="`) {
 		t.Error("no default query")
 	}

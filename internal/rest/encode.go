@@ -8,8 +8,9 @@ import (
 	"encoding/xml"
 	"net/http"
 	"strconv"
+	"strings"
 
-	"github.com/touchpoint/touchpoint/internal/httpapi"
+	"github.com/touchpoint/touchpoint/internal/interaction"
 )
 
 // writeJSON writes v compactly, without HTML escaping (the vendor does not
@@ -51,7 +52,7 @@ func write(w http.ResponseWriter, r *http.Request, status int, contentType strin
 		h.Set("ETag", etag)
 		h.Set("Cache-Control", "private, no-cache")
 		h.Set("Vary", "Authorization, Accept")
-		if r != nil && httpapi.ETagMatches(r.Header.Values("If-None-Match"), etag) {
+		if r != nil && matches(r.Header.Get("If-None-Match"), etag) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
@@ -61,5 +62,41 @@ func write(w http.ResponseWriter, r *http.Request, status int, contentType strin
 	w.Write(body)
 }
 
-// statusOf is the edge's one mapping from error kind to HTTP status.
-var statusOf = httpapi.StatusOf
+// matches reports whether an If-None-Match header lists etag (or is "*").
+func matches(header, etag string) bool {
+	for t := range strings.SplitSeq(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == etag || t == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// statuses is the shims' one mapping from an error kind to the HTTP
+// status of their envelopes (see the package documentation); a kind not
+// listed is a 500. The HTTP edge raises the request's own failures (401,
+// 405, 413, 429, 503) and writes them with WriteV11Error and WriteV2Error,
+// so they are decided here too.
+var statuses = map[interaction.Kind]int{
+	interaction.KindInvalid:          http.StatusBadRequest,
+	interaction.KindNotFound:         http.StatusNotFound,
+	interaction.KindUnauthorized:     http.StatusUnauthorized,
+	interaction.KindForbidden:        http.StatusForbidden,
+	interaction.KindRateLimited:      http.StatusTooManyRequests,
+	interaction.KindConflict:         http.StatusConflict,
+	interaction.KindTooLarge:         http.StatusRequestEntityTooLarge,
+	interaction.KindNotAcceptable:    http.StatusNotAcceptable,
+	interaction.KindUnsupportedMedia: http.StatusUnsupportedMediaType,
+	interaction.KindMethodNotAllowed: http.StatusMethodNotAllowed,
+	interaction.KindUnavailable:      http.StatusServiceUnavailable,
+	// nginx's "client closed request": never read, and not a server error.
+	interaction.KindCanceled: 499,
+}
+
+func statusOf(k interaction.Kind) int {
+	if s, ok := statuses[k]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}

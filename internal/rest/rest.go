@@ -100,6 +100,7 @@ import (
 	"github.com/touchpoint/touchpoint/internal/interaction"
 	"github.com/touchpoint/touchpoint/internal/loader"
 	"github.com/touchpoint/touchpoint/internal/otp"
+	"github.com/touchpoint/touchpoint/internal/reqlog"
 )
 
 // Options configure the handlers.
@@ -108,11 +109,13 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-func (o Options) logger() *slog.Logger {
-	if o.Logger == nil {
-		return slog.New(slog.DiscardHandler)
+// logInternal logs err when it is an internal error, whose answer shows
+// only "internal error", with the request's id, which the client has: the
+// one place the shims log one.
+func (o Options) logInternal(ctx context.Context, route string, err error) {
+	if o.Logger != nil && interaction.KindOf(err) == interaction.KindInternal {
+		o.Logger.ErrorContext(ctx, route+": load", "request_id", reqlog.RequestID(ctx), "err", err)
 	}
-	return o.Logger
 }
 
 // Item, error and warning codes of the vendor's envelopes (1000, 1012) and
@@ -355,18 +358,16 @@ type data struct {
 // and read path as GraphQL.
 func load(ctx context.Context, r request, layout interaction.Layout, lists interaction.Lists, fields interaction.MessageFields) (data, error) {
 	p, _ := interaction.FromContext(ctx)
-	l := loader.For(ctx)
-	c, err := l.Customer(ctx, r.id)
-	if err != nil {
-		return data{}, err
-	}
-	groups, err := l.Interactions(ctx, []int64{c.ID}, interaction.Request{
+	cs, errs, groups, err := loader.For(ctx).CustomersWithInteractions(ctx, r.id.Kind, []string{r.id.Value}, interaction.Request{
 		Filter: r.filter, Page: r.page, Layout: layout, Lists: lists, Fields: fields,
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return data{}, err
+	case errs[0] != nil:
+		return data{}, errs[0]
 	}
-	return data{customer: c, groups: groups[0], page: r.page, mask: p.Org.MaskOTP && !p.Has(interaction.ScopeOTPRead), loc: p.Org.Location()}, nil
+	return data{customer: cs[0], groups: groups[0], page: r.page, mask: p.Org.MaskOTP && !p.Has(interaction.ScopeOTPRead), loc: p.Org.Location()}, nil
 }
 
 // subject is the one place message text leaves through REST.

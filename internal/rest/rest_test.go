@@ -589,3 +589,30 @@ func TestLenientIdentifiers(t *testing.T) {
 		}
 	}
 }
+
+// TestInternalErrorLoggedWithRequestID: through the edge, an internal
+// error answers 500 in each version's envelope with nothing of itself, and
+// is logged with the request id the client was given.
+func TestInternalErrorLoggedWithRequestID(t *testing.T) {
+	e := newEnv(t, 3)
+	var logs bytes.Buffer
+	o := rest.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
+	edge := edgeHandler{httpapi.NewServer(httpapi.DefaultConfig(), httpapi.Deps{
+		Auth: stubAuth{e}, Limiter: ratelimit.NewMemory(), Reader: testenv.BrokenReader{Reader: e.db},
+		V11: rest.V11(o), V2: rest.V2(o), V11Error: rest.WriteV11Error, V2Error: rest.WriteV2Error,
+	})}
+	for _, tt := range []struct{ route, target string }{
+		{"v1.1", "/v1.1/customer/interaction?mobile=919988221100&format=json"},
+		{"v2", "/v2/customers/interaction?identifierName=mobile&identifierValue=919988221100"},
+	} {
+		t.Run(tt.route, func(t *testing.T) {
+			logs.Reset()
+			rec := e.get(edge, tt.target, httpapi.RequestIDHeader, "trace-"+tt.route)
+			if rec.Code != 500 || strings.Contains(rec.Body.String(), testenv.ErrBroken.Error()) {
+				t.Errorf("%d %s, want 500 with no detail", rec.Code, rec.Body)
+			}
+			testenv.CheckInternalErrorLog(t, logs.Bytes(), tt.route+": load", "trace-"+tt.route)
+
+		})
+	}
+}

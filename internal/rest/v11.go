@@ -85,9 +85,7 @@ func V11(o Options) http.Handler {
 				return
 			}
 		}
-		if interaction.KindOf(err) == interaction.KindInternal {
-			o.logger().ErrorContext(r.Context(), "v1.1: load", "err", err)
-		}
+		o.logInternal(r.Context(), "v1.1", err)
 		writeV11Failure(w, r, xmlOut, failureOf(err))
 	})
 }

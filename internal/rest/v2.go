@@ -90,9 +90,7 @@ func V2(o Options) http.Handler {
 				return
 			}
 		}
-		if interaction.KindOf(err) == interaction.KindInternal {
-			o.logger().ErrorContext(r.Context(), "v2: load", "err", err)
-		}
+		o.logInternal(r.Context(), "v2", err)
 		WriteV2Error(w, r, err)
 	})
 }

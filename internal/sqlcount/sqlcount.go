@@ -15,11 +15,18 @@ import (
 )
 
 // The counting driver wraps a store's driver so the store can say how many SQL
-// statements it ran. The GraphQL N+1 test reads the counter, so it counts at
-// the lowest level there is: every statement executed on a connection,
-// prepared or not, whoever issued it. Transaction control (BEGIN/COMMIT) is
-// not counted; it is not a query a loader could multiply. The same place
-// opens a tracing span per statement (a no-op unless tracing is on).
+// statements it ran. The GraphQL N+1 test (TestNoNPlusOne) and the
+// statements-per-request metric read the counter, so it counts at the
+// lowest level database/sql offers: every statement executed on a
+// connection, prepared or not, whoever issued it. Transaction control
+// (BEGIN/COMMIT) is not counted; it is not a query a loader could multiply.
+// The same place opens a tracing span per statement (a no-op unless a
+// request is traced).
+//
+// The read paths of both stores do not go through database/sql (SQLite's
+// readPool, PostgreSQL's pgx pool): they add to the same counter
+// themselves and open their spans with StartSpan, so the count covers
+// every statement the store runs.
 
 var tracer = otel.Tracer("github.com/touchpoint/touchpoint/internal/sqlcount")
 
@@ -158,7 +165,8 @@ func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driv
 	if b, ok := c.Conn.(driver.ConnBeginTx); ok {
 		return b.BeginTx(ctx, opts)
 	}
-	return c.Conn.Begin() //nolint:staticcheck // fallback for drivers without BeginTx
+	//lint:ignore SA1019 the fallback for a driver without ConnBeginTx is its Begin; both stores' drivers have BeginTx
+	return c.Conn.Begin()
 }
 
 func (c *countingConn) Ping(ctx context.Context) error {
@@ -197,7 +205,7 @@ func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue
 		end(sp, err)
 		return res, err
 	}
-	return nil, errors.New("sqlite: statement does not support ExecContext")
+	return nil, errors.New("sqlcount: the driver's statement does not support ExecContext")
 }
 
 func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
@@ -208,7 +216,7 @@ func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValu
 		end(sp, err)
 		return rows, err
 	}
-	return nil, errors.New("sqlite: statement does not support QueryContext")
+	return nil, errors.New("sqlcount: the driver's statement does not support QueryContext")
 }
 
 // CheckNamedValue lets the driver's statement convert its own arguments

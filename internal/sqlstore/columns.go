@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"math"
+	"slices"
 
 	"github.com/touchpoint/touchpoint/internal/interaction"
 )
@@ -58,4 +59,32 @@ func NetworkRange(n interaction.Network) (lo, hi string) {
 		return string(n), string(n)
 	}
 	return "", "\U0010FFFF"
+}
+
+// WantsStored reports whether f's network and type let through the
+// stored partition of network n and type t (a phone filter is its sms
+// and phone messages).
+func WantsStored(f interaction.Filter, n interaction.Network, t interaction.Type) bool {
+	if f.Network != "" && n != f.Network {
+		return false
+	}
+	return f.Type == "" || slices.Contains(f.Type.StoredTypes(), t)
+}
+
+// TimelineShape is what a timeline statement's text depends on (both
+// stores build one text per shape and cache it): the columns it reads,
+// its order, its lists, which filters it has and whether it counts.
+type TimelineShape struct {
+	Fields                   interaction.MessageFields
+	Order                    interaction.Order
+	Messages, Calls, Surveys bool
+	Networks, Types          bool
+	Statuses, Campaigns      bool
+	Count                    bool // TimelineCounts: no keyset, no cut, no limit
+}
+
+// ShapeOf is q's shape.
+func ShapeOf(q interaction.TimelineQuery, count bool) TimelineShape {
+	return TimelineShape{Fields: q.Fields, Order: q.Order, Messages: q.Messages, Calls: q.MissedCalls, Surveys: q.Surveys,
+		Networks: len(q.Networks) > 0, Types: len(q.Types) > 0, Statuses: q.Statuses != "", Campaigns: q.Campaigns != "", Count: count}
 }

@@ -142,9 +142,9 @@ func apply(ctx context.Context, w *sqlx.DB, fsys fs.FS, version, name string) (b
 	return true, tx.Commit()
 }
 
-// Pending returns how many migrations in dir of fsys are not applied; an
+// pending returns how many migrations in dir of fsys are not applied; an
 // error means the database does not answer.
-func Pending(ctx context.Context, r *sqlx.DB, fsys fs.FS, dir string) (int, error) {
+func pending(ctx context.Context, r *sqlx.DB, fsys fs.FS, dir string) (int, error) {
 	var applied int
 	if err := r.GetContext(ctx, &applied, `SELECT COUNT(*) FROM schema_migrations`); err != nil {
 		return 0, err
@@ -154,4 +154,17 @@ func Pending(ctx context.Context, r *sqlx.DB, fsys fs.FS, dir string) (int, erro
 		return 0, err
 	}
 	return max(0, len(all)-applied), nil
+}
+
+// Ready reports whether the database answers and has applied every
+// migration in dir of fsys: a store's readiness, the same on both.
+func Ready(ctx context.Context, r *sqlx.DB, fsys fs.FS, dir string) error {
+	n, err := pending(ctx, r, fsys, dir)
+	if err != nil {
+		return fmt.Errorf("not ready: %w", err)
+	}
+	if n > 0 {
+		return fmt.Errorf("%d migrations pending", n)
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -378,6 +379,65 @@ func checkHeads(t *testing.T, i int, hr interaction.HeadReader, org interaction.
 	}
 	if g, w := renderMessages(byPartition(heads)), renderMessages(byPartition(wantHeads)); g != w {
 		t.Fatalf("query %d: heads of %v under %+v, %d rows %v:\n%s", i, customers, f, rows, order, lineDiff(g, w))
+	}
+	checkLookupHeads(t, i, hr, org, customers, f, rows, order, fields, sums, heads)
+}
+
+// checkLookupHeads: CustomersWithHeads finds what CustomersByIdentifier
+// finds (by id, an unknown id and a repeat among them, and by mobile) and
+// reads for them what SummariesWithHeads reads.
+func checkLookupHeads(t *testing.T, i int, hr interaction.HeadReader, org interaction.OrgID, customers []int64, f interaction.Filter, rows int, order interaction.Order, fields interaction.MessageFields, sums []interaction.Summary, heads []interaction.Message) {
+	t.Helper()
+	ctx := context.Background()
+	ids := []string{"999999999"}
+	for _, c := range customers {
+		ids = append(ids, strconv.FormatInt(c, 10))
+	}
+	if len(customers) > 0 {
+		ids = append(ids, strconv.FormatInt(customers[0], 10))
+	}
+	found := must(hr.CustomersByIdentifier(ctx, org, interaction.ByID, ids))
+	var mobiles []string
+	for _, c := range found {
+		if c.Mobile != "" {
+			mobiles = append(mobiles, c.Mobile)
+		}
+	}
+	byID := func(a, b interaction.Customer) int { return cmp.Compare(a.ID, b.ID) }
+	for _, q := range []struct {
+		kind   interaction.IdentifierKind
+		values []string
+	}{{interaction.ByID, ids}, {interaction.ByMobile, mobiles}} {
+		want := must(hr.CustomersByIdentifier(ctx, org, q.kind, q.values))
+		var wantIDs []int64
+		for _, c := range want {
+			wantIDs = append(wantIDs, c.ID)
+		}
+		cs, gotSums, gotHeads, err := hr.CustomersWithHeads(ctx, org, q.kind, q.values, f, rows, order, fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := slices.SortedFunc(slices.Values(cs), byID), slices.SortedFunc(slices.Values(want), byID); !slices.Equal(g, w) {
+			t.Fatalf("query %d: customers by %s %v with heads:\n got %v\nwant %v", i, q.kind, q.values, g, w)
+		}
+		var wantSums []interaction.Summary
+		for _, s := range sums {
+			if slices.Contains(wantIDs, s.CustomerID) {
+				wantSums = append(wantSums, s)
+			}
+		}
+		if g, w := renderSummaries(gotSums), renderSummaries(wantSums); !slices.Equal(g, w) {
+			t.Fatalf("query %d: summaries of customers by %s %v under %+v:\n got %v\nwant %v", i, q.kind, q.values, f, g, w)
+		}
+		var wantHeads []interaction.Message
+		for _, m := range heads {
+			if slices.Contains(wantIDs, m.CustomerID) {
+				wantHeads = append(wantHeads, m)
+			}
+		}
+		if g, w := renderMessages(byPartition(gotHeads)), renderMessages(byPartition(wantHeads)); g != w {
+			t.Fatalf("query %d: heads of customers by %s %v under %+v:\n%s", i, q.kind, q.values, f, lineDiff(g, w))
+		}
 	}
 }
 

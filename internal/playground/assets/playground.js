@@ -7,6 +7,13 @@
   var endpoint = body.getAttribute("data-endpoint") || "/graphql";
   var demo = body.getAttribute("data-demo-credentials") || "";
   var defaultQuery = body.getAttribute("data-default-query") || "";
+  // The example queries, each in a tab of its own after the default one.
+  var examples = [];
+  try {
+    examples = JSON.parse(body.getAttribute("data-examples") || "[]");
+  } catch (e) {
+    examples = [];
+  }
   var storageKey = "touchpoint.credentials";
 
   function credentials() {
@@ -60,6 +67,7 @@
     React.createElement(GraphiQL, {
       fetcher: fetcher,
       defaultQuery: defaultQuery,
+      defaultTabs: [{ query: defaultQuery }].concat(examples),
       defaultEditorToolsVisibility: true,
       shouldPersistHeaders: false,
     })

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bufio"
@@ -15,25 +15,15 @@ import (
 	"time"
 )
 
-// benchServer is the server the benchmark measures, in a process of its
+// server is the server the benchmark measures, in a process of its
 // own: the load generator then takes none of its CPU, and the server's CPU
 // per request is read off the process (/proc/PID/stat on Linux), as an
 // operator would see it. Its statements and allocations come from its
 // /metrics.
-type benchServer struct {
+type server struct {
 	base  string // http://host:port
 	debug string // its pprof listener, when profiling
 	cmd   *exec.Cmd
-}
-
-// benchServerCommand makes the command that runs `touchpoint args...`;
-// tests replace it (a test binary is not the touchpoint binary).
-var benchServerCommand = func(args []string) (*exec.Cmd, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	return exec.Command(exe, args...), nil
 }
 
 func freePort() (string, error) {
@@ -45,24 +35,24 @@ func freePort() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// startBenchServer serves db (already holding the data set and key) with
-// production settings but a rate limit no benchmark reaches, with its
-// response cache on or off.
-func startBenchServer(ctx context.Context, db string, profile, cache bool) (*benchServer, error) {
+// startServer serves db (already holding the data set and key) with
+// production settings but a rate limit no benchmark reaches, in the
+// process command makes, with its response cache on or off.
+func startServer(ctx context.Context, command func([]string) (*exec.Cmd, error), db string, profile, cache bool) (*server, error) {
 	addr, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	args := []string{"serve", "--db", db, "--addr", addr, "--demo=false", "--rate-limit", strconv.Itoa(1 << 30), "--log-format", "json",
 		"--cache=" + strconv.FormatBool(cache)}
-	s := &benchServer{base: "http://" + addr}
+	s := &server{base: "http://" + addr}
 	if profile {
 		if s.debug, err = freePort(); err != nil {
 			return nil, err
 		}
 		args = append(args, "--debug-addr", s.debug)
 	}
-	if s.cmd, err = benchServerCommand(args); err != nil {
+	if s.cmd, err = command(args); err != nil {
 		return nil, err
 	}
 	s.cmd.Stdout, s.cmd.Stderr = io.Discard, io.Discard
@@ -85,7 +75,7 @@ func startBenchServer(ctx context.Context, db string, profile, cache bool) (*ben
 	}
 }
 
-func (s *benchServer) stop() {
+func (s *server) stop() {
 	s.cmd.Process.Signal(os.Interrupt)
 	done := make(chan struct{})
 	go func() { s.cmd.Wait(); close(done) }()
@@ -103,14 +93,20 @@ const clockTicks = 100
 
 // cpu is the CPU time the server has used so far; ok is false where /proc
 // does not tell.
-func (s *benchServer) cpu() (time.Duration, bool) {
+func (s *server) cpu() (time.Duration, bool) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
 	if err != nil {
 		return 0, false
 	}
-	// Fields after the parenthesised command name; utime and stime are the
-	// 14th and 15th fields of the whole line.
-	rest := string(b)
+	return cpuOf(b)
+}
+
+// cpuOf reads the user and system CPU time off a /proc/PID/stat line.
+func cpuOf(stat []byte) (time.Duration, bool) {
+	// Fields after the parenthesised command name (which may hold spaces
+	// and parentheses of its own); utime and stime are the 14th and 15th
+	// fields of the whole line.
+	rest := string(stat)
 	if i := strings.LastIndexByte(rest, ')'); i >= 0 {
 		rest = rest[i+1:]
 	}
@@ -127,14 +123,20 @@ func (s *benchServer) cpu() (time.Duration, bool) {
 }
 
 // counters reads the server's statements and allocations so far.
-func (s *benchServer) counters() (stmts, mallocs float64, err error) {
+func (s *server) counters() (stmts, mallocs float64, err error) {
 	resp, err := http.Get(s.base + "/metrics")
 	if err != nil {
 		return 0, 0, err
 	}
 	defer resp.Body.Close()
+	return countersOf(resp.Body)
+}
+
+// countersOf reads the statement and allocation counters off a /metrics
+// page.
+func countersOf(metrics io.Reader) (stmts, mallocs float64, err error) {
 	found := 0
-	sc := bufio.NewScanner(resp.Body)
+	sc := bufio.NewScanner(metrics)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		name, value, ok := strings.Cut(sc.Text(), " ")
@@ -161,7 +163,7 @@ func (s *benchServer) counters() (stmts, mallocs float64, err error) {
 
 // cacheCounters reads the server's response cache hits and misses so far;
 // zeros when its cache is off.
-func (s *benchServer) cacheCounters() (hits, misses float64) {
+func (s *server) cacheCounters() (hits, misses float64) {
 	resp, err := http.Get(s.base + "/metrics")
 	if err != nil {
 		return 0, 0
@@ -182,7 +184,7 @@ func (s *benchServer) cacheCounters() (hits, misses float64) {
 }
 
 // profile fetches a CPU profile of the next d from the server into path.
-func (s *benchServer) profile(d time.Duration, path string) error {
+func (s *server) profile(d time.Duration, path string) error {
 	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", s.debug, int(d.Round(time.Second)/time.Second)))
 	if err != nil {
 		return err

@@ -1,0 +1,67 @@
+package metrics_test
+
+import (
+	"context"
+	"io"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/touchpoint/touchpoint/internal/metrics"
+	"github.com/touchpoint/touchpoint/internal/pgtest"
+	"github.com/touchpoint/touchpoint/postgres"
+	"github.com/touchpoint/touchpoint/sqlite"
+)
+
+type store interface {
+	metrics.Store
+	Close() error
+}
+
+// TestPoolMetrics: every connection pool of a store is on /metrics: its
+// database/sql pools through Prometheus' DBStatsCollector (go_sql_*, by
+// role) and the read path's own pool as touchpoint_sql_pool_*, on both
+// stores, with and without a PostgreSQL read replica.
+func TestPoolMetrics(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		open func(t *testing.T) (store, error)
+		want []string
+		not  []string
+	}{
+		{"sqlite", func(t *testing.T) (store, error) { return sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db")) },
+			[]string{`go_sql_open_connections{db_name="writer"} 1`, `go_sql_max_open_connections{db_name="admin"} 4`}, nil},
+		{"postgres", func(t *testing.T) (store, error) { return postgres.Open(ctx, pgtest.DSN(t), postgres.Options{}) },
+			[]string{`go_sql_max_open_connections{db_name="writer"} 16`},
+			[]string{`db_name="admin"`}}, // the admin queries share the writer's pool
+		{"postgres with a replica", func(t *testing.T) (store, error) {
+			dsn := pgtest.DSN(t)
+			return postgres.Open(ctx, dsn, postgres.Options{ReadDSN: dsn})
+		}, []string{`go_sql_max_open_connections{db_name="writer"} 16`, `go_sql_max_open_connections{db_name="admin"} 16`}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, err := tt.open(t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			rec := httptest.NewRecorder()
+			metrics.New(db).Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+			body, _ := io.ReadAll(rec.Body)
+			for _, series := range append(tt.want, "touchpoint_sql_pool_open_connections", "touchpoint_sql_pool_wait_seconds_total",
+				"touchpoint_sql_statements_total", `go_sql_wait_duration_seconds_total{db_name="writer"}`) {
+				if !strings.Contains(string(body), series) {
+					t.Errorf("/metrics lacks %s", series)
+				}
+			}
+			for _, series := range tt.not {
+				if strings.Contains(string(body), series) {
+					t.Errorf("/metrics has %s", series)
+				}
+			}
+		})
+	}
+}
