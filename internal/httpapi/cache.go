@@ -215,7 +215,17 @@ func graphQLKey(r *http.Request) ([][]byte, bool) {
 	if r.Method != http.MethodPost || r.Body == nil || r.Body == http.NoBody || r.ContentLength > maxKeyedBody {
 		return nil, false
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxKeyedBody+1))
+	var body []byte
+	var err error
+	if r.ContentLength > 0 {
+		// Read in one piece: net/http ends the body at its length.
+		body = make([]byte, r.ContentLength)
+		var n int
+		n, err = io.ReadFull(r.Body, body)
+		body = body[:n]
+	} else {
+		body, err = io.ReadAll(io.LimitReader(r.Body, maxKeyedBody+1))
+	}
 	if err != nil || len(body) > maxKeyedBody {
 		// What was read goes back in front of the rest (and of the error,
 		// which the body repeats).
