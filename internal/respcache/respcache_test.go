@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 )
 
@@ -146,5 +147,30 @@ func BenchmarkHit(b *testing.B) {
 			b.Fatal("miss")
 		}
 		_ = k.ETag()
+	}
+}
+
+// TestConcurrentUse: goroutines asking, keeping and moving versions at
+// once (under -race in CI) leave the cache within its bound, with an
+// answer for every key it says it holds.
+func TestConcurrentUse(t *testing.T) {
+	body := string(bytes.Repeat([]byte("x"), 500))
+	c := New(50 * entry(body).cost())
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 2000 {
+				k := NewKey(int64(g%3), int64(i/500), []byte(fmt.Sprint(i%40)))
+				if e, ok := c.Get(k); ok && string(e.Body) != body {
+					t.Errorf("answer %q", e.Body)
+					return
+				}
+				c.Put(k, entry(body))
+			}
+		})
+	}
+	wg.Wait()
+	if st := c.Stats(); st.Bytes > c.MaxBytes() || st.Bytes != int64(st.Entries)*entry(body).cost() {
+		t.Errorf("stats %+v over %d, or bytes not the entries' sum", st, c.MaxBytes())
 	}
 }
