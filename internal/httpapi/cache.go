@@ -198,7 +198,8 @@ func restKey(r *http.Request) ([][]byte, bool) {
 
 // graphQLKey: a GraphQL answer depends on the document, the operation
 // name, the variables and extensions (a persisted query's hash), and on
-// Accept (the response's media type). A POST is keyed by its body as sent,
+// the headers the transport reads: Accept (the response's media type),
+// Content-Type and Upgrade (which transport, if any, takes the request). A POST is keyed by its body as sent,
 // byte for byte, which holds exactly those: a client asks its question
 // again with the same bytes, and normalising the JSON (json.Compact) was a
 // tenth of a cached answer's CPU. The body is read here (within the edge's
@@ -208,9 +209,10 @@ func restKey(r *http.Request) ([][]byte, bool) {
 // questions are a few KiB, and one near the limit is more likely hostile
 // than asked again.
 func graphQLKey(r *http.Request) ([][]byte, bool) {
-	accept := []byte(strings.Join(r.Header.Values("Accept"), ","))
+	headers := []byte(strings.Join(r.Header.Values("Accept"), ",") + "\n" +
+		strings.Join(r.Header.Values("Content-Type"), ",") + "\n" + strings.Join(r.Header.Values("Upgrade"), ","))
 	if r.Method == http.MethodGet {
-		return [][]byte{[]byte(r.Method), []byte(r.URL.Query().Encode()), accept}, true
+		return [][]byte{[]byte(r.Method), []byte(r.URL.Query().Encode()), headers}, true
 	}
 	if r.Method != http.MethodPost || r.Body == nil || r.Body == http.NoBody || r.ContentLength > maxKeyedBody {
 		return nil, false
@@ -236,7 +238,7 @@ func graphQLKey(r *http.Request) ([][]byte, bool) {
 		return nil, false
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	return [][]byte{[]byte(r.Method), body, accept}, true
+	return [][]byte{[]byte(r.Method), body, headers}, true
 }
 
 // maxKeyedBody is the largest GraphQL body whose answer is cached.
