@@ -344,7 +344,7 @@ func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratel
 	var cache *respcache.Cache
 	if cacheBytes > 0 {
 		cache = respcache.New(cacheBytes)
-		m.ResponseCache(cache.Stats)
+		m.ResponseCache(func() metrics.CacheStats { return metrics.CacheStats(cache.Stats()) })
 	}
 	var degraded func() string
 	if s, ok := limiter.(*ratelimit.Shared); ok {

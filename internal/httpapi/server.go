@@ -1,6 +1,7 @@
 // Package httpapi is Touchpoint's HTTP edge: the routes, and the middleware
 // every API request passes through (request id, access log, recovery, body
-// limit, authentication, per-key rate limit, per-request loaders). It takes
+// limit, authentication, per-key rate limit, per-request loaders, the
+// response cache and its validators). It takes
 // the GraphQL handler, the REST shims and the store as dependencies, so it
 // imports none of them and can be tested with small handlers of its own.
 // What an error looks like is each transport's: the edge raises an error

@@ -13,8 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/touchpoint/touchpoint/internal/respcache"
 )
 
 // Store is what the metrics read from the database.
@@ -88,21 +86,29 @@ func (m *Metrics) RedisUp(up func() bool) {
 	}))
 }
 
+// CacheStats are the response cache's counters and size (respcache.Stats,
+// which this package does not import).
+type CacheStats struct {
+	Hits, Misses, Evictions uint64
+	Bytes                   int64
+	Entries                 int
+}
+
 // ResponseCache reports the response cache's counters and size, read
 // from stats at each scrape.
-func (m *Metrics) ResponseCache(stats func() respcache.Stats) {
-	counter := func(name, help string, f func(respcache.Stats) uint64) prometheus.Collector {
+func (m *Metrics) ResponseCache(stats func() CacheStats) {
+	counter := func(name, help string, f func(CacheStats) uint64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f(stats())) })
 	}
-	gauge := func(name, help string, f func(respcache.Stats) float64) prometheus.Collector {
+	gauge := func(name, help string, f func(CacheStats) float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(stats()) })
 	}
 	m.reg.MustRegister(
-		counter("touchpoint_response_cache_hits_total", "API answers served from the response cache.", func(s respcache.Stats) uint64 { return s.Hits }),
-		counter("touchpoint_response_cache_misses_total", "API answers computed because the cache did not hold them.", func(s respcache.Stats) uint64 { return s.Misses }),
-		counter("touchpoint_response_cache_evictions_total", "Answers evicted from the response cache to make room.", func(s respcache.Stats) uint64 { return s.Evictions }),
-		gauge("touchpoint_response_cache_bytes", "Bytes of answers the response cache holds.", func(s respcache.Stats) float64 { return float64(s.Bytes) }),
-		gauge("touchpoint_response_cache_entries", "Answers the response cache holds.", func(s respcache.Stats) float64 { return float64(s.Entries) }),
+		counter("touchpoint_response_cache_hits_total", "API answers served from the response cache.", func(s CacheStats) uint64 { return s.Hits }),
+		counter("touchpoint_response_cache_misses_total", "API answers computed because the cache did not hold them.", func(s CacheStats) uint64 { return s.Misses }),
+		counter("touchpoint_response_cache_evictions_total", "Answers evicted from the response cache to make room.", func(s CacheStats) uint64 { return s.Evictions }),
+		gauge("touchpoint_response_cache_bytes", "Bytes of answers the response cache holds.", func(s CacheStats) float64 { return float64(s.Bytes) }),
+		gauge("touchpoint_response_cache_entries", "Answers the response cache holds.", func(s CacheStats) float64 { return float64(s.Entries) }),
 	)
 }
 

@@ -10,7 +10,6 @@ import (
 
 	"github.com/touchpoint/touchpoint/internal/metrics"
 	"github.com/touchpoint/touchpoint/internal/pgtest"
-	"github.com/touchpoint/touchpoint/internal/respcache"
 	"github.com/touchpoint/touchpoint/postgres"
 	"github.com/touchpoint/touchpoint/sqlite"
 )
@@ -76,8 +75,8 @@ func TestResponseCacheMetrics(t *testing.T) {
 	}
 	defer db.Close()
 	m := metrics.New(db)
-	stats := respcache.Stats{Hits: 7, Misses: 3, Evictions: 2, Bytes: 4096, Entries: 5}
-	m.ResponseCache(func() respcache.Stats { return stats })
+	stats := metrics.CacheStats{Hits: 7, Misses: 3, Evictions: 2, Bytes: 4096, Entries: 5}
+	m.ResponseCache(func() metrics.CacheStats { return stats })
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	for _, series := range []string{"touchpoint_response_cache_hits_total 7", "touchpoint_response_cache_misses_total 3",
