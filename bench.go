@@ -19,6 +19,7 @@ func defineBenchFlags(fs *pflag.FlagSet, o *bench.Options) {
 	flagVar(fs, &o.Warmup, "warmup", "", 2*time.Second, "warm-up before each measurement")
 	flagVar(fs, &o.Duration, "duration", "", 5*time.Second, "measured time of each scenario")
 	flagVar(fs, &o.Out, "out", "", "bench-report", "directory for report.md and the charts")
+	flagVar(fs, &o.Only, "only", "", "", "run only the scenarios whose name contains this text, e.g. \"(cache)\"")
 	flagVar(fs, &o.CPUProfile, "cpuprofile", "", "", "write a CPU profile of the server during each scenario to FILE-N.pprof (for go tool pprof)")
 }
 

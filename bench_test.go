@@ -44,8 +44,8 @@ func TestBenchSmoke(t *testing.T) {
 		t.Fatalf("bench: %v\n%s", err, stderr.String())
 	}
 	rows := regexp.MustCompile(`(?m)^\| (REST|GraphQL)[^|]*\| (\d+) \|(?:[^|]*\|){3} (\d+) \|`).FindAllStringSubmatch(stdout.String(), -1)
-	if len(rows) != 6 {
-		t.Fatalf("want 6 scenario rows:\n%s", stdout.String())
+	if len(rows) != 9 { // the engine's six, the cache's three
+		t.Fatalf("want 9 scenario rows:\n%s", stdout.String())
 	}
 	for _, r := range rows {
 		if r[2] == "0" || r[3] != "0" {
@@ -195,7 +195,7 @@ func BenchmarkStores(b *testing.B) {
 			}
 			cfg := httpapi.DefaultConfig()
 			cfg.DefaultRateLimit = 1 << 30
-			h := newHandler(cfg, db, slog.New(slog.DiscardHandler), ratelimit.NewMemory(), graph.HandlerConfig{Introspection: true}, "")
+			h := newHandler(cfg, db, slog.New(slog.DiscardHandler), ratelimit.NewMemory(), graph.HandlerConfig{Introspection: true}, "", 0)
 			for _, rq := range requests {
 				b.Run(rq.name, func(b *testing.B) {
 					for b.Loop() {

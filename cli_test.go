@@ -103,6 +103,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"import", "--org", "x", "a", "b"}, nil, "touchpoint import --org NAME FILE|-", "takes FILE only"},
 		{[]string{"migrate", "extra"}, nil, "touchpoint migrate [flags]", "takes no arguments"},
 		{[]string{"serve", "--demo=maybe"}, nil, "touchpoint serve [flags]", "want auto, true or false"},
+		{[]string{"serve", "--db", db, "--cache-size", "0"}, nil, "touchpoint serve [flags]", "--cache-size: want a positive number of MiB"},
 		{[]string{"serve", "--db", db}, map[string]string{"TOUCHPOINT_MAX_IN_FLIGHT": "many"}, "touchpoint serve [flags]", `TOUCHPOINT_MAX_IN_FLIGHT="many"`},
 		{[]string{"orgs", "set", "--org", "x", "--timezone", "Mars/Olympus", "--db", db}, nil, "touchpoint orgs set", "unknown time zone"},
 		{[]string{"serve", "--db", db, "--cors-origins", "https://dash.example.com/"}, nil, "touchpoint serve [flags]", `--cors-origins: origin "https://dash.example.com/": an origin has no trailing slash`},

@@ -333,6 +333,7 @@ type store interface {
 	interaction.Reader
 	interaction.Admin
 	importer.Sink
+	interaction.Versioner
 	metrics.Store
 	Ready(ctx context.Context) error
 	OrgNames(ctx context.Context) ([]string, error)

@@ -116,7 +116,8 @@ func aliases(n int) string {
 }
 
 // inProcess builds the real handler over a fresh database with the demo
-// data, for fuzzing and benchmarks.
+// data, for fuzzing and benchmarks; with the response cache on, as serve
+// has it, so hostile bodies go through its keying too.
 func inProcess(t testing.TB) http.Handler {
 	t.Helper()
 	ctx := context.Background()
@@ -130,7 +131,7 @@ func inProcess(t testing.TB) http.Handler {
 	}
 	cfg := httpapi.DefaultConfig()
 	cfg.DefaultRateLimit = 1 << 30
-	return newHandler(cfg, db, slog.New(slog.DiscardHandler), ratelimit.NewMemory(), graph.HandlerConfig{Introspection: true}, "")
+	return newHandler(cfg, db, slog.New(slog.DiscardHandler), ratelimit.NewMemory(), graph.HandlerConfig{Introspection: true}, "", 1<<20)
 }
 
 // FuzzGraphQLEndpoint throws arbitrary bodies and content types at the real

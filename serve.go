@@ -27,6 +27,7 @@ import (
 	"github.com/touchpoint/touchpoint/internal/metrics"
 	"github.com/touchpoint/touchpoint/internal/playground"
 	"github.com/touchpoint/touchpoint/internal/ratelimit"
+	"github.com/touchpoint/touchpoint/internal/respcache"
 	"github.com/touchpoint/touchpoint/internal/rest"
 	"github.com/touchpoint/touchpoint/internal/tracing"
 	"github.com/touchpoint/touchpoint/postgres"
@@ -50,8 +51,8 @@ type serveOptions struct {
 	db, readDB, addr, redis, debugAddr, logFormat string
 	corsOrigins, trustedDocuments                 string
 	demo                                          demoMode
-	introspection                                 bool
-	rateLimit, maxInFlight                        int
+	introspection, cache                          bool
+	rateLimit, maxInFlight, cacheMiB              int
 	redisTimeout, requestTimeout, stmtTimeout     time.Duration
 }
 
@@ -72,6 +73,8 @@ func (o *serveOptions) define(fs *pflag.FlagSet) {
 	flagVar(fs, &o.corsOrigins, "cors-origins", "TOUCHPOINT_CORS_ORIGINS", "", "browser origins allowed to call the API, comma-separated, each exactly scheme://host[:port]; empty for none (no CORS headers)")
 	flagVar(fs, &o.trustedDocuments, "trusted-documents", "TOUCHPOINT_TRUSTED_DOCUMENTS", "", "JSON manifest of the only GraphQL documents to run (SHA-256 hash to text, or an Apollo persisted-query manifest); empty runs any, with automatic persisted queries")
 	flagVar(fs, &o.rateLimit, "rate-limit", "", httpapi.DefaultConfig().DefaultRateLimit, "requests a minute per API key unless the key or organisation says otherwise")
+	flagVar(fs, &o.cache, "cache", "TOUCHPOINT_CACHE", true, "keep successful answers in memory under their organisation's data version, and answer If-None-Match with 304 (off: every request is computed)")
+	flagVar(fs, &o.cacheMiB, "cache-size", "TOUCHPOINT_CACHE_SIZE", 128, "MiB of answers the cache holds, shared fairly between organisations")
 	flagVar(fs, &o.maxInFlight, "max-in-flight", "TOUCHPOINT_MAX_IN_FLIGHT", -1, "API requests served at once, the rest queued; 0 for no bound, -1 to size it for the store: 2 per CPU on SQLite, 32 on PostgreSQL")
 }
 
@@ -150,6 +153,13 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 		}
 	}
 	tuneGC(env.getenv)
+	var cacheBytes int64
+	if o.cache {
+		if o.cacheMiB <= 0 {
+			return usageErrorf("--cache-size: want a positive number of MiB, got %d (switch the cache off with --cache=false)", o.cacheMiB)
+		}
+		cacheBytes = int64(o.cacheMiB) << 20
+	}
 
 	tracingOn, stopTracing, err := tracing.Setup(ctx, env.getenv)
 	if err != nil {
@@ -215,7 +225,7 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 		shared.Probe(ctx)
 		limiter = shared
 	}
-	handler := newHandler(cfg, db, logger, limiter, gql, demoCreds)
+	handler := newHandler(cfg, db, logger, limiter, gql, demoCreds, cacheBytes)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
@@ -231,7 +241,7 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 	if demoCreds != "" {
 		fmt.Fprintf(env.stdout, "Demo credentials:      %s (organisation %q; HTTP Basic)\n", demoCreds, demo.OrgName)
 	}
-	logger.Info("serving", "addr", ln.Addr().String(), "db", redact(o.db), "demo", demoCreds != "", "introspection", o.introspection, "tracing", tracingOn, "shared_rate_limits", o.redis != "", "cors_origins", corsOrigins, "trusted_documents", gql.TrustedDocuments.Len())
+	logger.Info("serving", "addr", ln.Addr().String(), "db", redact(o.db), "demo", demoCreds != "", "introspection", o.introspection, "tracing", tracingOn, "shared_rate_limits", o.redis != "", "cors_origins", corsOrigins, "trusted_documents", gql.TrustedDocuments.Len(), "cache_bytes", cacheBytes)
 
 	if o.debugAddr != "" {
 		stopDebug, err := serveDebug(o.debugAddr, logger)
@@ -327,9 +337,15 @@ func readTrustedDocuments(path string) (*graph.TrustedDocuments, error) {
 
 // newHandler wires the service: the HTTP edge around the GraphQL handler,
 // the REST shims and the playground, all reading from db. gql holds the
-// GraphQL settings serve's flags decide.
-func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratelimit.Limiter, gql graph.HandlerConfig, demoCreds string) http.Handler {
+// GraphQL settings serve's flags decide; the response cache holds
+// cacheBytes when that is positive.
+func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratelimit.Limiter, gql graph.HandlerConfig, demoCreds string, cacheBytes int64) http.Handler {
 	m := metrics.New(db)
+	var cache *respcache.Cache
+	if cacheBytes > 0 {
+		cache = respcache.New(cacheBytes)
+		m.ResponseCache(func() metrics.CacheStats { return metrics.CacheStats(cache.Stats()) })
+	}
 	var degraded func() string
 	if s, ok := limiter.(*ratelimit.Shared); ok {
 		m.RedisUp(s.Up)
@@ -344,6 +360,8 @@ func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratel
 		Ready:    db.Ready,
 		Observer: m,
 		Metrics:  m.Handler(),
+		Cache:    cache,
+		Versions: db,
 		GraphQL: graph.NewHandler(graph.HandlerConfig{
 			Introspection:    gql.Introspection,
 			TrustedDocuments: gql.TrustedDocuments,

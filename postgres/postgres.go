@@ -61,6 +61,7 @@ type DB struct {
 
 	applied []string // the migrations Open (or Migrate) applied
 
+	versions   versionReads                     // shared reads of data versions (version.go)
 	creds      sqlstore.CredentialCache[uint64] // versioned by heard.gen
 	heard      listenState
 	listenDSN  string             // "" for no listener (see credentials.go)

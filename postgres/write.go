@@ -26,6 +26,10 @@ import (
 const upsertCustomer = `INSERT INTO customers (org_id, id, mobile, email, external_id) VALUES ($1, $2, $3, $4, $5)
 	ON CONFLICT (org_id, id) DO UPDATE SET mobile = excluded.mobile, email = excluded.email, external_id = excluded.external_id`
 
+// bumpVersion moves an organisation's data version on (migrations/0005).
+const bumpVersion = `INSERT INTO data_versions (org_id, version) VALUES ($1, touchpoint_version_now())
+	ON CONFLICT (org_id) DO UPDATE SET version = greatest(data_versions.version + 1, excluded.version)`
+
 // bulk describes one kind of record imported through COPY.
 type bulk struct {
 	table   string
@@ -147,6 +151,11 @@ func (db *DB) Write(ctx context.Context, org interaction.OrgID, recs []interacti
 	}
 	if err := refreshCounts(ctx, tx, org, touched); err != nil {
 		return nil, err
+	}
+	// Last before the commit: the row lock it takes serialises imports of
+	// one organisation only for the commit itself (migrations/0005).
+	if _, err := tx.ExecContext(ctx, bumpVersion, org); err != nil {
+		return nil, fmt.Errorf("postgres: import: data version: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("postgres: commit import: %w", err)

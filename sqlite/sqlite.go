@@ -85,10 +85,11 @@ type DB struct {
 	// upserts are the importer's statements, prepared once on the writer
 	// connection at Open (preparing inside a transaction would wait for
 	// the one connection the transaction holds).
-	upserts map[stmtKey]*sqlx.Stmt
-	creds   sqlstore.CredentialCache[fileStamp]
-	wal     string   // the WAL file, whose stamp versions creds
-	applied []string // the migrations Open applied
+	upserts  map[stmtKey]*sqlx.Stmt
+	creds    sqlstore.CredentialCache[fileStamp]
+	wal      string       // the WAL file, whose stamp versions creds and versions
+	versions versionCache // data versions read under a settled WAL stamp (version.go)
+	applied  []string     // the migrations Open applied
 }
 
 // Open opens (creating if missing) the database file at path and applies any

@@ -54,6 +54,10 @@ var (
 
 type upsert struct{ insert, row, conflict string }
 
+// bumpVersion moves an organisation's data version on (migrations/0004).
+const bumpVersion = `INSERT INTO data_versions (org_id, version) VALUES (?1, CAST(unixepoch('subsec') * 1000000 AS INTEGER))
+	ON CONFLICT (org_id) DO UPDATE SET version = MAX(version + 1, excluded.version)`
+
 // sql returns the statement that upserts n rows.
 func (u *upsert) sql(n int) string {
 	var b strings.Builder
@@ -132,6 +136,11 @@ func (db *DB) Write(ctx context.Context, org interaction.OrgID, recs []interacti
 	}
 	if err := refreshCounts(ctx, tx, org, w.touched); err != nil {
 		return nil, err
+	}
+	// Last before the commit, so the version and the rows it versions
+	// become visible together (see migrations/0004).
+	if _, err := tx.ExecContext(ctx, bumpVersion, int64(org)); err != nil {
+		return nil, fmt.Errorf("sqlite: import: data version: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("sqlite: commit import: %w", err)

@@ -10,6 +10,7 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -40,6 +41,7 @@ type Options struct {
 	Duration            time.Duration // measured, per scenario
 	Out                 string        // directory for report.md and the charts; "" writes none
 	CPUProfile          string        // when set, the server's CPU profile of each scenario goes to CPUProfile-N.pprof
+	Only                string        // when set, only the scenarios whose name contains it run
 }
 
 // Store is what a run needs of the store it fills and reads for B1.
@@ -69,6 +71,13 @@ type scenario struct {
 	// direct answers the same request straight from the store, JSON-encoded
 	// with no GraphQL, REST shaping or loaders: ceiling B1.
 	direct http.HandlerFunc
+	// cached runs the scenario against the server with its response cache
+	// on; the others measure the engine, with the cache off.
+	cached bool
+	// status is the answer's expected status; 0 means 200.
+	status int
+	// warm, when set, runs before the scenario's own warm-up.
+	warm func(ctx context.Context, client *http.Client, base string) error
 }
 
 // measurement is one scenario's measurements.
@@ -77,6 +86,7 @@ type measurement struct {
 	res, b0, b1             loadgen.Result
 	allocs, stmts, bodySize float64
 	cpu                     time.Duration // the server's CPU per request; 0 where unknown
+	hitRatio                float64       // share of the measured requests served from the cache; -1 with it off
 }
 
 // Run runs the benchmark: it prints the table to env.Stdout, its progress
@@ -116,21 +126,40 @@ func Run(ctx context.Context, o Options, env Env) error {
 	}
 
 	// The real server on loopback, in its own process, with a limit no
-	// benchmark reaches.
-	srv, err := startServer(ctx, env.Server, filepath.Join(dir, "bench.db"), o.CPUProfile != "")
+	// benchmark reaches: one with the response cache off, which the
+	// engine's scenarios measure, and one with it on for the cache's.
+	engine, err := startServer(ctx, env.Server, filepath.Join(dir, "bench.db"), o.CPUProfile != "", false)
 	if err != nil {
 		return err
 	}
-	defer srv.stop()
-	base := srv.base
+	defer engine.stop()
+	cached, err := startServer(ctx, env.Server, filepath.Join(dir, "bench.db"), o.CPUProfile != "", true)
+	if err != nil {
+		return err
+	}
+	defer cached.stop()
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency * 2, MaxConnsPerHost: o.Concurrency * 2}}
 	authz := "Basic " + basicToken(key, secret)
 	scenarios := scenarios(db, org.ID, o.Customers, authz)
+	scenarios = append(scenarios, cacheScenarios(scenarios, o.Customers)...)
 
 	var rows []measurement
 	for _, sc := range scenarios {
+		if !strings.Contains(sc.name, o.Only) {
+			continue
+		}
 		logf("scenario %s", sc.name)
+		srv := engine
+		if sc.cached {
+			srv = cached
+		}
+		base := srv.base
+		if sc.warm != nil {
+			if err := sc.warm(ctx, client, base); err != nil {
+				return fmt.Errorf("scenario %s: warming: %w", sc.name, err)
+			}
+		}
 		// One request to size the response for B0.
 		resp, err := client.Do(sc.request(base, 0, 0))
 		if err != nil {
@@ -138,7 +167,8 @@ func Run(ctx context.Context, o Options, env Env) error {
 		}
 		sample, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 200 || bytes.Contains(sample, []byte(`"errors":[{`)) {
+		status := cmp.Or(sc.status, http.StatusOK)
+		if resp.StatusCode != status || bytes.Contains(sample, []byte(`"errors":[{`)) {
 			return fmt.Errorf("scenario %s: %d %s", sc.name, resp.StatusCode, sample)
 		}
 		row := measurement{name: sc.name, bodySize: float64(len(sample))}
@@ -149,6 +179,7 @@ func Run(ctx context.Context, o Options, env Env) error {
 		if err != nil {
 			return err
 		}
+		hits0, misses0 := srv.cacheCounters()
 		cpu0, cpuOK := srv.cpu()
 		profiled := make(chan error, 1)
 		if o.CPUProfile != "" {
@@ -161,6 +192,10 @@ func Run(ctx context.Context, o Options, env Env) error {
 		stmts1, mallocs1, err := srv.counters()
 		if err != nil {
 			return err
+		}
+		row.hitRatio = -1
+		if hits1, misses1 := srv.cacheCounters(); hits1+misses1 > hits0+misses0 {
+			row.hitRatio = (hits1 - hits0) / (hits1 - hits0 + misses1 - misses0)
 		}
 		if o.CPUProfile != "" {
 			if err := <-profiled; err != nil {
@@ -175,11 +210,13 @@ func Run(ctx context.Context, o Options, env Env) error {
 			}
 		}
 
-		// B0: the same HTTP stack writing precomputed bytes of the same size.
+		// B0: the same HTTP stack writing precomputed bytes of the same
+		// size, with the same status.
 		fixed := bytes.Repeat([]byte("x"), len(sample))
 		b0, stop0, err := listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			io.Copy(io.Discard, r.Body)
 			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
 			w.Write(fixed)
 		}))
 		if err != nil {
@@ -376,20 +413,25 @@ func formatReport(o Options, rows []measurement, importRate float64, rep importe
 	var b strings.Builder
 	fmt.Fprintf(&b, "Touchpoint benchmark: %d customers, %d messages; %d connections, %v measured after %v warm-up; %d CPUs, %s\n\n",
 		rep.Customers, rep.Messages, o.Concurrency, o.Duration, o.Warmup, runtime.NumCPU(), runtime.Version())
-	fmt.Fprintln(&b, "| scenario | req/s | p50 ms | p90 ms | p99 ms | errors | server CPU ms/req | allocs/req | SQL/req | bytes | B0 req/s | vs B0 | B1 req/s | vs B1 |")
-	fmt.Fprintln(&b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(&b, "| scenario | req/s | p50 ms | p90 ms | p99 ms | errors | server CPU ms/req | allocs/req | SQL/req | bytes | B0 req/s | vs B0 | B1 req/s | vs B1 | cache hits |")
+	fmt.Fprintln(&b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/1e6) }
 	for _, r := range rows {
 		cpu := "-"
 		if r.cpu > 0 {
 			cpu = fmt.Sprintf("%.2f", float64(r.cpu)/1e6)
 		}
-		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %d | %s | %.0f | %.1f | %.0f | %.0f | %s | %.0f | %s |\n",
+		hits := "off"
+		if r.hitRatio >= 0 {
+			hits = fmt.Sprintf("%.1f%%", 100*r.hitRatio)
+		}
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %d | %s | %.0f | %.1f | %.0f | %.0f | %s | %.0f | %s | %s |\n",
 			r.name, r.res.RPS(), ms(r.res.Percentile(50)), ms(r.res.Percentile(90)), ms(r.res.Percentile(99)), r.res.Errors,
-			cpu, r.allocs, r.stmts, r.bodySize, r.b0.RPS(), ratio(r.res.RPS(), r.b0.RPS()), r.b1.RPS(), ratio(r.res.RPS(), r.b1.RPS()))
+			cpu, r.allocs, r.stmts, r.bodySize, r.b0.RPS(), ratio(r.res.RPS(), r.b0.RPS()), r.b1.RPS(), ratio(r.res.RPS(), r.b1.RPS()), hits)
 	}
 	fmt.Fprintf(&b, "\nImport: %.0f records/s (%d messages). Peak RSS: %.0f MiB.\n", importRate, rep.Messages, peakRSS/1024)
-	fmt.Fprintln(&b, "B0: the same HTTP stack writing precomputed bytes of the same size. B1: the same data read straight from the store and JSON-encoded, no GraphQL.")
+	fmt.Fprintln(&b, "B0: the same HTTP stack writing precomputed bytes of the same size (and status). B1: the same data read straight from the store and JSON-encoded, no GraphQL.")
+	fmt.Fprintln(&b, "Scenarios marked (cache) run against a server with the response cache on; the others against one with --cache=false. Cache hits: the share of the measured requests answered from the cache.")
 	fmt.Fprintln(&b, "The server runs in a process of its own: its CPU per request is read from /proc, its allocations and SQL statements from its /metrics.")
 	return b.String()
 }

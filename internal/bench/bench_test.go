@@ -71,7 +71,8 @@ func TestCountersOf(t *testing.T) {
 }
 
 // TestReport: the table has a row a scenario with its numbers and ratios
-// ("-" where a ceiling or the CPU is unknown), and the files are written.
+// ("-" where a ceiling or the CPU is unknown) and its cache hit ratio
+// ("off" against the server without a cache), and the files are written.
 func TestReport(t *testing.T) {
 	ms := time.Millisecond
 	res := func(requests int, lat ...time.Duration) loadgen.Result {
@@ -79,15 +80,15 @@ func TestReport(t *testing.T) {
 	}
 	rows := []measurement{
 		{name: "REST v2, random customers", res: res(500, ms, 2*ms, 4*ms), b0: res(1000), b1: res(250),
-			allocs: 261, stmts: 3.2, bodySize: 9063, cpu: 310 * time.Microsecond},
-		{name: "GraphQL one customer, few fields", res: res(100, 3*ms), allocs: 352, stmts: 2, bodySize: 626},
+			allocs: 261, stmts: 3.2, bodySize: 9063, cpu: 310 * time.Microsecond, hitRatio: -1},
+		{name: "GraphQL one customer, few fields", res: res(100, 3*ms), allocs: 352, stmts: 2, bodySize: 626, hitRatio: 0.75},
 	}
 	o := Options{Concurrency: 4, Warmup: 100 * ms, Duration: 300 * ms}
 	report := formatReport(o, rows, 1000, importer.Report{Customers: 100, Messages: 2000}, 64<<10)
 	for _, want := range []string{
 		"100 customers, 2000 messages; 4 connections, 300ms measured after 100ms warm-up",
-		"| REST v2, random customers | 500 | 2.00 | 4.00 | 4.00 | 0 | 0.31 | 261 | 3.2 | 9063 | 1000 | 50% | 250 | 200% |",
-		"| GraphQL one customer, few fields | 100 | 3.00 | 3.00 | 3.00 | 0 | - | 352 | 2.0 | 626 | 0 | - | 0 | - |",
+		"| REST v2, random customers | 500 | 2.00 | 4.00 | 4.00 | 0 | 0.31 | 261 | 3.2 | 9063 | 1000 | 50% | 250 | 200% | off |",
+		"| GraphQL one customer, few fields | 100 | 3.00 | 3.00 | 3.00 | 0 | - | 352 | 2.0 | 626 | 0 | - | 0 | - | 75.0% |",
 		"Peak RSS: 64 MiB.",
 	} {
 		if !strings.Contains(report, want) {

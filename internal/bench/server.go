@@ -37,13 +37,14 @@ func freePort() (string, error) {
 
 // startServer serves db (already holding the data set and key) with
 // production settings but a rate limit no benchmark reaches, in the
-// process command makes.
-func startServer(ctx context.Context, command func([]string) (*exec.Cmd, error), db string, profile bool) (*server, error) {
+// process command makes, with its response cache on or off.
+func startServer(ctx context.Context, command func([]string) (*exec.Cmd, error), db string, profile, cache bool) (*server, error) {
 	addr, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"serve", "--db", db, "--addr", addr, "--demo=false", "--rate-limit", strconv.Itoa(1 << 30), "--log-format", "json"}
+	args := []string{"serve", "--db", db, "--addr", addr, "--demo=false", "--rate-limit", strconv.Itoa(1 << 30), "--log-format", "json",
+		"--cache=" + strconv.FormatBool(cache)}
 	s := &server{base: "http://" + addr}
 	if profile {
 		if s.debug, err = freePort(); err != nil {
@@ -158,6 +159,28 @@ func countersOf(metrics io.Reader) (stmts, mallocs float64, err error) {
 		return 0, 0, errors.New("bench server's /metrics lacks its statement or allocation counters")
 	}
 	return stmts, mallocs, sc.Err()
+}
+
+// cacheCounters reads the server's response cache hits and misses so far;
+// zeros when its cache is off.
+func (s *server) cacheCounters() (hits, misses float64) {
+	resp, err := http.Get(s.base + "/metrics")
+	if err != nil {
+		return 0, 0
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		name, value, _ := strings.Cut(sc.Text(), " ")
+		switch name {
+		case "touchpoint_response_cache_hits_total":
+			hits, _ = strconv.ParseFloat(value, 64)
+		case "touchpoint_response_cache_misses_total":
+			misses, _ = strconv.ParseFloat(value, 64)
+		}
+	}
+	return hits, misses
 }
 
 // profile fetches a CPU profile of the next d from the server into path.

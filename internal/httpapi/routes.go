@@ -31,7 +31,7 @@ func NewServer(cfg Config, d Deps) http.Handler {
 		loaders.Observe = d.Observer.ObserveBatch
 	}
 	if d.GraphQL != nil {
-		gql := s.api("graphql", d.GraphQLError, loaders, d.GraphQL)
+		gql := s.api("graphql", d.GraphQLError, loaders, s.cached("graphql", graphQLKey, d.GraphQL))
 		mux.Handle("GET /graphql", gql)
 		mux.Handle("POST /graphql", gql)
 	}
@@ -39,11 +39,11 @@ func NewServer(cfg Config, d Deps) http.Handler {
 		mux.Handle("GET /graphql/schema.graphql", s.api("graphql-schema", d.GraphQLError, loaders, d.Schema))
 	}
 	if d.V11 != nil {
-		mux.Handle("GET /v1.1/customer/interaction", s.api("v1.1", d.V11Error, loaders, d.V11))
+		mux.Handle("GET /v1.1/customer/interaction", s.api("v1.1", d.V11Error, loaders, s.cached("v1.1", restKey, d.V11)))
 		mux.Handle("/v1.1/customer/interaction", s.open("v1.1", onlyGET(d.V11Error)))
 	}
 	if d.V2 != nil {
-		mux.Handle("GET /v2/customers/interaction", s.api("v2", d.V2Error, loaders, d.V2))
+		mux.Handle("GET /v2/customers/interaction", s.api("v2", d.V2Error, loaders, s.cached("v2", restKey, d.V2)))
 		mux.Handle("/v2/customers/interaction", s.open("v2", onlyGET(d.V2Error)))
 	}
 

@@ -1,6 +1,7 @@
 // Package httpapi is Touchpoint's HTTP edge: the routes, and the middleware
 // every API request passes through (request id, access log, recovery, body
-// limit, authentication, per-key rate limit, per-request loaders). It takes
+// limit, authentication, per-key rate limit, per-request loaders, the
+// response cache and its validators). It takes
 // the GraphQL handler, the REST shims and the store as dependencies, so it
 // imports none of them and can be tested with small handlers of its own.
 // What an error looks like is each transport's: the edge raises an error
@@ -18,6 +19,7 @@ import (
 
 	"github.com/touchpoint/touchpoint/internal/interaction"
 	"github.com/touchpoint/touchpoint/internal/ratelimit"
+	"github.com/touchpoint/touchpoint/internal/respcache"
 )
 
 // Config is the HTTP edge's configuration. The timeouts and header limit
@@ -129,6 +131,12 @@ type Deps struct {
 	// window. (The access log's durations are measured, not decided, and
 	// keep the monotonic clock.)
 	Now func() time.Time
+	// Cache, when set, keeps the API routes' successful answers under
+	// their organisation's data version, read from Versions (then
+	// required) on every request; see cache.go. Nil: no cache, no version
+	// read, and the handlers' own validators.
+	Cache    *respcache.Cache
+	Versions interaction.Versioner
 }
 
 // Observer receives what the access log records, and loader batch sizes,
@@ -187,6 +195,7 @@ func (d Deps) mustBeComplete() {
 	var missing []string
 	for name, ok := range map[string]bool{
 		"Auth": d.Auth != nil, "Limiter": d.Limiter != nil, "Reader": d.Reader != nil,
+		"Versions": d.Cache == nil || d.Versions != nil,
 	} {
 		if !ok {
 			missing = append(missing, name)

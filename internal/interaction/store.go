@@ -144,3 +144,21 @@ type Admin interface {
 	Keys(ctx context.Context, org OrgID) ([]APIKey, error)
 	RevokeKey(ctx context.Context, id string, at time.Time) error
 }
+
+// Versioner tells an organisation's data version: a number that moves, in
+// the same transaction, with anything that can change one of the
+// organisation's answers (an import, its settings, its keys), and never
+// comes back. The response cache and the ETags are keyed by it.
+type Versioner interface {
+	DataVersion(ctx context.Context, org OrgID) (DataVersion, error)
+}
+
+// DataVersion is an organisation's data version and, read with it in one
+// statement, the settings that shape its answers: a request rendered with
+// these is rendered as the version says, even while the credential it
+// authenticated with was read before a settings change.
+type DataVersion struct {
+	Version  int64
+	TimeZone string
+	MaskOTP  bool
+}

@@ -43,7 +43,8 @@ func (r Result) Percentile(p float64) time.Duration {
 // Run drives client with requests from next (called concurrently, with
 // the worker number and its request count) for warmup and then duration;
 // only the latter is measured. A response is an error unless its status is
-// 200.
+// 200, or 304 (the answer to a conditional request the client's copy
+// satisfies).
 func Run(ctx context.Context, client *http.Client, concurrency int, warmup, duration time.Duration, next func(worker, n int) *http.Request) Result {
 	type sample struct {
 		lat   time.Duration
@@ -71,7 +72,7 @@ func Run(ctx context.Context, client *http.Client, concurrency int, warmup, dura
 				if err == nil {
 					s.bytes, _ = io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
-					s.err = resp.StatusCode != http.StatusOK
+					s.err = resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNotModified
 				}
 				s.lat = time.Since(t0)
 				if !t0.Before(measureFrom) && time.Now().Before(end) {

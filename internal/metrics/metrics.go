@@ -86,6 +86,32 @@ func (m *Metrics) RedisUp(up func() bool) {
 	}))
 }
 
+// CacheStats are the response cache's counters and size (respcache.Stats,
+// which this package does not import).
+type CacheStats struct {
+	Hits, Misses, Evictions uint64
+	Bytes                   int64
+	Entries                 int
+}
+
+// ResponseCache reports the response cache's counters and size, read
+// from stats at each scrape.
+func (m *Metrics) ResponseCache(stats func() CacheStats) {
+	counter := func(name, help string, f func(CacheStats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f(stats())) })
+	}
+	gauge := func(name, help string, f func(CacheStats) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(stats()) })
+	}
+	m.reg.MustRegister(
+		counter("touchpoint_response_cache_hits_total", "API answers served from the response cache.", func(s CacheStats) uint64 { return s.Hits }),
+		counter("touchpoint_response_cache_misses_total", "API answers computed because the cache did not hold them.", func(s CacheStats) uint64 { return s.Misses }),
+		counter("touchpoint_response_cache_evictions_total", "Answers evicted from the response cache to make room.", func(s CacheStats) uint64 { return s.Evictions }),
+		gauge("touchpoint_response_cache_bytes", "Bytes of answers the response cache holds.", func(s CacheStats) float64 { return float64(s.Bytes) }),
+		gauge("touchpoint_response_cache_entries", "Answers the response cache holds.", func(s CacheStats) float64 { return float64(s.Entries) }),
+	)
+}
+
 // Handler serves the metrics in the Prometheus exposition format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})

@@ -65,3 +65,24 @@ func TestPoolMetrics(t *testing.T) {
 		})
 	}
 }
+
+// TestResponseCacheMetrics: the response cache's counters and size are
+// read from its stats at each scrape.
+func TestResponseCacheMetrics(t *testing.T) {
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	m := metrics.New(db)
+	stats := metrics.CacheStats{Hits: 7, Misses: 3, Evictions: 2, Bytes: 4096, Entries: 5}
+	m.ResponseCache(func() metrics.CacheStats { return stats })
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, series := range []string{"touchpoint_response_cache_hits_total 7", "touchpoint_response_cache_misses_total 3",
+		"touchpoint_response_cache_evictions_total 2", "touchpoint_response_cache_bytes 4096", "touchpoint_response_cache_entries 5"} {
+		if !strings.Contains(rec.Body.String(), series+"\n") {
+			t.Errorf("/metrics lacks %s", series)
+		}
+	}
+}

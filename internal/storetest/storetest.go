@@ -22,6 +22,7 @@ type Store interface {
 	interaction.Reader
 	interaction.Admin
 	importer.Sink
+	interaction.Versioner
 	Statements() int64
 	OrgNames(ctx context.Context) ([]string, error)
 }
@@ -45,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 		"CountsFollowImports":    testCountsFollowImports,
 		"Credential":             testCredential,
 		"ImportRejectsAlike":     testImportRejectsAlike,
+		"DataVersionMoves":       testDataVersionMoves,
 	} {
 		t.Run(name, func(t *testing.T) { test(t, open) })
 	}
