@@ -51,7 +51,7 @@ func write(w http.ResponseWriter, r *http.Request, status int, contentType strin
 		etag := `"` + hex.EncodeToString(sum[:16]) + `"`
 		h.Set("ETag", etag)
 		h.Set("Cache-Control", "private, no-cache")
-		h.Set("Vary", "Authorization, Accept")
+		h.Add("Vary", "Authorization, Accept") // beside what the edge varies on (CORS: Origin)
 		if r != nil && matches(r.Header.Get("If-None-Match"), etag) {
 			w.WriteHeader(http.StatusNotModified)
 			return
