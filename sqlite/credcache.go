@@ -45,9 +45,18 @@ func (db *DB) walStamp() (fileStamp, bool) {
 // else with one statement.
 func (db *DB) Credential(ctx context.Context, id string) (interaction.APIKey, interaction.Org, error) {
 	read := func() (interaction.APIKey, interaction.Org, error) { return db.Store.Credential(ctx, id) }
-	stamp, ok := db.walStamp()
+	stamp, ok := db.settledStamp()
 	if !ok {
 		return read()
 	}
 	return db.creds.Lookup(id, stamp, read)
+}
+
+// settledStamp is the WAL's stamp when it is old enough to trust (see
+// DataVersion): a commit within the file system's clock tick of the stamp
+// could leave it as it was, so a stamp is kept under only once no such
+// commit can follow it unseen. Until then every lookup reads.
+func (db *DB) settledStamp() (fileStamp, bool) {
+	stamp, ok := db.walStamp()
+	return stamp, ok && time.Since(stamp.mtime) > stampSettle
 }

@@ -73,3 +73,52 @@ func TestDataVersionKeptUnderASettledStamp(t *testing.T) {
 		}
 	}
 }
+
+// TestCredentialsKeptUnderASettledStamp: credentials are cached under the
+// same rule as versions: read on every lookup while the WAL's stamp is
+// fresh, once and then from memory when it has settled, and read again
+// after a commit.
+func TestCredentialsKeptUnderASettledStamp(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	lookups := func() int64 {
+		t.Helper()
+		before := db.Statements()
+		for range 2 {
+			db.Credential(ctx, "tp_none")
+		}
+		return db.Statements() - before
+	}
+	if _, err := db.EnsureOrg(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if n := lookups(); n != 2 && time.Since(walTime(t, db)) < stampSettle {
+		t.Errorf("under a fresh stamp: %d statements for 2 lookups, want 2", n)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(db.wal, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if n := lookups(); n != 1 {
+		t.Errorf("under a settled stamp: %d statements for 2 lookups, want 1", n)
+	}
+	if _, err := db.EnsureOrg(ctx, "globex"); err != nil {
+		t.Fatal(err)
+	}
+	if n := lookups(); n == 0 {
+		t.Error("after a commit: the lookups were answered from memory")
+	}
+}
+
+func walTime(t *testing.T, db *DB) time.Time {
+	t.Helper()
+	fi, err := os.Stat(db.wal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.ModTime()
+}
