@@ -265,13 +265,19 @@ func pageQuery(sh pageShape) string {
 		// Newest first the page ends at its last row's time or later, oldest
 		// first at it or earlier; without that row the page is the whole
 		// partition, down to (or up to) the span's bound.
-		cut, order, open := ">=", "DESC", "?7"
+		//
+		// The span's bound on the cut's side is the cut's to apply, and is
+		// hidden from the planner (unary +): seen beside the cut, it made
+		// SQLite, replanning with the bound values, read the partition
+		// through messages_timeline, every network and type of the customer
+		// between the bounds, 27 times the time on a partition of 106 rows.
+		cut, order, open, span := ">=", "DESC", "?7", "m.sent_at <= ?8 AND +m.sent_at >= ?7"
 		if sh.order == interaction.OldestFirst {
-			cut, order, open = "<=", "ASC", "?8"
+			cut, order, open, span = "<=", "ASC", "?8", "m.sent_at >= ?7 AND +m.sent_at <= ?8"
 		}
 		parts = append(parts, `SELECT `+cols+` FROM json_each(?6) AS p CROSS JOIN messages AS m
 	ON m.org_id = ?1 AND m.customer_id = p.value ->> 0 AND m.network = p.value ->> 1 AND m.type = p.value ->> 2
-	AND m.sent_at BETWEEN ?7 AND ?8`+narrow("m")+`
+	AND `+span+narrow("m")+`
 	AND m.sent_at `+cut+` coalesce((SELECT x.sent_at FROM messages AS x
 		WHERE x.org_id = ?1 AND x.customer_id = p.value ->> 0 AND x.network = p.value ->> 1 AND x.type = p.value ->> 2
 			AND x.sent_at BETWEEN ?7 AND ?8`+narrow("x")+`
