@@ -218,6 +218,13 @@ type givenInteractions struct {
 // found by Query.customer, a store that cannot) gives nil, and the field
 // goes the usual way: the resolver, then customersJSON.
 func (r *Resolver) identifiedJSON(ctx context.Context, fc *graphql.FieldContext) graphql.Marshaler {
+	if !loader.For(ctx).ReadsByIdentifier() {
+		// In process (SQLite) there is no round trip to save, and the
+		// resolvers' path had the better tail: at 32 connections on 2
+		// CPUs, p99 6.7-7.0 ms against 10.7-11.1 this way, for 13% less
+		// throughput (one-customer question, alternated in one run).
+		return nil
+	}
 	var (
 		kind   interaction.IdentifierKind
 		values []string

@@ -123,6 +123,14 @@ func notFound(id interaction.Identifier) error {
 	return interaction.Errorf(interaction.KindNotFound, "no customer with %s %q", id.Kind, id.Value)
 }
 
+// ReadsByIdentifier reports whether the store finds customers and reads
+// their interactions with one statement (interaction.HeadReader), which
+// CustomersWithInteractions then does.
+func (l *Loaders) ReadsByIdentifier() bool {
+	_, ok := l.store.(interaction.HeadReader)
+	return ok
+}
+
 // CustomersWithInteractions is Customers and then Interactions for the
 // customers found, in the order of values: where an entry has its error
 // (not found, malformed) its groups are nil. When the store can find the

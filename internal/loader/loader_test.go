@@ -255,6 +255,9 @@ func TestCustomersWithInteractions(t *testing.T) {
 				store = headRecorder{rec}
 			}
 			l := New(store, 1, Options{})
+			if l.ReadsByIdentifier() != tc.heads {
+				t.Errorf("ReadsByIdentifier() = %v over a store that is a HeadReader: %v", !tc.heads, tc.heads)
+			}
 			ctx := context.Background()
 			cs, errs, groups, err := l.CustomersWithInteractions(ctx, interaction.ByMobile, tc.values, tc.req)
 			if err != nil {
