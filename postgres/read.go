@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -180,7 +179,17 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 		query, args = countsOfTypes, append(args, types)
 	}
 	out := make([]interaction.Summary, 0, len(customerIDs)*4)
-	err := db.query(ctx, query, args, func(r pgx.Rows) error {
+	if err := db.query(ctx, query, args, summaryRows(f, &out)); err != nil {
+		return nil, fmt.Errorf("postgres: summaries: %w", err)
+	}
+	return out, nil
+}
+
+// summaryRows scans rows of (customer, network, type, count, newest time,
+// used) into out, keeping those of f's network and stored types (the
+// statements filter by customer and, at most, type).
+func summaryRows(f interaction.Filter, out *[]interaction.Summary) func(pgx.Rows) error {
+	return func(r pgx.Rows) error {
 		var s interaction.Summary
 		var n, t string
 		var last int64
@@ -188,18 +197,14 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 			return err
 		}
 		s.Network, s.Type = interaction.Network(n), interaction.Type(t)
-		if (f.Network != "" && s.Network != f.Network) || (f.Type != "" && !slices.Contains(stored, s.Type)) {
+		if !sqlstore.WantsStored(f, s.Network, s.Type) {
 			return nil
 		}
 		at := fromMillis(last)
 		s.Last = &at
-		out = append(out, s)
+		*out = append(*out, s)
 		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("postgres: summaries: %w", err)
 	}
-	return out, nil
 }
 
 var headQueries sync.Map // headShape -> string

@@ -280,23 +280,7 @@ func (db *DB) StatusCounts(ctx context.Context, org interaction.OrgID, customerI
 // messages only.
 func (db *DB) narrowedSummaries(ctx context.Context, org interaction.OrgID, customerIDs []int64, f interaction.Filter) ([]interaction.Summary, error) {
 	var out []interaction.Summary
-	err := db.statusRows(ctx, org, customerIDs, f, true, func(r pgx.Rows) error {
-		var s interaction.Summary
-		var n, t string
-		var last int64
-		if err := r.Scan(&s.CustomerID, &n, &t, &s.Count, &last, &s.Used); err != nil {
-			return err
-		}
-		s.Network, s.Type = interaction.Network(n), interaction.Type(t)
-		if !sqlstore.WantsStored(f, s.Network, s.Type) {
-			return nil
-		}
-		at := fromMillis(last)
-		s.Last = &at
-		out = append(out, s)
-		return nil
-	})
-	if err != nil {
+	if err := db.statusRows(ctx, org, customerIDs, f, true, summaryRows(f, &out)); err != nil {
 		return nil, fmt.Errorf("postgres: summaries: %w", err)
 	}
 	return out, nil
