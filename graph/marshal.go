@@ -615,34 +615,20 @@ func (j *interactionsJSON) size() int {
 }
 
 func (j *interactionsJSON) networkInteractions(b []byte, p *plan, ni *model.NetworkInteractions) []byte {
-	b = append(b, '{')
-	for i, f := range p.fields {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, f.key...)
+	return appendObject(b, p, func(b []byte, f *planField) []byte {
 		switch f.kind {
-		case fTypename:
-			b = appendQuoted(b, p.typename)
 		case fNetwork:
 			b = appendEnum(b, string(ni.Network))
 		case fInteractions:
 			b = appendList(b, len(ni.Interactions), func(b []byte, k int) []byte { return j.interaction(b, f.sub, ni.Interactions[k]) })
 		}
-	}
-	return append(b, '}')
+		return b
+	})
 }
 
 func (j *interactionsJSON) interaction(b []byte, p *plan, it *model.Interaction) []byte {
-	b = append(b, '{')
-	for i, f := range p.fields {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, f.key...)
+	return appendObject(b, p, func(b []byte, f *planField) []byte {
 		switch f.kind {
-		case fTypename:
-			b = appendQuoted(b, p.typename)
 		case fNetwork:
 			b = appendEnum(b, string(it.Network))
 		case fType:
@@ -664,22 +650,15 @@ func (j *interactionsJSON) interaction(b []byte, p *plan, it *model.Interaction)
 		case fStatusCounts:
 			b = appendList(b, len(it.Item.StatusCounts), func(b []byte, k int) []byte { return statusCount(b, f.sub, &it.Item.StatusCounts[k]) })
 		}
-	}
-	return append(b, '}')
+		return b
+	})
 }
 
 // message writes m as model.NewMessage presents it (masked text, -1 ids
 // as null) without building the presented copy.
 func (j *interactionsJSON) message(b []byte, p *plan, m *interaction.Message, maskOTP bool) []byte {
-	b = append(b, '{')
-	for i, f := range p.fields {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, f.key...)
+	return appendObject(b, p, func(b []byte, f *planField) []byte {
 		switch f.kind {
-		case fTypename:
-			b = appendQuoted(b, p.typename)
 		case fID:
 			b = appendID(b, m.ID)
 		case fNetwork:
@@ -705,20 +684,13 @@ func (j *interactionsJSON) message(b []byte, p *plan, m *interaction.Message, ma
 		case fDeliveredAt:
 			b = j.appendOptionalTime(b, m.DeliveredAt)
 		}
-	}
-	return append(b, '}')
+		return b
+	})
 }
 
 func (j *interactionsJSON) missedCall(b []byte, p *plan, c *interaction.MissedCall) []byte {
-	b = append(b, '{')
-	for i, f := range p.fields {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, f.key...)
+	return appendObject(b, p, func(b []byte, f *planField) []byte {
 		switch f.kind {
-		case fTypename:
-			b = appendQuoted(b, p.typename)
 		case fID:
 			b = appendID(b, c.ID)
 		case fCalledAt:
@@ -726,20 +698,13 @@ func (j *interactionsJSON) missedCall(b []byte, p *plan, c *interaction.MissedCa
 		case fUsed:
 			b = strconv.AppendBool(b, c.Used)
 		}
-	}
-	return append(b, '}')
+		return b
+	})
 }
 
 func (j *interactionsJSON) survey(b []byte, p *plan, s *interaction.Survey) []byte {
-	b = append(b, '{')
-	for i, f := range p.fields {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, f.key...)
+	return appendObject(b, p, func(b []byte, f *planField) []byte {
 		switch f.kind {
-		case fTypename:
-			b = appendQuoted(b, p.typename)
 		case fID:
 			b = appendID(b, s.ID)
 		case fName:
@@ -749,27 +714,20 @@ func (j *interactionsJSON) survey(b []byte, p *plan, s *interaction.Survey) []by
 		case fResponses:
 			b = appendQuoted(b, string(s.Responses))
 		}
-	}
-	return append(b, '}')
+		return b
+	})
 }
 
 func statusCount(b []byte, p *plan, sc *interaction.StatusCount) []byte {
-	b = append(b, '{')
-	for i, f := range p.fields {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, f.key...)
+	return appendObject(b, p, func(b []byte, f *planField) []byte {
 		switch f.kind {
-		case fTypename:
-			b = appendQuoted(b, p.typename)
 		case fStatus:
 			b = appendQuoted(b, sc.Status)
 		case fCount:
 			b = strconv.AppendInt(b, int64(sc.Count), 10)
 		}
-	}
-	return append(b, '}')
+		return b
+	})
 }
 
 // timelineJSON is one customer's timeline page, ready to write; w writes
@@ -799,15 +757,8 @@ func (t *timelineJSON) size() int {
 
 func (t *timelineJSON) append(b []byte) []byte {
 	p := t.plan
-	b = append(b, '{')
-	for i, f := range p.fields {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, f.key...)
+	return appendObject(b, p, func(b []byte, f *planField) []byte {
 		switch f.kind {
-		case fTypename:
-			b = appendQuoted(b, p.typename)
 		case fTotalCount:
 			b = strconv.AppendInt(b, int64(t.conn.TotalCount), 10)
 		case fPageInfo:
@@ -815,20 +766,13 @@ func (t *timelineJSON) append(b []byte) []byte {
 		case fEdges:
 			b = appendList(b, len(t.conn.Edges), func(b []byte, k int) []byte { return t.edge(b, f.sub, t.conn.Edges[k]) })
 		}
-	}
-	return append(b, '}')
+		return b
+	})
 }
 
 func (t *timelineJSON) edge(b []byte, p *plan, e *model.TimelineEdge) []byte {
-	b = append(b, '{')
-	for i, f := range p.fields {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, f.key...)
+	return appendObject(b, p, func(b []byte, f *planField) []byte {
 		switch f.kind {
-		case fTypename:
-			b = appendQuoted(b, p.typename)
 		case fCursor:
 			b = append(b, '"') // base64url needs no escaping
 			b = e.CursorOf().AppendEncoded(b)
@@ -844,6 +788,25 @@ func (t *timelineJSON) edge(b []byte, p *plan, e *model.TimelineEdge) []byte {
 				b = t.w.survey(b, np, &e.Entry.Survey)
 			}
 		}
+		return b
+	})
+}
+
+// appendObject writes one object of plan p: each field's key and then its
+// value, __typename here for every type and the others by value.
+func appendObject(b []byte, p *plan, value func(b []byte, f *planField) []byte) []byte {
+	b = append(b, '{')
+	for i := range p.fields {
+		f := &p.fields[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, f.key...)
+		if f.kind == fTypename {
+			b = appendQuoted(b, p.typename)
+		} else {
+			b = value(b, f)
+		}
 	}
 	return append(b, '}')
 }
@@ -855,15 +818,8 @@ func pageInfo(b []byte, p *plan, pi *model.PageInfo) []byte {
 		}
 		return appendQuoted(b, *s)
 	}
-	b = append(b, '{')
-	for i, f := range p.fields {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, f.key...)
+	return appendObject(b, p, func(b []byte, f *planField) []byte {
 		switch f.kind {
-		case fTypename:
-			b = appendQuoted(b, p.typename)
 		case fHasNext:
 			b = strconv.AppendBool(b, pi.HasNextPage)
 		case fHasPrevious:
@@ -873,8 +829,8 @@ func pageInfo(b []byte, p *plan, pi *model.PageInfo) []byte {
 		case fEndCursor:
 			b = optional(b, pi.EndCursor)
 		}
-	}
-	return append(b, '}')
+		return b
+	})
 }
 
 // The scalars, written as scalar.MarshalInt64ID, scalar.MarshalTime and
