@@ -21,24 +21,7 @@ func (r *customerResolver) Interactions(ctx context.Context, objs []*interaction
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]int64, 0, len(objs))
-	for _, c := range objs {
-		if c != nil { // a null in the parent list has no interactions to read
-			ids = append(ids, c.ID)
-		}
-	}
-	groups, err := loader.For(ctx).Interactions(ctx, ids, req)
-	if err != nil {
-		return nil, err
-	}
-	shown := presentFor(ctx, groups)
-	out := make([][]*model.NetworkInteractions, len(objs))
-	for i, c := range objs {
-		if c != nil {
-			out[i], shown = shown[0], shown[1:]
-		}
-	}
-	return out, nil
+	return interactionsFor(ctx, objs, req)
 }
 
 // Timeline is the batch resolver for the timeline field.

@@ -59,6 +59,43 @@ func checkCustomers(values []string) error {
 	return nil
 }
 
+// requestFromArgs is interactionsRequest for Customer.interactions'
+// arguments as gqlgen coerced them (a field context's Args).
+func requestFromArgs(ctx context.Context, args map[string]any) (interaction.Request, error) {
+	network, _ := args["network"].(*interaction.Network)
+	typ, _ := args["type"].(*interaction.Type)
+	limit, _ := args["limit"].(*int)
+	offset, _ := args["offset"].(*int)
+	since, _ := args["since"].(*time.Time)
+	until, _ := args["until"].(*time.Time)
+	statuses, _ := args["statuses"].([]string)
+	campaigns, _ := args["campaignIds"].([]int64)
+	return interactionsRequest(ctx, network, typ, limit, offset, since, until, statuses, campaigns)
+}
+
+// interactionsFor reads req for the customers of a list (nil entries, the
+// list's nulls, have none) and presents them in the list's order.
+func interactionsFor(ctx context.Context, objs []*interaction.Customer, req interaction.Request) ([][]*model.NetworkInteractions, error) {
+	ids := make([]int64, 0, len(objs))
+	for _, c := range objs {
+		if c != nil {
+			ids = append(ids, c.ID)
+		}
+	}
+	groups, err := loader.For(ctx).Interactions(ctx, ids, req)
+	if err != nil {
+		return nil, err
+	}
+	shown := presentFor(ctx, groups)
+	out := make([][]*model.NetworkInteractions, len(objs))
+	for i, c := range objs {
+		if c != nil {
+			out[i], shown = shown[0], shown[1:]
+		}
+	}
+	return out, nil
+}
+
 // interactionsRequest is what Customer.interactions' arguments and
 // selection (the field of ctx) ask of the read path.
 func interactionsRequest(ctx context.Context, network *interaction.Network, typ *interaction.Type, limit, offset *int, since, until *time.Time, statuses []string, campaigns []int64) (interaction.Request, error) {

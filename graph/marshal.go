@@ -263,15 +263,7 @@ func (r *Resolver) identifiedJSON(ctx context.Context, fc *graphql.FieldContext)
 		return nil
 	}
 	cctx := graphql.WithFieldContext(ctx, child)
-	network, _ := child.Args["network"].(*interaction.Network)
-	typ, _ := child.Args["type"].(*interaction.Type)
-	limit, _ := child.Args["limit"].(*int)
-	offset, _ := child.Args["offset"].(*int)
-	since, _ := child.Args["since"].(*time.Time)
-	until, _ := child.Args["until"].(*time.Time)
-	statuses, _ := child.Args["statuses"].([]string)
-	campaigns, _ := child.Args["campaignIds"].([]int64)
-	req, err := interactionsRequest(cctx, network, typ, limit, offset, since, until, statuses, campaigns)
+	req, err := requestFromArgs(cctx, child.Args)
 	if err != nil {
 		return nil
 	}
@@ -300,18 +292,14 @@ func (r *Resolver) identifiedJSON(ctx context.Context, fc *graphql.FieldContext)
 	return r.customersJSON(ctx, fc, res, &givenInteractions{alias: first.Alias, results: presentFor(cctx, found)})
 }
 
-// interactionsOf calls the batch resolver with arguments as gqlgen coerced
-// them.
+// interactionsOf reads Customer.interactions for cs with arguments as
+// gqlgen coerced them, as the batch resolver does.
 func (r *Resolver) interactionsOf(ctx context.Context, cs []*interaction.Customer, args map[string]any) ([][]*model.NetworkInteractions, error) {
-	network, _ := args["network"].(*interaction.Network)
-	typ, _ := args["type"].(*interaction.Type)
-	limit, _ := args["limit"].(*int)
-	offset, _ := args["offset"].(*int)
-	since, _ := args["since"].(*time.Time)
-	until, _ := args["until"].(*time.Time)
-	statuses, _ := args["statuses"].([]string)
-	campaigns, _ := args["campaignIds"].([]int64)
-	return r.Customer().Interactions(ctx, cs, network, typ, limit, offset, since, until, statuses, campaigns)
+	req, err := requestFromArgs(ctx, args)
+	if err != nil {
+		return nil, err
+	}
+	return interactionsFor(ctx, cs, req)
 }
 
 // timelineOf calls the batch resolver of the timeline with arguments as
