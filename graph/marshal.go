@@ -151,7 +151,11 @@ func (r *Resolver) customersJSON(ctx context.Context, fc *graphql.FieldContext, 
 	}
 	loc := locationOf(ctx)
 	quiet := quietly(ctx)
-	for _, f := range graphql.CollectFields(op, fc.Field.Selections, []string{"Customer"}) {
+	fields := given.customerFields()
+	if fields == nil {
+		fields = graphql.CollectFields(op, fc.Field.Selections, []string{"Customer"})
+	}
+	for _, f := range fields {
 		cf := customerField{key: []byte(string(appendQuoted(nil, f.Alias)) + ":"), name: f.Name}
 		switch f.Name {
 		case "__typename", "id", "mobile", "email", "externalId":
@@ -203,11 +207,20 @@ func quietly(ctx context.Context) context.Context {
 	return graphql.WithResponseContext(ctx, graphql.DefaultErrorPresenter, graphql.DefaultRecover)
 }
 
-// givenInteractions is one interactions field's results, read already, for
+// givenInteractions is what identifiedJSON has already: the Customer
+// selection, collected, and one interactions field's results, read, for
 // the customers present in the list (as interactionsOf returns them).
 type givenInteractions struct {
+	fields  []graphql.CollectedField // the Customer selection, collected already
 	alias   string
 	results [][]*model.NetworkInteractions
+}
+
+func (g *givenInteractions) customerFields() []graphql.CollectedField {
+	if g == nil {
+		return nil
+	}
+	return g.fields
 }
 
 // identifiedJSON answers Query.customer or Query.customers whole when the
@@ -248,10 +261,11 @@ func (r *Resolver) identifiedJSON(ctx context.Context, fc *graphql.FieldContext)
 		}
 	}
 	op := graphql.GetOperationContext(ctx)
+	fields := graphql.CollectFields(op, fc.Field.Selections, []string{"Customer"})
 	var first *graphql.CollectedField
-	for _, f := range graphql.CollectFields(op, fc.Field.Selections, []string{"Customer"}) {
-		if f.Name == "interactions" {
-			first = &f
+	for i := range fields {
+		if fields[i].Name == "interactions" {
+			first = &fields[i]
 			break
 		}
 	}
@@ -289,7 +303,7 @@ func (r *Resolver) identifiedJSON(ctx context.Context, fc *graphql.FieldContext)
 		}
 		res = list[0]
 	}
-	return r.customersJSON(ctx, fc, res, &givenInteractions{alias: first.Alias, results: presentFor(cctx, found)})
+	return r.customersJSON(ctx, fc, res, &givenInteractions{fields: fields, alias: first.Alias, results: presentFor(cctx, found)})
 }
 
 // interactionsOf reads Customer.interactions for cs with arguments as
