@@ -213,7 +213,22 @@ func (db *DB) TimelineCounts(ctx context.Context, org interaction.OrgID, q inter
 // statusQuery reads counts by status (or, for summaries, counts and
 // newest times per group) from the kept counts, or from the messages when
 // a span or a campaign narrows them.
-func statusQuery(summaries, kept, statuses, campaigns bool) prepared {
+func statusQuery(sh statusShape) prepared {
+	if q, ok := statusQueries.Load(sh); ok {
+		return q.(prepared)
+	}
+	pq := buildStatusQuery(sh.summaries, sh.kept, sh.statuses, sh.campaigns)
+	statusQueries.Store(sh, pq)
+	return pq
+}
+
+// statusShape is what statusQuery's text depends on; its texts are cached
+// by it, as the timeline's are.
+type statusShape struct{ summaries, kept, statuses, campaigns bool }
+
+var statusQueries sync.Map // statusShape -> prepared
+
+func buildStatusQuery(summaries, kept, statuses, campaigns bool) prepared {
 	p := &params{}
 	var q string
 	if kept {
@@ -245,7 +260,7 @@ func statusQuery(summaries, kept, statuses, campaigns bool) prepared {
 // statusRows runs statusQuery for f.
 func (db *DB) statusRows(ctx context.Context, org interaction.OrgID, customerIDs []int64, f interaction.Filter, summaries bool, row func(pgx.Rows) error) error {
 	lo, hi := sqlstore.Bounds(f.Span())
-	pq := statusQuery(summaries, f.Span() == (interaction.Span{}) && f.Campaigns == "", f.Statuses != "", f.Campaigns != "")
+	pq := statusQuery(statusShape{summaries, f.Span() == (interaction.Span{}) && f.Campaigns == "", f.Statuses != "", f.Campaigns != ""})
 	return db.query(ctx, pq.text, pq.p.args(map[string]any{"org": int64(org), "customers": customerIDs, "lo": lo, "hi": hi,
 		"statuses": f.Statuses.Strings(), "campaigns": f.Campaigns.Ints()}), row)
 }
