@@ -46,17 +46,21 @@ func (r *customerResolver) Timeline(ctx context.Context, objs []*interaction.Cus
 	}
 	// A cursor names one customer: for any other it is foreign, and that
 	// customer's timeline is an error of its own.
+	hash := f.Hash()
 	errs := make(graphql.BatchErrorList, len(objs))
 	failed := false
 	ids := make([]int64, 0, len(objs))
 	for i, c := range objs {
-		switch {
-		case c == nil:
-		case from != nil && from.Check(p.Org.ID, c.ID, f) != nil:
-			errs[i], failed = from.Check(p.Org.ID, c.ID, f), true
-		default:
-			ids = append(ids, c.ID)
+		if c == nil {
+			continue
 		}
+		if from != nil {
+			if err := from.Check(p.Org.ID, c.ID, hash); err != nil {
+				errs[i], failed = err, true
+				continue
+			}
+		}
+		ids = append(ids, c.ID)
 	}
 	fields, total := renderedTimeline(ctx)
 	req := interaction.TimelineRequest{Filter: f, Size: size, Backward: backward, Total: total, Fields: fields}
@@ -67,7 +71,6 @@ func (r *customerResolver) Timeline(ctx context.Context, objs []*interaction.Cus
 	if err != nil {
 		return nil, err
 	}
-	hash := f.Hash()
 	maskOTP := p.Org.MaskOTP && !p.Has(interaction.ScopeOTPRead)
 	out := make([]*model.TimelineConnection, len(objs))
 	for i, c := range objs {

@@ -306,9 +306,9 @@ func DecodeCursor(s string) (Cursor, error) {
 }
 
 // Check refuses a cursor issued for another organisation, customer or
-// filter.
-func (c Cursor) Check(org OrgID, customer int64, f TimelineFilter) error {
-	if c.Org != org || c.Customer != customer || c.Filter != f.Hash() {
+// filter (the TimelineFilter.Hash of the request's filter).
+func (c Cursor) Check(org OrgID, customer int64, filter uint64) error {
+	if c.Org != org || c.Customer != customer || c.Filter != filter {
 		return Errorf(KindInvalid, "the cursor belongs to another customer's timeline or to other filters")
 	}
 	return nil
