@@ -160,7 +160,11 @@ func (getJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExec
 		return
 	}
 	params := graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName")}
-	for name, into := range map[string]*map[string]any{"variables": &params.Variables, "extensions": &params.Extensions} {
+	for _, p := range [...]struct {
+		name string
+		into *map[string]any
+	}{{"variables", &params.Variables}, {"extensions", &params.Extensions}} {
+		name, into := p.name, p.into
 		if v := q.Get(name); v != "" {
 			dec := json.NewDecoder(strings.NewReader(v))
 			dec.UseNumber()

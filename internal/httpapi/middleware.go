@@ -58,13 +58,9 @@ func infoFrom(ctx context.Context) *reqInfo {
 	return i
 }
 
-// RequestID returns the request id of ctx, or "".
-func RequestID(ctx context.Context) string {
-	if i := infoFrom(ctx); i != nil {
-		return i.id
-	}
-	return ""
-}
+// RequestID returns the request id of ctx, or "": the one reqlog holds
+// for every transport's logs.
+func RequestID(ctx context.Context) string { return reqlog.RequestID(ctx) }
 
 var validID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
