@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"os"
 	"strings"
@@ -20,7 +19,7 @@ func TestTwoReplicas(t *testing.T) {
 		t.Skip("TOUCHPOINT_TEST_REDIS is not set (scripts/test starts a redis-server); skipping the two-replica test")
 	}
 	dsn := pgtest.DSN(t)
-	cmd := dbCommand(t, dsn)
+	cmd := func(stdin string, args ...string) string { return runIn(t, dsn, stdin, args...) }
 	// Migrations are a step of their own, before any replica starts.
 	cmd("", "migrate")
 	cmd(`{"record":"customer","id":1,"mobile":"9100","email":"a@x.com"}
@@ -83,7 +82,7 @@ func TestTwoReplicas(t *testing.T) {
 func TestRevocationWithReadReplica(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	replica := pgtest.Via(t, dsn, pgtest.NewProxy(t, pgtest.Host(t, dsn)).Addr())
-	cmd := dbCommand(t, dsn)
+	cmd := func(stdin string, args ...string) string { return runIn(t, dsn, stdin, args...) }
 	cmd("", "migrate")
 	cmd(`{"record":"customer","id":1,"mobile":"9100"}`+"\n", "import", "--org", "acme", "-")
 	key := cmd("", "keys", "create", "--org", "acme")
@@ -109,19 +108,5 @@ func TestRevocationWithReadReplica(t *testing.T) {
 		if status, body, _ := c.do("GET", p, ""); status != http.StatusUnauthorized {
 			t.Errorf("after revocation: GET %s = %d %s, want 401", p, status, body)
 		}
-	}
-}
-
-// dbCommand returns a runner of the program's commands on the database at
-// dsn (appending --db), with stdin as their input, that fails t when one
-// fails and returns its trimmed output.
-func dbCommand(t *testing.T, dsn string) func(stdin string, args ...string) string {
-	return func(stdin string, args ...string) string {
-		t.Helper()
-		var out, errOut strings.Builder
-		if err := run(context.Background(), append(args, "--db", dsn), getenvFrom(nil), strings.NewReader(stdin), &out, &errOut); err != nil {
-			t.Fatalf("%v: %v\n%s", args, err, errOut.String())
-		}
-		return strings.TrimSpace(out.String())
 	}
 }

@@ -58,14 +58,7 @@ func (c client) graphql(q string) (int, string) {
 // a customer only org B has. It returns KEY:SECRET credentials per org.
 func tenancyDB(t *testing.T, dsn string) (db string, keys map[string]string) {
 	db = dsn
-	runCmd := func(stdin string, args ...string) string {
-		t.Helper()
-		var out, errOut strings.Builder
-		if err := run(context.Background(), append(args, "--db", db), getenvFrom(nil), strings.NewReader(stdin), &out, &errOut); err != nil {
-			t.Fatalf("%v: %v\n%s", args, err, errOut.String())
-		}
-		return strings.TrimSpace(out.String())
-	}
+	runCmd := func(stdin string, args ...string) string { return runIn(t, db, stdin, args...) }
 	for _, org := range []string{"a", "b"} {
 		data := fmt.Sprintf(`{"record":"customer","id":7,"mobile":"9100","email":"same@x.com","external_id":"E7"}
 {"record":"message","id":70,"customer_id":7,"network":"capillary","type":"sms","subject":"subject of org %[1]s","body":"Your OTP is 482913","status":"DELIVERED","sent_at":"2025-01-01T00:00:00Z"}
