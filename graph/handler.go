@@ -189,9 +189,6 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	if fastInteractions {
 		h = withPlans(srv)
 	}
-	if cfg.TrustedDocuments != nil {
-		h = documentIDs(h)
-	}
 	return checkRequest(h)
 }
 

@@ -126,15 +126,21 @@ func (postJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 		refuse(w, r, exec, "could not read the request body")
 		return
 	}
-	var params graphql.RawParams
+	// documentId (the GraphQL-over-HTTP persisted-documents proposal,
+	// which GraphQL Code Generator's clients send) has no field in
+	// RawParams; trusted documents read it.
+	var req struct {
+		graphql.RawParams
+		DocumentID string `json:"documentId"`
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	if err := dec.Decode(&params); err != nil {
+	if err := dec.Decode(&req); err != nil {
 		refuse(w, r, exec, "the request body is not a GraphQL request: a JSON object with query, operationName, variables and extensions")
 		return
 	}
-	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	execute(w, r, exec, &params)
+	req.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	execute(w, withDocumentID(r, req.DocumentID), exec, &req.RawParams)
 }
 
 // getJSON is the GET transport: the parameters come from the query string,
@@ -175,7 +181,7 @@ func (getJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExec
 		}
 	}
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	execute(w, r, exec, &params)
+	execute(w, withDocumentID(r, q.Get("documentId")), exec, &params)
 }
 
 // execute runs a decoded request and writes its answer: the one path of

@@ -1,12 +1,10 @@
 package graph
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -182,35 +180,12 @@ func notTrusted(msg string) *gqlerror.Error {
 
 type documentIDKey struct{}
 
-// documentIDs takes a request's documentId (the GraphQL-over-HTTP
-// persisted-documents proposal, sent by GraphQL Code Generator's clients)
-// from a GET's parameters or a POST's body into the context for
-// trustedOnly: gqlgen's RawParams has no field for it. The body has been
-// read into memory by the HTTP edge; it is decoded a second time only when
-// it names the field at all.
-func documentIDs(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var id string
-		switch r.Method {
-		case http.MethodGet:
-			id = r.URL.Query().Get("documentId")
-		case http.MethodPost:
-			body, err := io.ReadAll(r.Body)
-			if err != nil {
-				break // the transport reports the unreadable body
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			if bytes.Contains(body, []byte(`"documentId"`)) {
-				var v struct {
-					DocumentID string `json:"documentId"`
-				}
-				json.Unmarshal(body, &v) // a body that is no JSON object is the transport's to report
-				id = v.DocumentID
-			}
-		}
-		if id != "" {
-			r = r.WithContext(context.WithValue(r.Context(), documentIDKey{}, id))
-		}
-		next.ServeHTTP(w, r)
-	})
+// withDocumentID puts a request's documentId, when it has one, into its
+// context for trustedOnly: the transports read it as they decode the
+// request.
+func withDocumentID(r *http.Request, id string) *http.Request {
+	if id == "" {
+		return r
+	}
+	return r.WithContext(context.WithValue(r.Context(), documentIDKey{}, id))
 }
