@@ -175,11 +175,10 @@ func Run(ctx context.Context, o Options, env Env) error {
 
 		next := func(w, n int) *http.Request { return sc.request(base, w, n) }
 		loadgen.Run(ctx, client, o.Concurrency, 0, o.Warmup, next) // warm-up, not measured
-		stmts0, mallocs0, err := srv.counters()
+		c0, err := srv.counters()
 		if err != nil {
 			return err
 		}
-		hits0, misses0 := srv.cacheCounters()
 		cpu0, cpuOK := srv.cpu()
 		profiled := make(chan error, 1)
 		if o.CPUProfile != "" {
@@ -189,13 +188,13 @@ func Run(ctx context.Context, o Options, env Env) error {
 		}
 		row.res = loadgen.Run(ctx, client, o.Concurrency, 0, o.Duration, next)
 		cpu1, _ := srv.cpu()
-		stmts1, mallocs1, err := srv.counters()
+		c1, err := srv.counters()
 		if err != nil {
 			return err
 		}
 		row.hitRatio = -1
-		if hits1, misses1 := srv.cacheCounters(); hits1+misses1 > hits0+misses0 {
-			row.hitRatio = (hits1 - hits0) / (hits1 - hits0 + misses1 - misses0)
+		if c1.hits+c1.misses > c0.hits+c0.misses {
+			row.hitRatio = (c1.hits - c0.hits) / (c1.hits - c0.hits + c1.misses - c0.misses)
 		}
 		if o.CPUProfile != "" {
 			if err := <-profiled; err != nil {
@@ -203,8 +202,8 @@ func Run(ctx context.Context, o Options, env Env) error {
 			}
 		}
 		if n := row.res.Requests; n > 0 {
-			row.allocs = (mallocs1 - mallocs0) / float64(n)
-			row.stmts = (stmts1 - stmts0) / float64(n)
+			row.allocs = (c1.mallocs - c0.mallocs) / float64(n)
+			row.stmts = (c1.stmts - c0.stmts) / float64(n)
 			if cpuOK {
 				row.cpu = (cpu1 - cpu0) / time.Duration(n)
 			}

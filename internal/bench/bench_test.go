@@ -47,24 +47,25 @@ func TestCountersOf(t *testing.T) {
 	tests := []struct {
 		name            string
 		metrics         string
-		stmts, mallocs  float64
+		want            counters
 		wantErrContains string
 	}{
-		{"both", "# HELP go_memstats_mallocs_total x\ngo_memstats_mallocs_total 1.5e+06\ntouchpoint_sql_statements_total{} 1\ntouchpoint_sql_statements_total 42\n", 42, 1.5e6, ""},
-		{"no statements", "go_memstats_mallocs_total 10\n", 0, 0, "lacks"},
-		{"not a number", "touchpoint_sql_statements_total many\ngo_memstats_mallocs_total 10\n", 0, 0, "invalid syntax"},
+		{"both", "# HELP go_memstats_mallocs_total x\ngo_memstats_mallocs_total 1.5e+06\ntouchpoint_sql_statements_total{} 1\ntouchpoint_sql_statements_total 42\n", counters{stmts: 42, mallocs: 1.5e6}, ""},
+		{"with the cache", "go_memstats_mallocs_total 10\ntouchpoint_response_cache_hits_total 7\ntouchpoint_sql_statements_total 3\ntouchpoint_response_cache_misses_total 2\n", counters{stmts: 3, mallocs: 10, hits: 7, misses: 2}, ""},
+		{"no statements", "go_memstats_mallocs_total 10\n", counters{}, "lacks"},
+		{"not a number", "touchpoint_sql_statements_total many\ngo_memstats_mallocs_total 10\n", counters{}, "invalid syntax"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			stmts, mallocs, err := countersOf(strings.NewReader(tt.metrics))
+			got, err := countersOf(strings.NewReader(tt.metrics))
 			if tt.wantErrContains != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErrContains) {
 					t.Errorf("err %v, want one containing %q", err, tt.wantErrContains)
 				}
 				return
 			}
-			if err != nil || stmts != tt.stmts || mallocs != tt.mallocs {
-				t.Errorf("countersOf = %v, %v, %v; want %v, %v", stmts, mallocs, err, tt.stmts, tt.mallocs)
+			if err != nil || got != tt.want {
+				t.Errorf("countersOf = %+v, %v; want %+v", got, err, tt.want)
 			}
 		})
 	}

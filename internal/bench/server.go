@@ -122,19 +122,27 @@ func cpuOf(stat []byte) (time.Duration, bool) {
 	return time.Duration(u+st) * time.Second / clockTicks, true
 }
 
-// counters reads the server's statements and allocations so far.
-func (s *server) counters() (stmts, mallocs float64, err error) {
+// counters is what the server has counted so far, read off its /metrics:
+// statements, allocations and, with its response cache on, hits and
+// misses (zero without).
+type counters struct {
+	stmts, mallocs, hits, misses float64
+}
+
+// counters reads the server's counters with one scrape.
+func (s *server) counters() (counters, error) {
 	resp, err := http.Get(s.base + "/metrics")
 	if err != nil {
-		return 0, 0, err
+		return counters{}, err
 	}
 	defer resp.Body.Close()
 	return countersOf(resp.Body)
 }
 
-// countersOf reads the statement and allocation counters off a /metrics
-// page.
-func countersOf(metrics io.Reader) (stmts, mallocs float64, err error) {
+// countersOf reads the counters off a /metrics page; the statement and
+// allocation counters must be there.
+func countersOf(metrics io.Reader) (counters, error) {
+	var c counters
 	found := 0
 	sc := bufio.NewScanner(metrics)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -143,44 +151,31 @@ func countersOf(metrics io.Reader) (stmts, mallocs float64, err error) {
 		if !ok {
 			continue
 		}
+		var into *float64
 		switch name {
 		case "touchpoint_sql_statements_total":
-			stmts, err = strconv.ParseFloat(value, 64)
+			into = &c.stmts
 			found++
 		case "go_memstats_mallocs_total":
-			mallocs, err = strconv.ParseFloat(value, 64)
+			into = &c.mallocs
 			found++
+		case "touchpoint_response_cache_hits_total":
+			into = &c.hits
+		case "touchpoint_response_cache_misses_total":
+			into = &c.misses
+		default:
+			continue
 		}
+		v, err := strconv.ParseFloat(value, 64)
 		if err != nil {
-			return 0, 0, err
+			return counters{}, err
 		}
+		*into = v
 	}
 	if found != 2 {
-		return 0, 0, errors.New("bench server's /metrics lacks its statement or allocation counters")
+		return counters{}, errors.New("bench server's /metrics lacks its statement or allocation counters")
 	}
-	return stmts, mallocs, sc.Err()
-}
-
-// cacheCounters reads the server's response cache hits and misses so far;
-// zeros when its cache is off.
-func (s *server) cacheCounters() (hits, misses float64) {
-	resp, err := http.Get(s.base + "/metrics")
-	if err != nil {
-		return 0, 0
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		name, value, _ := strings.Cut(sc.Text(), " ")
-		switch name {
-		case "touchpoint_response_cache_hits_total":
-			hits, _ = strconv.ParseFloat(value, 64)
-		case "touchpoint_response_cache_misses_total":
-			misses, _ = strconv.ParseFloat(value, 64)
-		}
-	}
-	return hits, misses
+	return c, sc.Err()
 }
 
 // profile fetches a CPU profile of the next d from the server into path.
