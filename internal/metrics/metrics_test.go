@@ -77,12 +77,19 @@ func TestResponseCacheMetrics(t *testing.T) {
 	m := metrics.New(db)
 	stats := metrics.CacheStats{Hits: 7, Misses: 3, Evictions: 2, Bytes: 4096, Entries: 5}
 	m.ResponseCache(func() metrics.CacheStats { return stats })
-	rec := httptest.NewRecorder()
-	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	for _, series := range []string{"touchpoint_response_cache_hits_total 7", "touchpoint_response_cache_misses_total 3",
-		"touchpoint_response_cache_evictions_total 2", "touchpoint_response_cache_bytes 4096", "touchpoint_response_cache_entries 5"} {
-		if !strings.Contains(rec.Body.String(), series+"\n") {
-			t.Errorf("/metrics lacks %s", series)
+	scrape := func(want ...string) {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		for _, series := range want {
+			if !strings.Contains(rec.Body.String(), series+"\n") {
+				t.Errorf("/metrics lacks %s", series)
+			}
 		}
 	}
+	scrape("touchpoint_response_cache_hits_total 7", "touchpoint_response_cache_misses_total 3",
+		"touchpoint_response_cache_evictions_total 2", "touchpoint_response_cache_bytes 4096", "touchpoint_response_cache_entries 5")
+	// Read again at the next scrape, not kept from the first.
+	stats = metrics.CacheStats{Hits: 9, Misses: 4, Evictions: 2, Bytes: 1024, Entries: 1}
+	scrape("touchpoint_response_cache_hits_total 9", "touchpoint_response_cache_bytes 1024", "touchpoint_response_cache_entries 1")
 }
