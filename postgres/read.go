@@ -169,7 +169,7 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 	query, args := countsOf, []any{int64(org), customerIDs}
 	switch span := f.Span(); {
 	case span != (interaction.Span{}):
-		lo, hi := sqlstore.Bounds(span)
+		lo, hi := span.Millis()
 		query, args = summariesIn, append(args, lo, hi)
 	case f.Type != "":
 		types := make([]string, len(stored))
@@ -479,7 +479,7 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 		return nil, nil
 	}
 	plan := sqlstore.PlanPages(q)
-	lo, hi := sqlstore.Bounds(q.Span)
+	lo, hi := q.Span.Millis()
 	netLo, netHi := sqlstore.NetworkRange(q.Network)
 	cutC := make([]int64, len(plan.Cut))
 	cutN := make([]string, len(plan.Cut))
@@ -631,7 +631,7 @@ func (db *DB) listPages(ctx context.Context, org interaction.OrgID, q interactio
 	for i, p := range q.Partitions {
 		ids[i] = p.CustomerID
 	}
-	lo, hi := sqlstore.Bounds(q.Span)
+	lo, hi := q.Span.Millis()
 	return db.query(ctx, query, []any{int64(org), ids, lo, hi}, row)
 }
 

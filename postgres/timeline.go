@@ -259,7 +259,7 @@ func buildStatusQuery(summaries, kept, statuses, campaigns bool) prepared {
 
 // statusRows runs statusQuery for f.
 func (db *DB) statusRows(ctx context.Context, org interaction.OrgID, customerIDs []int64, f interaction.Filter, summaries bool, row func(pgx.Rows) error) error {
-	lo, hi := sqlstore.Bounds(f.Span())
+	lo, hi := f.Span().Millis()
 	pq := statusQuery(statusShape{summaries, f.Span() == (interaction.Span{}) && f.Campaigns == "", f.Statuses != "", f.Campaigns != ""})
 	return db.query(ctx, pq.text, pq.p.args(map[string]any{"org": int64(org), "customers": customerIDs, "lo": lo, "hi": hi,
 		"statuses": f.Statuses.Strings(), "campaigns": f.Campaigns.Ints()}), row)

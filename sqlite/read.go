@@ -155,7 +155,7 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 	case f.Type != "":
 		query = countsOfTypes
 	}
-	lo, hi := sqlstore.Bounds(span)
+	lo, hi := span.Millis()
 	out := make([]interaction.Summary, 0, len(customerIDs)*4)
 	err := db.reads.query(ctx, query, func(st *sqlite3.Stmt) error {
 		err := bindAll(bindKey(st, 1, int64(org)), st.BindText(2, jsonInts(customerIDs)))
@@ -295,7 +295,7 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 		return nil, nil
 	}
 	plan := sqlstore.PlanPages(q)
-	lo, hi := sqlstore.Bounds(q.Span)
+	lo, hi := q.Span.Millis()
 	wholeArg, uniformArg, cutArg := jsonInts(plan.Whole), jsonInts(plan.Uniform.Customers), jsonParts(plan.Cut)
 	netLo, netHi := sqlstore.NetworkRange(q.Network)
 	fields := q.Fields
@@ -457,7 +457,7 @@ func (db *DB) listPages(ctx context.Context, org interaction.OrgID, q interactio
 	for i, p := range q.Partitions {
 		ids[i] = p.CustomerID
 	}
-	lo, hi := sqlstore.Bounds(q.Span)
+	lo, hi := q.Span.Millis()
 	return db.reads.query(ctx, query, func(st *sqlite3.Stmt) error {
 		return bindAll(bindKey(st, 1, int64(org)), st.BindText(2, jsonInts(ids)), st.BindInt64(3, lo), st.BindInt64(4, hi))
 	}, func(rc *readConn, st *sqlite3.Stmt) error {

@@ -264,7 +264,7 @@ func statusQuery(sh statusShape) string {
 func (db *DB) statusRows(ctx context.Context, org interaction.OrgID, customerIDs []int64, f interaction.Filter, summaries bool, row func(*readConn, *sqlite3.Stmt) error) error {
 	sh := statusShape{summaries: summaries, kept: f.Span() == (interaction.Span{}) && f.Campaigns == "",
 		statuses: f.Statuses != "", campaigns: f.Campaigns != ""}
-	lo, hi := sqlstore.Bounds(f.Span())
+	lo, hi := f.Span().Millis()
 	return db.reads.query(ctx, statusQuery(sh), func(st *sqlite3.Stmt) error {
 		n := st.BindCount()
 		err := bindAll(bindKey(st, 1, int64(org)), st.BindText(2, jsonInts(customerIDs)))

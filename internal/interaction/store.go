@@ -2,6 +2,7 @@ package interaction
 
 import (
 	"context"
+	"math"
 	"time"
 )
 
@@ -111,6 +112,20 @@ type PageQuery struct {
 // Span is a time range; a zero bound is open. Both bounds are inclusive.
 type Span struct {
 	Since, Until time.Time
+}
+
+// Millis is the span in Unix milliseconds, as the stores keep times, an
+// open bound the smallest or largest int64: a BETWEEN over it needs no
+// case of its own.
+func (s Span) Millis() (lo, hi int64) {
+	lo, hi = math.MinInt64, math.MaxInt64
+	if !s.Since.IsZero() {
+		lo = s.Since.UnixMilli()
+	}
+	if !s.Until.IsZero() {
+		hi = s.Until.UnixMilli()
+	}
+	return lo, hi
 }
 
 // APIKey is a stored credential. The secret itself is never stored: only

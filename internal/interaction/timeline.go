@@ -170,13 +170,7 @@ func (q TimelineQuery) KeyBound(k EntryKind) (at, id int64) {
 // the rows are read towards, so that a store's index range starts at the
 // bound (the exact keyset condition then only sorts out that one time).
 func (q TimelineQuery) TimeRange() (lo, hi int64) {
-	lo, hi = math.MinInt64, math.MaxInt64
-	if !q.Span.Since.IsZero() {
-		lo = q.Span.Since.UnixMilli()
-	}
-	if !q.Span.Until.IsZero() {
-		hi = q.Span.Until.UnixMilli()
-	}
+	lo, hi = q.Span.Millis()
 	if q.From != nil {
 		at := q.From.At.UnixMilli()
 		if q.Order == OldestFirst {

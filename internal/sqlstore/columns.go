@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"math"
 	"slices"
 
 	"github.com/touchpoint/touchpoint/internal/interaction"
@@ -36,19 +35,6 @@ func PageColumns(fields interaction.MessageFields) string {
 		}
 	}
 	return cols
-}
-
-// Bounds turns a span into inclusive millisecond bounds, open ends as the
-// extremes, so one statement serves bounded and open spans alike.
-func Bounds(s interaction.Span) (lo, hi int64) {
-	lo, hi = math.MinInt64, math.MaxInt64
-	if !s.Since.IsZero() {
-		lo = s.Since.UnixMilli()
-	}
-	if !s.Until.IsZero() {
-		hi = s.Until.UnixMilli()
-	}
-	return lo, hi
 }
 
 // NetworkRange is the range of network names a page of whole customers
