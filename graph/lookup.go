@@ -108,9 +108,9 @@ func interactionsRequest(ctx context.Context, network *interaction.Network, typ 
 	if err != nil {
 		return interaction.Request{}, err
 	}
-	lists, fields := rendered(ctx)
+	lists, fields, statusCounts := rendered(ctx)
 	return interaction.Request{Filter: f, Page: page, Layout: interaction.LayoutV2, Lists: lists, Fields: fields,
-		StatusCounts: wantsStatusCounts(ctx)}, nil
+		StatusCounts: statusCounts}, nil
 }
 
 // presentFor presents groups as the request's principal may see them.

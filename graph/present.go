@@ -12,12 +12,11 @@ import (
 
 // rendered reads, from the selection of the field being resolved
 // (Customer.interactions), which lists of each group and which message
-// columns the response shows, so the store reads only those. It looks no
-// further than the field's own selection set.
-func rendered(ctx context.Context) (interaction.Lists, interaction.MessageFields) {
+// columns the response shows, and whether it shows counts by status, so
+// the store reads only those. It looks no further than the field's own
+// selection set.
+func rendered(ctx context.Context) (lists interaction.Lists, fields interaction.MessageFields, statusCounts bool) {
 	op := graphql.GetOperationContext(ctx)
-	var lists interaction.Lists
-	var fields interaction.MessageFields
 	for _, ni := range graphql.CollectFields(op, graphql.GetFieldContext(ctx).Field.Selections, []string{"NetworkInteractions"}) {
 		if ni.Name != "interactions" {
 			continue
@@ -33,10 +32,12 @@ func rendered(ctx context.Context) (interaction.Lists, interaction.MessageFields
 				lists |= interaction.ListMissedCalls
 			case "surveys":
 				lists |= interaction.ListSurveys
+			case "statusCounts":
+				statusCounts = true
 			}
 		}
 	}
-	return lists, fields
+	return lists, fields, statusCounts
 }
 
 // messageFields maps Message's fields to the columns they render; id,
@@ -79,23 +80,6 @@ func present(groups [][]interaction.Group, maskOTP bool) [][]*model.NetworkInter
 		out[i] = ptrs
 	}
 	return out
-}
-
-// wantsStatusCounts reports whether the interactions field being
-// resolved renders statusCounts in any group.
-func wantsStatusCounts(ctx context.Context) bool {
-	op := graphql.GetOperationContext(ctx)
-	for _, ni := range graphql.CollectFields(op, graphql.GetFieldContext(ctx).Field.Selections, []string{"NetworkInteractions"}) {
-		if ni.Name != "interactions" {
-			continue
-		}
-		for _, it := range graphql.CollectFields(op, ni.Selections, []string{"Interaction"}) {
-			if it.Name == "statusCounts" {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // renderedTimeline reads, from the timeline field's selection, which
