@@ -55,28 +55,14 @@ func cachedFixture(t *testing.T, rate int) (*fixture, *answering) {
 	return f, a
 }
 
+// send is do with a string body ("" for none).
 func (f *fixture) send(t *testing.T, method, path, cred, body string, header ...string) (*http.Response, string) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, _ := http.NewRequest(method, f.srv.URL+path, rd)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	user, pass, _ := strings.Cut(cred, ":")
-	req.SetBasicAuth(user, pass)
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return f.do(t, method, path, cred, rd, header...)
 }
 
 // bigBody is a GraphQL request over the 32 KiB whose answers are kept.

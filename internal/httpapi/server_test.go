@@ -124,7 +124,9 @@ func newFixtureConfig(t testing.TB, cfg httpapi.Config, rate int, opts ...func(*
 	return f
 }
 
-func (f *fixture) do(t testing.TB, method, path, cred string, body io.Reader) (*http.Response, string) {
+// do sends a request with the credentials cred (KEY:SECRET, or none), a
+// JSON body (or none) and header, name and value pairs.
+func (f *fixture) do(t testing.TB, method, path, cred string, body io.Reader, header ...string) (*http.Response, string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, f.srv.URL+path, body)
 	if cred != "" {
@@ -133,6 +135,9 @@ func (f *fixture) do(t testing.TB, method, path, cred string, body io.Reader) (*
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
