@@ -355,7 +355,14 @@ func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratel
 		m.RedisUp(s.Up)
 		degraded = s.Degraded
 	}
+	var scope func(context.Context) context.Context
+	if sc, ok := db.(interface {
+		Scope(context.Context) context.Context
+	}); ok {
+		scope = sc.Scope // sqlite: one WAL stamp a request
+	}
 	return httpapi.NewServer(cfg, httpapi.Deps{
+		Scope:    scope,
 		Degraded: degraded,
 		Logger:   logger,
 		Auth:     &auth.Authenticator{Admin: db},

@@ -28,7 +28,7 @@ const dataVersion = `SELECT d.version, o.time_zone, o.mask_otp FROM data_version
 // later time. While writes go on, every request reads the version, a
 // primary-key lookup of a few microseconds.
 func (db *DB) DataVersion(ctx context.Context, org interaction.OrgID) (interaction.DataVersion, error) {
-	stamp, settled := db.settledStamp()
+	stamp, settled := db.settledStamp(ctx)
 	if settled {
 		if v, ok := db.versions.get(org, stamp); ok {
 			return v, nil

@@ -122,3 +122,43 @@ func walTime(t *testing.T, db *DB) time.Time {
 	}
 	return fi.ModTime()
 }
+
+// TestScopeTakesOneStamp: within a request's Scope the WAL is stamped
+// once, by the first lookup, and the later ones use that stamp (a commit
+// in between is seen by the next request, not half-way through this one);
+// a new scope, and a context without one, stamp it afresh.
+func TestScopeTakesOneStamp(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.EnsureOrg(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(db.wal, old, old); err != nil {
+		t.Fatal(err)
+	}
+	req := db.Scope(ctx)
+	first, ok := db.settledStamp(req)
+	if !ok {
+		t.Fatal("a WAL set back an hour is not settled")
+	}
+	if _, err := db.EnsureOrg(ctx, "globex"); err != nil { // moves the WAL
+		t.Fatal(err)
+	}
+	if again, _ := db.settledStamp(req); again != first {
+		t.Errorf("within one scope: stamp %v, then %v", first, again)
+	}
+	fresh, _ := db.walStamp()
+	if fresh == first {
+		t.Fatal("the commit left the WAL's stamp as it was")
+	}
+	for name, c := range map[string]context.Context{"a new scope": db.Scope(ctx), "no scope": ctx} {
+		if s, _ := db.settledStamp(c); s == first {
+			t.Errorf("%s: the stamp from before the commit", name)
+		}
+	}
+}

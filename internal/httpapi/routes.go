@@ -25,25 +25,27 @@ func NewServer(cfg Config, d Deps) http.Handler {
 	}
 	mux := http.NewServeMux()
 
-	// The API: authenticated, rate limited, with per-request loaders.
-	loaders := loader.DefaultOptions
+	// The API: authenticated, rate limited, answered from the cache or
+	// else with per-request loaders (built only for a miss).
+	lo := loader.DefaultOptions
 	if d.Observer != nil {
-		loaders.Observe = d.Observer.ObserveBatch
+		lo.Observe = d.Observer.ObserveBatch
 	}
+	loaders := loader.Middleware(d.Reader, lo)
 	if d.GraphQL != nil {
-		gql := s.api("graphql", d.GraphQLError, loaders, s.cached("graphql", graphQLKey, d.GraphQL))
+		gql := s.api("graphql", d.GraphQLError, s.cached("graphql", graphQLKey, loaders(d.GraphQL)))
 		mux.Handle("GET /graphql", gql)
 		mux.Handle("POST /graphql", gql)
 	}
 	if d.Schema != nil {
-		mux.Handle("GET /graphql/schema.graphql", s.api("graphql-schema", d.GraphQLError, loaders, d.Schema))
+		mux.Handle("GET /graphql/schema.graphql", s.api("graphql-schema", d.GraphQLError, d.Schema))
 	}
 	if d.V11 != nil {
-		mux.Handle("GET /v1.1/customer/interaction", s.api("v1.1", d.V11Error, loaders, s.cached("v1.1", restKey, d.V11)))
+		mux.Handle("GET /v1.1/customer/interaction", s.api("v1.1", d.V11Error, s.cached("v1.1", restKey, loaders(d.V11))))
 		mux.Handle("/v1.1/customer/interaction", s.open("v1.1", onlyGET(d.V11Error)))
 	}
 	if d.V2 != nil {
-		mux.Handle("GET /v2/customers/interaction", s.api("v2", d.V2Error, loaders, s.cached("v2", restKey, d.V2)))
+		mux.Handle("GET /v2/customers/interaction", s.api("v2", d.V2Error, s.cached("v2", restKey, loaders(d.V2))))
 		mux.Handle("/v2/customers/interaction", s.open("v2", onlyGET(d.V2Error)))
 	}
 

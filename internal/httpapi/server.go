@@ -137,6 +137,10 @@ type Deps struct {
 	// read, and the handlers' own validators.
 	Cache    *respcache.Cache
 	Versions interaction.Versioner
+	// Scope, when set, is given each API request's context before
+	// authentication, for what the store keeps for one request (SQLite:
+	// one stamp of its WAL for the credential and the data version).
+	Scope func(context.Context) context.Context
 }
 
 // Observer receives what the access log records, and loader batch sizes,
