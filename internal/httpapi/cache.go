@@ -124,17 +124,22 @@ func keepable(route string, e *respcache.Entry) bool {
 	return true
 }
 
-// serveCached writes a kept answer, or 304 when the client holds it.
+// serveCached writes a kept answer, or 304 when the client holds it. A
+// 304 carries the validators and what the edge has set (the request id,
+// the rate limit, CORS), not the answer's own representation headers
+// (Content-Type and the like; RFC 9110, 15.4.5).
 func serveCached(w http.ResponseWriter, r *http.Request, e *respcache.Entry, etag string) {
 	h := w.Header()
-	for k, vs := range e.Header {
-		h[k] = vs
+	notModified := etagMatches(r.Header.Values("If-None-Match"), etag)
+	if !notModified {
+		for k, vs := range e.Header {
+			h[k] = vs
+		}
 	}
 	h.Set("ETag", etag)
 	h.Set("Cache-Control", "private, no-cache")
 	h.Add("Vary", varyOn)
-	if etagMatches(r.Header.Values("If-None-Match"), etag) {
-		h.Del("Content-Length")
+	if notModified {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}

@@ -212,8 +212,9 @@ func TestCacheValidators(t *testing.T) {
 	etag := r1.Header.Get("ETag")
 	for _, inm := range []string{etag, `"other", ` + etag, "W/" + etag, "*"} {
 		r, b := f.send(t, "GET", path, f.key, "", "If-None-Match", inm)
-		if r.StatusCode != http.StatusNotModified || b != "" || r.Header.Get("ETag") != etag || r.Header.Get("Vary") == "" {
-			t.Errorf("If-None-Match %s: %d %q %v", inm, r.StatusCode, b, r.Header)
+		if r.StatusCode != http.StatusNotModified || b != "" || r.Header.Get("ETag") != etag || r.Header.Get("Vary") == "" ||
+			r.Header.Get("Cache-Control") == "" || r.Header.Get(httpapi.RequestIDHeader) == "" || r.Header.Get("Content-Type") != "" {
+			t.Errorf("If-None-Match %s: %d %q %v (want validators and the edge's headers, no representation headers)", inm, r.StatusCode, b, r.Header)
 		}
 	}
 	if got := a.calls.Load(); got != 1 {
