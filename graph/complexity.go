@@ -3,14 +3,17 @@ package graph
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/touchpoint/touchpoint/internal/interaction"
@@ -72,6 +75,7 @@ var costDrivers = map[string]string{
 type complexityLimit struct {
 	limit int
 	es    graphql.ExecutableSchema
+	costs costCache
 }
 
 var _ interface {
@@ -88,10 +92,20 @@ func (c *complexityLimit) Validate(es graphql.ExecutableSchema) error {
 
 func (c *complexityLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	op := oc.Doc.Operations.ForName(oc.OperationName)
+	key, keyed := costKeyOf(oc, op)
+	if keyed {
+		if total, ok := c.costs.get(key); ok {
+			oc.Stats.SetExtension(c.ExtensionName(), &extension.ComplexityStats{Complexity: total, ComplexityLimit: c.limit})
+			return nil
+		}
+	}
 	rec := &costRecorder{ExecutableSchema: c.es}
 	total := complexity.Calculate(ctx, rec, op, oc.Variables)
 	oc.Stats.SetExtension(c.ExtensionName(), &extension.ComplexityStats{Complexity: total, ComplexityLimit: c.limit})
 	if total <= c.limit {
+		if keyed {
+			c.costs.put(key, total)
+		}
 		return nil
 	}
 	top := rec.largest(3)
@@ -188,4 +202,58 @@ func (r *costRecorder) largest(n int) []fieldCost {
 	}
 	slices.SortFunc(out, func(a, b fieldCost) int { return cmp.Or(cmp.Compare(b.cost, a.cost), cmp.Compare(a.field, b.field)) })
 	return out[:min(n, len(out))]
+}
+
+// costKey names one operation's cost: the parsed document (the query
+// cache hands the same one out for the same text, so the pointer stands
+// for the text), the operation and the variables' values, as JSON, when it
+// declares any (a page size or a list of values can be a variable).
+type costKey struct {
+	doc  *ast.QueryDocument
+	op   string
+	vars string
+}
+
+func costKeyOf(oc *graphql.OperationContext, op *ast.OperationDefinition) (costKey, bool) {
+	if op == nil {
+		return costKey{}, false
+	}
+	k := costKey{doc: oc.Doc, op: oc.OperationName}
+	if len(op.VariableDefinitions) > 0 {
+		b, err := json.Marshal(oc.Variables) // map keys sorted: one text per set of values
+		if err != nil {
+			return costKey{}, false
+		}
+		k.vars = string(b)
+	}
+	return k, true
+}
+
+// costCache keeps the costs of operations within the limit, so a question
+// asked again is not walked again: the walk was a tenth of a one-customer
+// request's CPU. Over the limit nothing is kept (the error names its
+// contributors, from a walk). When full it starts again: the documents it
+// holds are those the query cache holds, a bounded set.
+type costCache struct {
+	mu    sync.Mutex
+	costs map[costKey]int
+}
+
+// maxCachedCosts bounds a costCache.
+const maxCachedCosts = 4096
+
+func (c *costCache) get(k costKey) (int, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, ok := c.costs[k]
+	return n, ok
+}
+
+func (c *costCache) put(k costKey, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.costs == nil || len(c.costs) >= maxCachedCosts {
+		c.costs = make(map[costKey]int)
+	}
+	c.costs[k] = n
 }
