@@ -22,14 +22,12 @@ type SQLOpener func(t *testing.T) (Store, *sqlx.DB)
 
 // RunTimeline runs the timeline and delivery-count cases.
 func RunTimeline(t *testing.T, open SQLOpener) {
-	for name, test := range map[string]func(*testing.T, SQLOpener){
+	runEach(t, open, map[string]func(*testing.T, SQLOpener){
 		"TimelineWalks":        testTimelineWalks,
 		"TimelineFilters":      testTimelineFilters,
 		"StatusCountsAgree":    testStatusCountsAgree,
 		"TimelineOneStatement": testTimelineOneStatement,
-	} {
-		t.Run(name, func(t *testing.T) { test(t, open) })
-	}
+	})
 }
 
 // timelineRecords writes n interactions of customer c (and a few of the
