@@ -213,19 +213,11 @@ func TestRoutes(t *testing.T) {
 
 func TestRequestIDPassedThrough(t *testing.T) {
 	f := newFixture(t, 0)
-	req, _ := http.NewRequest("GET", f.srv.URL+"/healthz", nil)
-	req.Header.Set(httpapi.RequestIDHeader, "abc-123")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ := f.do(t, "GET", "/healthz", "", nil, httpapi.RequestIDHeader, "abc-123")
 	if got := resp.Header.Get(httpapi.RequestIDHeader); got != "abc-123" {
 		t.Errorf("request id = %q", got)
 	}
-	req.Header.Set(httpapi.RequestIDHeader, "bad id\twith spaces")
-	resp, _ = http.DefaultClient.Do(req)
-	resp.Body.Close()
+	resp, _ = f.do(t, "GET", "/healthz", "", nil, httpapi.RequestIDHeader, "bad id\twith spaces")
 	if got := resp.Header.Get(httpapi.RequestIDHeader); got == "" || strings.Contains(got, " ") {
 		t.Errorf("unsafe request id echoed: %q", got)
 	}
