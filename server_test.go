@@ -16,27 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/touchpoint/touchpoint/internal/logtest"
 	"github.com/touchpoint/touchpoint/internal/pgtest"
 	"github.com/touchpoint/touchpoint/internal/playground"
 )
-
-// syncBuffer is an io.Writer safe for the server goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func getenvFrom(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
@@ -53,16 +36,16 @@ func startServer(t *testing.T, dbPath string, extra ...string) string {
 
 // startServerLogs is startServer also returning the server's stderr (its
 // log).
-func startServerLogs(t *testing.T, dbPath string, extra ...string) (string, *syncBuffer) {
+func startServerLogs(t *testing.T, dbPath string, extra ...string) (string, *logtest.Buffer) {
 	t.Helper()
 	return startServerEnv(t, nil, dbPath, extra...)
 }
 
 // startServerEnv is startServerLogs with an environment for the program.
-func startServerEnv(t *testing.T, environ map[string]string, dbPath string, extra ...string) (string, *syncBuffer) {
+func startServerEnv(t *testing.T, environ map[string]string, dbPath string, extra ...string) (string, *logtest.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	stdout, stderr := &logtest.Buffer{}, &logtest.Buffer{}
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dbPath}, extra...)
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, args, getenvFrom(environ), strings.NewReader(""), stdout, stderr) }()
