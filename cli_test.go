@@ -137,13 +137,7 @@ func TestEnvironment(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	for path, want := range map[string]string{fromEnv: "acme", fromFlag: "other"} {
-		db, err := sqlite.Open(context.Background(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		names, _ := db.OrgNames(context.Background())
-		db.Close()
-		if !slices.Equal(names, []string{want}) {
+		if names := fromDB(t, path, (*sqlite.DB).OrgNames); !slices.Equal(names, []string{want}) {
 			t.Errorf("%s holds %q, want [%s]", filepath.Base(path), names, want)
 		}
 	}
@@ -213,16 +207,7 @@ func TestDemoOnlyWhereItCannotSurprise(t *testing.T) {
 		return status
 	}
 	orgs := func(t *testing.T, path string) []string {
-		db, err := sqlite.Open(context.Background(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		names, err := db.OrgNames(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return names
+		return fromDB(t, path, (*sqlite.DB).OrgNames)
 	}
 	withAcme := func(t *testing.T) string {
 		path := filepath.Join(t.TempDir(), "t.db")

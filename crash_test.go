@@ -185,14 +185,20 @@ func TestImportWhileServing(t *testing.T) {
 
 func rowCount(t *testing.T, path string) int64 {
 	t.Helper()
+	return fromDB(t, path, (*sqlite.DB).Rows)
+}
+
+// fromDB opens the store at path, reads from it with read and closes it.
+func fromDB[T any](t *testing.T, path string, read func(*sqlite.DB, context.Context) (T, error)) T {
+	t.Helper()
 	db, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	n, err := db.Rows(context.Background())
+	v, err := read(db, context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n
+	return v
 }

@@ -14,19 +14,10 @@ import (
 	"testing"
 
 	"github.com/touchpoint/touchpoint/graph"
+	"github.com/touchpoint/touchpoint/internal/gqlguard/guardtest"
 	"github.com/touchpoint/touchpoint/internal/httpapi"
 	"github.com/touchpoint/touchpoint/internal/ratelimit"
 )
-
-func fanOutDoc(n int) string {
-	var b strings.Builder
-	b.WriteString("query { ...F0 }\n")
-	for i := range n {
-		fmt.Fprintf(&b, "fragment F%d on Query { %s }\n", i, strings.Repeat(fmt.Sprintf("...F%d ", i+1), 10))
-	}
-	fmt.Fprintf(&b, "fragment F%d on Query { __typename }\n", n)
-	return b.String()
-}
 
 // TestHostileRequests sends a catalogue of hostile documents and malformed
 // HTTP requests to a real server: each is refused with the right status
@@ -42,7 +33,7 @@ func TestHostileRequests(t *testing.T) {
 		status                    int
 		code                      string
 	}{
-		{"fragment fan-out", "POST", "application/json", gql(fanOutDoc(30)), nil, 200, "FIELD_LIMIT_EXCEEDED"},
+		{"fragment fan-out", "POST", "application/json", gql(guardtest.FanOut(30)), nil, 200, "FIELD_LIMIT_EXCEEDED"},
 		{"thousands of repeated fields", "POST", "application/json", gql("{ " + strings.Repeat("__typename ", 10000) + "}"), nil, 200, "SELECTION_LIMIT_EXCEEDED"},
 		{"a long document", "POST", "application/json", gql("{ " + strings.Repeat("a { "+strings.Repeat("__typename ", 90)+"} ", 60) + "}"), nil, 200, "TOKEN_LIMIT_EXCEEDED"},
 		{"directive flood", "POST", "application/json", gql("{ __typename " + strings.Repeat("@skip(if: false) ", 200) + "}"), nil, 200, "DIRECTIVE_LIMIT_EXCEEDED"},
@@ -139,7 +130,7 @@ func inProcess(t testing.TB) http.Handler {
 // echoed back.
 func FuzzGraphQLEndpoint(f *testing.F) {
 	for _, s := range []string{`{"query":"{ __typename }"}`, `{"query":"{ customer(mobile: \"919988221100\") { id } }"}`,
-		`{"query":"query($v: Int) { __typename }","variables":{"v":"x"}}`, `{"query": 1}`, `{`, fanOutDoc(3), `{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"abc"}}}`} {
+		`{"query":"query($v: Int) { __typename }","variables":{"v":"x"}}`, `{"query": 1}`, `{`, guardtest.FanOut(3), `{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"abc"}}}`} {
 		f.Add(s, "application/json")
 	}
 	h := inProcess(f)
@@ -164,7 +155,7 @@ func FuzzGraphQLEndpoint(f *testing.F) {
 func BenchmarkHostileDocuments(b *testing.B) {
 	h := inProcess(b)
 	docs := map[string]string{
-		"fanout":     fanOutDoc(30),
+		"fanout":     guardtest.FanOut(30),
 		"fields":     "{ " + strings.Repeat("__typename ", 23_000) + "}",
 		"directives": "{ a " + strings.Repeat("@d ", 85_000) + "}",
 		"nesting":    strings.Repeat("{a", 42_000) + strings.Repeat("}", 42_000),

@@ -16,27 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/touchpoint/touchpoint/internal/logtest"
 	"github.com/touchpoint/touchpoint/internal/pgtest"
 	"github.com/touchpoint/touchpoint/internal/playground"
 )
-
-// syncBuffer is an io.Writer safe for the server goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func getenvFrom(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
@@ -53,16 +36,16 @@ func startServer(t *testing.T, dbPath string, extra ...string) string {
 
 // startServerLogs is startServer also returning the server's stderr (its
 // log).
-func startServerLogs(t *testing.T, dbPath string, extra ...string) (string, *syncBuffer) {
+func startServerLogs(t *testing.T, dbPath string, extra ...string) (string, *logtest.Buffer) {
 	t.Helper()
 	return startServerEnv(t, nil, dbPath, extra...)
 }
 
 // startServerEnv is startServerLogs with an environment for the program.
-func startServerEnv(t *testing.T, environ map[string]string, dbPath string, extra ...string) (string, *syncBuffer) {
+func startServerEnv(t *testing.T, environ map[string]string, dbPath string, extra ...string) (string, *logtest.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	stdout, stderr := &logtest.Buffer{}, &logtest.Buffer{}
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dbPath}, extra...)
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, args, getenvFrom(environ), strings.NewReader(""), stdout, stderr) }()
@@ -98,56 +81,36 @@ func TestServeDemoEndToEnd(t *testing.T) {
 		db := dsn
 		base := startServer(t, db)
 
-		get := func(path, user, pass string) (*http.Response, []byte) {
-			t.Helper()
-			req, _ := http.NewRequest(http.MethodGet, base+path, nil)
-			if user != "" {
-				req.SetBasicAuth(user, pass)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			body, _ := io.ReadAll(resp.Body)
-			return resp, body
-		}
+		anon := client{t: t, base: base}
+		demo := client{t: t, base: base, auth: basicAuth(demoKeyID, demoSecret)}
 
-		if resp, _ := get("/healthz", "", ""); resp.StatusCode != 200 {
-			t.Errorf("/healthz = %d", resp.StatusCode)
+		if status, _, _ := anon.do("GET", "/healthz", ""); status != 200 {
+			t.Errorf("/healthz = %d", status)
 		}
-		if resp, _ := get("/readyz", "", ""); resp.StatusCode != 200 {
-			t.Errorf("/readyz = %d", resp.StatusCode)
+		if status, _, _ := anon.do("GET", "/readyz", ""); status != 200 {
+			t.Errorf("/readyz = %d", status)
 		}
-		if resp, _ := get("/", "", ""); resp.StatusCode != 200 {
-			t.Errorf("playground = %d", resp.StatusCode)
+		if status, _, _ := anon.do("GET", "/", ""); status != 200 {
+			t.Errorf("playground = %d", status)
 		}
 
 		// GraphQL with the demo key finds the vendor-sample customer.
 		q := `{"query":"{ customer(mobile: \"919988221100\") { id email interactions(type: EMAIL) { network interactions { type count messages { id } } } } }"}`
-		req, _ := http.NewRequest(http.MethodPost, base+"/graphql", strings.NewReader(q))
-		req.Header.Set("Content-Type", "application/json")
-		req.SetBasicAuth(demoKeyID, demoSecret)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 || !strings.Contains(string(body), `"email":"tom.sawyer@capillarytech.com"`) ||
-			!strings.Contains(string(body), `"count":2`) || !strings.Contains(string(body), "1743467660038") {
-			t.Errorf("GraphQL = %d %s", resp.StatusCode, body)
+		status, body, _ := demo.do("POST", "/graphql", q)
+		if status != 200 || !strings.Contains(body, `"email":"tom.sawyer@capillarytech.com"`) ||
+			!strings.Contains(body, `"count":2`) || !strings.Contains(body, "1743467660038") {
+			t.Errorf("GraphQL = %d %s", status, body)
 		}
 
 		// Both REST shims answer for the same customer.
-		resp, body = get("/v1.1/customer/interaction?mobile=919988221100&format=json", demoKeyID, demoSecret)
-		if resp.StatusCode != 200 || !strings.Contains(string(body), `"reciever":"aditi.khandelwal@capillarytech.com"`) {
-			t.Errorf("v1.1 = %d %s", resp.StatusCode, body)
+		status, body, header := demo.do("GET", "/v1.1/customer/interaction?mobile=919988221100&format=json", "")
+		if status != 200 || !strings.Contains(body, `"reciever":"aditi.khandelwal@capillarytech.com"`) {
+			t.Errorf("v1.1 = %d %s", status, body)
 		}
-		if resp.Header.Get("X-Cap-Requestid") == "" {
+		if header.Get("X-Cap-Requestid") == "" {
 			t.Error("v1.1 response has no X-Cap-Requestid")
 		}
-		resp, body = get("/v2/customers/interaction?identifierName=mobile&identifierValue=917385022695&network=capillary", demoKeyID, demoSecret)
+		status, body, _ = demo.do("GET", "/v2/customers/interaction?identifierName=mobile&identifierValue=917385022695&network=capillary", "")
 		var v2 struct {
 			Name        string `json:"name"`
 			Interaction []struct {
@@ -155,18 +118,18 @@ func TestServeDemoEndToEnd(t *testing.T) {
 				Count int    `json:"count"`
 			} `json:"interaction"`
 		}
-		if err := json.Unmarshal(body, &v2); resp.StatusCode != 200 || err != nil || v2.Name != "capillary" {
-			t.Errorf("v2 = %d %s (%v)", resp.StatusCode, body, err)
+		if err := json.Unmarshal([]byte(body), &v2); status != 200 || err != nil || v2.Name != "capillary" {
+			t.Errorf("v2 = %d %s (%v)", status, body, err)
 		}
 
 		// No credentials: 401 with a challenge.
-		resp, _ = get("/v2/customers/interaction?identifierName=mobile&identifierValue=917385022695", "", "")
-		if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") == "" {
-			t.Errorf("unauthenticated = %d, WWW-Authenticate %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+		status, _, header = anon.do("GET", "/v2/customers/interaction?identifierName=mobile&identifierValue=917385022695", "")
+		if status != 401 || header.Get("WWW-Authenticate") == "" {
+			t.Errorf("unauthenticated = %d, WWW-Authenticate %q", status, header.Get("WWW-Authenticate"))
 		}
-		resp, _ = get("/v2/customers/interaction?identifierName=mobile&identifierValue=917385022695", demoKeyID, "wrong")
-		if resp.StatusCode != 401 {
-			t.Errorf("wrong secret = %d", resp.StatusCode)
+		wrong := client{t: t, base: base, auth: basicAuth(demoKeyID, "wrong")}
+		if status, _, _ := wrong.do("GET", "/v2/customers/interaction?identifierName=mobile&identifierValue=917385022695", ""); status != 401 {
+			t.Errorf("wrong secret = %d", status)
 		}
 	})
 }

@@ -3,11 +3,9 @@ package graph_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -26,21 +24,11 @@ func TestStoreOutOfTime(t *testing.T) {
 	db, org := testenv.DemoDB(t, 3)
 	var logs bytes.Buffer
 	gql := graph.NewHandler(graph.HandlerConfig{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	serve := func(ctx context.Context, method string, reader interaction.Reader) *httptest.ResponseRecorder {
-		q := `{ customer(id: "565039505") { id interactions { network } } }`
-		var req *http.Request
-		if method == http.MethodGet {
-			req = httptest.NewRequest(method, "/graphql?query="+url.QueryEscape(q), nil)
-		} else {
-			body, _ := json.Marshal(map[string]string{"query": q})
-			req = httptest.NewRequest(method, "/graphql", bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-		}
+	ask := func(t *testing.T, ctx context.Context, method string, reader interaction.Reader) (*httptest.ResponseRecorder, response) {
+		req := gqlRequest{Query: `{ customer(id: "565039505") { id interactions { network } } }`}.newRequest(method, "")
 		ctx = interaction.NewContext(ctx, interaction.Principal{Org: org, KeyID: "test", Scopes: []interaction.Scope{interaction.ScopeRead}})
 		ctx = loader.NewContext(ctx, loader.New(reader, org.ID, loader.DefaultOptions))
-		rec := httptest.NewRecorder()
-		gql.ServeHTTP(rec, req.WithContext(ctx))
-		return rec
+		return serve(t, gql, req.WithContext(ctx))
 	}
 	// runOut stands for a store that stops answering mid-request: its first
 	// lookup waits until the request's context has ended, then asks the
@@ -67,7 +55,7 @@ func TestStoreOutOfTime(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := tt.ctx()
 			defer cancel()
-			rec := serve(ctx, tt.method, runOut(func() {
+			rec, r := ask(t, ctx, tt.method, runOut(func() {
 				if tt.code == graph.CodeCanceled {
 					cancel()
 				}
@@ -75,10 +63,6 @@ func TestStoreOutOfTime(t *testing.T) {
 					<-ctx.Done()
 				}
 			}))
-			var r response
-			if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
-				t.Fatalf("decode %q: %v", rec.Body, err)
-			}
 			code := ""
 			if len(r.Errors) > 0 {
 				code, _ = r.Errors[0].Extensions["code"].(string)

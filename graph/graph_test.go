@@ -3,14 +3,10 @@ package graph_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -49,25 +45,9 @@ func newEnvConfig(t testing.TB, customers int, cfg graph.HandlerConfig) *env {
 	return e
 }
 
-type response struct {
-	Data   json.RawMessage `json:"data"`
-	Errors []struct {
-		Message    string         `json:"message"`
-		Extensions map[string]any `json:"extensions"`
-	} `json:"errors"`
-}
-
 func (e *env) query(t testing.TB, q string, vars map[string]any) response {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
-	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	e.handler.ServeHTTP(rec, req)
-	var r response
-	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
-		t.Fatalf("decode %q: %v", rec.Body.String(), err)
-	}
+	_, r := serve(t, e.handler, gqlRequest{Query: q, Variables: vars}.newRequest(http.MethodPost, ""))
 	return r
 }
 
@@ -328,39 +308,30 @@ func BenchmarkDashboard(b *testing.B) {
 func TestPersistedQueriesAndIntrospection(t *testing.T) {
 	e := newEnv(t, 1)
 	q := `{ customer(mobile: "919988221100") { id } }`
-	sum := sha256.Sum256([]byte(q))
-	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
-	post := func(body map[string]any) response {
-		b, _ := json.Marshal(body)
-		req := httptest.NewRequest("POST", "/graphql", bytes.NewReader(b))
-		req.Header.Set("Content-Type", "application/json")
-		rec := httptest.NewRecorder()
-		e.handler.ServeHTTP(rec, req)
-		var r response
-		json.Unmarshal(rec.Body.Bytes(), &r)
-		return r
+	ext := apq(sha(q))
+	post := func(r gqlRequest) response {
+		_, resp := serve(t, e.handler, r.newRequest(http.MethodPost, ""))
+		return resp
 	}
 	// Hash alone before registration: gqlgen's PersistedQueryNotFound.
-	if r := post(map[string]any{"extensions": ext}); len(r.Errors) == 0 || r.Errors[0].Message != "PersistedQueryNotFound" {
+	if r := post(gqlRequest{Extensions: ext}); len(r.Errors) == 0 || r.Errors[0].Message != "PersistedQueryNotFound" {
 		t.Fatalf("unregistered hash: %+v", r)
 	}
-	if r := post(map[string]any{"query": q, "extensions": ext}); string(r.Data) != `{"customer":{"id":"565039505"}}` {
+	if r := post(gqlRequest{Query: q, Extensions: ext}); string(r.Data) != `{"customer":{"id":"565039505"}}` {
 		t.Fatalf("register: %s %+v", r.Data, r.Errors)
 	}
-	if r := post(map[string]any{"extensions": ext}); string(r.Data) != `{"customer":{"id":"565039505"}}` {
+	if r := post(gqlRequest{Extensions: ext}); string(r.Data) != `{"customer":{"id":"565039505"}}` {
 		t.Fatalf("hash only: %s %+v", r.Data, r.Errors)
 	}
 	// Another organisation cannot tell the hash was ever registered.
 	mine := e.org
 	e.org = interaction.Org{ID: mine.ID + 1, Name: "other"}
-	if r := post(map[string]any{"extensions": ext}); len(r.Errors) == 0 || r.Errors[0].Message != "PersistedQueryNotFound" || r.Data != nil && string(r.Data) != "null" {
+	if r := post(gqlRequest{Extensions: ext}); len(r.Errors) == 0 || r.Errors[0].Message != "PersistedQueryNotFound" || r.Data != nil && string(r.Data) != "null" {
 		t.Errorf("another organisation's hash: %s %+v", r.Data, r.Errors)
 	}
 	e.org = mine
 	// GET works for queries.
-	rec := httptest.NewRecorder()
-	e.handler.ServeHTTP(rec, httptest.NewRequest("GET", "/graphql?query="+url.QueryEscape(q), nil))
-	if !strings.Contains(rec.Body.String(), "565039505") {
+	if rec, _ := serve(t, e.handler, gqlRequest{Query: q}.newRequest(http.MethodGet, "")); !strings.Contains(rec.Body.String(), "565039505") {
 		t.Errorf("GET: %s", rec.Body)
 	}
 	// Introspection is on here...

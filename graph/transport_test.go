@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -52,42 +51,12 @@ func edge(t *testing.T, opts ...func(*httpapi.Deps)) (base, key, spent string) {
 	return srv.URL, key, spent
 }
 
-type gqlRequest struct {
-	Query         string         `json:"query"`
-	OperationName string         `json:"operationName,omitempty"`
-	Variables     map[string]any `json:"variables,omitempty"`
-	// raw, when set, is sent instead: the variables parameter of a GET and
-	// the whole body of a POST.
-	raw string
-}
-
 // send sends r by GET (in the query string) or by POST (as a JSON body)
 // and returns the status, the first error's code ("" for none) and the
 // body.
 func send(t *testing.T, base, method, cred, accept string, r gqlRequest) (int, string, string) {
 	t.Helper()
-	var req *http.Request
-	if method == http.MethodGet {
-		q := url.Values{"query": {r.Query}}
-		if r.OperationName != "" {
-			q.Set("operationName", r.OperationName)
-		}
-		if r.Variables != nil {
-			b, _ := json.Marshal(r.Variables)
-			q.Set("variables", string(b))
-		}
-		if r.raw != "" {
-			q.Set("variables", r.raw)
-		}
-		req, _ = http.NewRequest(method, base+"/graphql?"+q.Encode(), nil)
-	} else {
-		body, _ := json.Marshal(r)
-		if r.raw != "" {
-			body = []byte(`{"query":` + string(must(json.Marshal(r.Query))) + `,"variables":` + r.raw + `}`)
-		}
-		req, _ = http.NewRequest(method, base+"/graphql", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-	}
+	req := r.newRequest(method, base)
 	if accept != "" {
 		req.Header.Set("Accept", accept)
 	}
@@ -121,13 +90,6 @@ func do(t *testing.T, req *http.Request, cred string) (int, []byte) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, body
-}
-
-func must(b []byte, err error) []byte {
-	if err != nil {
-		panic(err)
-	}
-	return b
 }
 
 // TestSameAnswerOverGETAndPOST: a document gets the same status and code
@@ -213,7 +175,7 @@ func TestInternalErrorLoggedWithRequestID(t *testing.T) {
 		d.Reader = testenv.BrokenReader{Reader: d.Reader}
 		d.GraphQL = graph.NewHandler(graph.HandlerConfig{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	})
-	req, _ := http.NewRequest(http.MethodGet, base+"/graphql?query="+url.QueryEscape(`{ customer(id: "565039505") { id } }`), nil)
+	req := gqlRequest{Query: `{ customer(id: "565039505") { id } }`}.newRequest(http.MethodGet, base)
 	req.Header.Set(httpapi.RequestIDHeader, "trace-me-1")
 	status, body := do(t, req, key)
 	if status != 200 || !strings.Contains(string(body), `"code":"`+graph.CodeInternal+`"`) || strings.Contains(string(body), testenv.ErrBroken.Error()) {

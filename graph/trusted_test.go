@@ -1,13 +1,9 @@
 package graph_test
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -61,51 +57,13 @@ func TestParseTrustedDocuments(t *testing.T) {
 	}
 }
 
-// docRequest is a GraphQL request over GET or POST with any of the ways a
-// client names its document.
-type docRequest struct {
-	query, documentID, apqHash string
-}
-
-func (g docRequest) do(t *testing.T, h http.Handler, method, accept string) (int, response) {
+// ask sends g to h in-process by method, accepting accept, and returns
+// the status and the answer.
+func (g gqlRequest) ask(t *testing.T, h http.Handler, method, accept string) (int, response) {
 	t.Helper()
-	var ext map[string]any
-	if g.apqHash != "" {
-		ext = map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": g.apqHash}}
-	}
-	var req *http.Request
-	if method == http.MethodGet {
-		v := url.Values{}
-		if g.query != "" {
-			v.Set("query", g.query)
-		}
-		if g.documentID != "" {
-			v.Set("documentId", g.documentID)
-		}
-		if ext != nil {
-			b, _ := json.Marshal(ext)
-			v.Set("extensions", string(b))
-		}
-		req = httptest.NewRequest(method, "/graphql?"+v.Encode(), nil)
-	} else {
-		body := map[string]any{"query": g.query}
-		if g.documentID != "" {
-			body["documentId"] = g.documentID
-		}
-		if ext != nil {
-			body["extensions"] = ext
-		}
-		b, _ := json.Marshal(body)
-		req = httptest.NewRequest(method, "/graphql", bytes.NewReader(b))
-		req.Header.Set("Content-Type", "application/json")
-	}
+	req := g.newRequest(method, "")
 	req.Header.Set("Accept", accept)
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	var r response
-	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
-		t.Fatalf("decode %q: %v", rec.Body.String(), err)
-	}
+	rec, r := serve(t, h, req)
 	return rec.Code, r
 }
 
@@ -128,25 +86,25 @@ func TestTrustedDocuments(t *testing.T) {
 
 	tests := []struct {
 		name   string
-		steps  []docRequest // run in order; the last one's answer is checked
+		steps  []gqlRequest // run in order; the last one's answer is checked
 		refuse bool
 	}{
-		{name: "listed, by text", steps: []docRequest{{query: listed}}},
-		{name: "listed, by APQ hash", steps: []docRequest{{apqHash: sha(listed)}}},
-		{name: "listed, by documentId", steps: []docRequest{{documentID: sha(listed)}}},
-		{name: "listed, by prefixed documentId", steps: []docRequest{{documentID: "sha256:" + sha(listed)}}},
-		{name: "listed, by hash and its text", steps: []docRequest{{query: listed, apqHash: sha(listed)}}},
-		{name: "listed, documentId and APQ hash agree", steps: []docRequest{{documentID: sha(listed), apqHash: sha(listed)}}},
-		{name: "unlisted text", steps: []docRequest{{query: unlisted}}, refuse: true},
-		{name: "listed text but for a space", steps: []docRequest{{query: listed + " "}}, refuse: true},
-		{name: "introspection", steps: []docRequest{{query: `{ __schema { queryType { name } } }`}}, refuse: true},
-		{name: "unknown APQ hash", steps: []docRequest{{apqHash: sha(unlisted)}}, refuse: true},
-		{name: "unknown documentId", steps: []docRequest{{documentID: sha(unlisted)}}, refuse: true},
-		{name: "listed hash, other text", steps: []docRequest{{query: unlisted, apqHash: sha(listed)}}, refuse: true},
-		{name: "listed documentId, other text", steps: []docRequest{{query: unlisted, documentID: sha(listed)}}, refuse: true},
-		{name: "documentId and APQ hash disagree", steps: []docRequest{{documentID: sha(listed), apqHash: sha(unlisted)}}, refuse: true},
-		{name: "APQ registration", steps: []docRequest{{query: unlisted, apqHash: sha(unlisted)}}, refuse: true},
-		{name: "APQ registration, then the hash", steps: []docRequest{{query: unlisted, apqHash: sha(unlisted)}, {apqHash: sha(unlisted)}}, refuse: true},
+		{name: "listed, by text", steps: []gqlRequest{{Query: listed}}},
+		{name: "listed, by APQ hash", steps: []gqlRequest{{Extensions: apq(sha(listed))}}},
+		{name: "listed, by documentId", steps: []gqlRequest{{DocumentID: sha(listed)}}},
+		{name: "listed, by prefixed documentId", steps: []gqlRequest{{DocumentID: "sha256:" + sha(listed)}}},
+		{name: "listed, by hash and its text", steps: []gqlRequest{{Query: listed, Extensions: apq(sha(listed))}}},
+		{name: "listed, documentId and APQ hash agree", steps: []gqlRequest{{DocumentID: sha(listed), Extensions: apq(sha(listed))}}},
+		{name: "unlisted text", steps: []gqlRequest{{Query: unlisted}}, refuse: true},
+		{name: "listed text but for a space", steps: []gqlRequest{{Query: listed + " "}}, refuse: true},
+		{name: "introspection", steps: []gqlRequest{{Query: `{ __schema { queryType { name } } }`}}, refuse: true},
+		{name: "unknown APQ hash", steps: []gqlRequest{{Extensions: apq(sha(unlisted))}}, refuse: true},
+		{name: "unknown documentId", steps: []gqlRequest{{DocumentID: sha(unlisted)}}, refuse: true},
+		{name: "listed hash, other text", steps: []gqlRequest{{Query: unlisted, Extensions: apq(sha(listed))}}, refuse: true},
+		{name: "listed documentId, other text", steps: []gqlRequest{{Query: unlisted, DocumentID: sha(listed)}}, refuse: true},
+		{name: "documentId and APQ hash disagree", steps: []gqlRequest{{DocumentID: sha(listed), Extensions: apq(sha(unlisted))}}, refuse: true},
+		{name: "APQ registration", steps: []gqlRequest{{Query: unlisted, Extensions: apq(sha(unlisted))}}, refuse: true},
+		{name: "APQ registration, then the hash", steps: []gqlRequest{{Query: unlisted, Extensions: apq(sha(unlisted))}, {Extensions: apq(sha(unlisted))}}, refuse: true},
 	}
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		for _, tt := range tests {
@@ -154,7 +112,7 @@ func TestTrustedDocuments(t *testing.T) {
 				var status int
 				var r response
 				for _, step := range tt.steps {
-					status, r = step.do(t, trusted.handler, method, "application/json")
+					status, r = step.ask(t, trusted.handler, method, "application/json")
 				}
 				if !tt.refuse {
 					if status != http.StatusOK || string(r.Data) != want || len(r.Errors) > 0 {
@@ -167,11 +125,11 @@ func TestTrustedDocuments(t *testing.T) {
 				}
 				// A request error, answered as a document that fails to
 				// parse is on the same transport.
-				parseStatus, _ := docRequest{query: "{"}.do(t, trusted.handler, method, "application/json")
+				parseStatus, _ := gqlRequest{Query: "{"}.ask(t, trusted.handler, method, "application/json")
 				if status != parseStatus {
 					t.Errorf("status %d, but %d for a parse error", status, parseStatus)
 				}
-				status, _ = tt.steps[len(tt.steps)-1].do(t, trusted.handler, method, "application/graphql-response+json")
+				status, _ = tt.steps[len(tt.steps)-1].ask(t, trusted.handler, method, "application/graphql-response+json")
 				if status != http.StatusBadRequest {
 					t.Errorf("application/graphql-response+json: status %d, want 400", status)
 				}
@@ -182,8 +140,8 @@ func TestTrustedDocuments(t *testing.T) {
 	// Without a manifest the same registration is automatic persisted
 	// queries at work: what refused it above was the manifest.
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
-		docRequest{query: unlisted, apqHash: sha(unlisted)}.do(t, open.handler, method, "application/json")
-		status, r := docRequest{apqHash: sha(unlisted)}.do(t, open.handler, method, "application/json")
+		gqlRequest{Query: unlisted, Extensions: apq(sha(unlisted))}.ask(t, open.handler, method, "application/json")
+		status, r := gqlRequest{Extensions: apq(sha(unlisted))}.ask(t, open.handler, method, "application/json")
 		if status != http.StatusOK || len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"mobile":"917385022695"`) {
 			t.Errorf("%s without a manifest: APQ: %d %s %+v", method, status, r.Data, r.Errors)
 		}

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,11 +19,7 @@ import (
 // binding organisation 1 after organisation 2, or an offset of 0 after 4.)
 func TestReadStatementsArePreparedOnce(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	var orgs []interaction.OrgID
 	for _, name := range []string{"a", "b"} {
 		org, _ := db.EnsureOrg(ctx, name)

@@ -1,8 +1,6 @@
 package sqlite
 
 import (
-	"context"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,11 +15,7 @@ import (
 // depth (EXPLAIN QUERY PLAN; the tables' real sizes do not matter to
 // SQLite's planner without ANALYZE, which Touchpoint never runs).
 func TestTimelinePlans(t *testing.T) {
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	scan := regexp.MustCompile(`\bSCAN (m|x)\b|TEMP B-TREE`)
 	for _, q := range []interaction.TimelineQuery{
 		{Messages: true, MissedCalls: true, Surveys: true, Fields: interaction.FieldStatus | interaction.FieldSubject},

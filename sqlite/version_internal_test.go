@@ -80,11 +80,7 @@ func TestDataVersionKeptUnderASettledStamp(t *testing.T) {
 // after a commit.
 func TestCredentialsKeptUnderASettledStamp(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	lookups := func() int64 {
 		t.Helper()
 		before := db.Statements()

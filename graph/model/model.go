@@ -48,40 +48,37 @@ func NewInteraction(it *interaction.Item, maskOTP bool) Interaction {
 
 // Messages is the group's page of messages.
 func (i *Interaction) Messages() []*Message {
-	out := make([]*Message, len(i.Item.Messages))
-	msgs := make([]Message, len(out))
-	for k := range out {
+	msgs := make([]Message, len(i.Item.Messages))
+	for k := range msgs {
 		msgs[k] = NewMessage(&i.Item.Messages[k], i.MaskOTP)
-		out[k] = &msgs[k]
 	}
-	return out
+	return pointers(msgs)
 }
 
 // MissedCalls is the group's page of missed calls.
 func (i *Interaction) MissedCalls() []*interaction.MissedCall {
-	out := make([]*interaction.MissedCall, len(i.Item.MissedCalls))
-	for k := range out {
-		out[k] = &i.Item.MissedCalls[k]
-	}
-	return out
+	return pointers(i.Item.MissedCalls)
 }
 
 // Surveys is the group's page of surveys.
 func (i *Interaction) Surveys() []*Survey {
-	out := make([]*Survey, len(i.Item.Surveys))
-	svs := make([]Survey, len(out))
-	for k := range out {
+	svs := make([]Survey, len(i.Item.Surveys))
+	for k := range svs {
 		svs[k] = NewSurvey(&i.Item.Surveys[k])
-		out[k] = &svs[k]
 	}
-	return out
+	return pointers(svs)
 }
 
 // StatusCounts is the group's counts by delivery status.
 func (i *Interaction) StatusCounts() []*interaction.StatusCount {
-	out := make([]*interaction.StatusCount, len(i.Item.StatusCounts))
+	return pointers(i.Item.StatusCounts)
+}
+
+// pointers points at each element of s, in order.
+func pointers[T any](s []T) []*T {
+	out := make([]*T, len(s))
 	for k := range out {
-		out[k] = &i.Item.StatusCounts[k]
+		out[k] = &s[k]
 	}
 	return out
 }

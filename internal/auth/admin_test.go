@@ -29,13 +29,21 @@ func newMemAdmin() *memAdmin {
 	return &memAdmin{orgs: map[interaction.OrgID]interaction.Org{}, keys: map[string]interaction.APIKey{}}
 }
 
+// byName finds the organisation called name; m.mu is held.
+func (m *memAdmin) byName(name string) (interaction.Org, bool) {
+	for _, o := range m.orgs {
+		if o.Name == name {
+			return o, true
+		}
+	}
+	return interaction.Org{}, false
+}
+
 func (m *memAdmin) EnsureOrg(_ context.Context, name string) (interaction.Org, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, o := range m.orgs {
-		if o.Name == name {
-			return o, nil
-		}
+	if o, ok := m.byName(name); ok {
+		return o, nil
 	}
 	o := interaction.Org{ID: interaction.OrgID(len(m.orgs) + 1), Name: name}
 	m.orgs[o.ID] = o
@@ -45,10 +53,8 @@ func (m *memAdmin) EnsureOrg(_ context.Context, name string) (interaction.Org, e
 func (m *memAdmin) OrgByName(ctx context.Context, name string) (interaction.Org, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, o := range m.orgs {
-		if o.Name == name {
-			return o, nil
-		}
+	if o, ok := m.byName(name); ok {
+		return o, nil
 	}
 	return interaction.Org{}, interaction.Errorf(interaction.KindNotFound, "no organisation %q", name)
 }

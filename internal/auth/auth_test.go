@@ -26,13 +26,22 @@ func md5hex(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// openSQLite opens a fresh SQLite store in tb's temporary directory,
+// closed when tb ends, and returns it with its file's path.
+func openSQLite(tb testing.TB) (*sqlite.DB, string) {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "t.db")
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db, path
+}
+
 func TestAuthenticate(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, _ := openSQLite(t)
 	id, secret, err := auth.CreateKey(ctx, db, "acme", []interaction.Scope{interaction.ScopeOTPRead}, 50)
 	if err != nil {
 		t.Fatal(err)
@@ -146,12 +155,7 @@ func BenchmarkVerify(b *testing.B) {
 // key ids exist. (BenchmarkAuthenticateSQLite measures the time.)
 func TestUnknownKeyCostsAsMuch(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "t.db")
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, path := openSQLite(t)
 	id, secret, err := auth.CreateKey(ctx, db, "acme", nil, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -187,11 +191,7 @@ func TestUnknownKeyCostsAsMuch(t *testing.T) {
 // within noise.
 func BenchmarkAuthenticateSQLite(b *testing.B) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "t.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db, _ := openSQLite(b)
 	id, secret, _ := auth.CreateKey(ctx, db, "acme", nil, 0)
 	a := &auth.Authenticator{Admin: db}
 	for _, c := range []struct{ name, header string }{

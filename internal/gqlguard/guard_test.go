@@ -1,23 +1,12 @@
 package gqlguard
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
-)
 
-// fanOut is the classic exponential fragment document: each level spreads
-// the next ten times, so n levels expand to 10^n fields.
-func fanOut(n int) string {
-	var b strings.Builder
-	b.WriteString("query { ...F0 }\n")
-	for i := range n {
-		fmt.Fprintf(&b, "fragment F%d on Query { %s }\n", i, strings.Repeat(fmt.Sprintf("...F%d ", i+1), 10))
-	}
-	fmt.Fprintf(&b, "fragment F%d on Query { __typename }\n", n)
-	return b.String()
-}
+	"github.com/touchpoint/touchpoint/internal/gqlguard/guardtest"
+)
 
 func TestCheck(t *testing.T) {
 	dashboard := `query Dash($ids: [String!]!) { customers(by: ID, values: $ids) { id
@@ -35,7 +24,7 @@ func TestCheck(t *testing.T) {
 		{"depth", "{" + strings.Repeat(" a {", 17) + " b " + strings.Repeat("}", 18), "DEPTH_LIMIT_EXCEEDED"},
 		{"depth through fragments", `{ a { ...F } } fragment F on T { b { ...G } } fragment G on T { ` + strings.Repeat("c { ", 15) + "d" + strings.Repeat(" }", 15) + ` }`, "DEPTH_LIMIT_EXCEEDED"},
 		{"repeated fields", "{ " + strings.Repeat("__typename ", 101) + "}", "SELECTION_LIMIT_EXCEEDED"},
-		{"fragment fan-out", fanOut(8), "FIELD_LIMIT_EXCEEDED"},
+		{"fragment fan-out", guardtest.FanOut(8), "FIELD_LIMIT_EXCEEDED"},
 		{"aliases", "{ " + strings.Repeat("x: __typename ", 51) + "}", "ALIAS_LIMIT_EXCEEDED"},
 		{"aliases through fragments", "{ ...A ...A ...A } fragment A on Query { " + strings.Repeat("x: __typename ", 20) + "}", "ALIAS_LIMIT_EXCEEDED"},
 		{"directives", "{ __typename " + strings.Repeat("@skip(if: false) ", 51) + "}", "DIRECTIVE_LIMIT_EXCEEDED"},
@@ -57,7 +46,7 @@ func TestCheck(t *testing.T) {
 }
 
 func FuzzCheck(f *testing.F) {
-	f.Add(fanOut(3))
+	f.Add(guardtest.FanOut(3))
 	f.Add(`{ a: b(x: {y: [1, 2]}) @d { ... on T { c } ...F } } fragment F on T { e }`)
 	f.Fuzz(func(t *testing.T, doc string) {
 		start := time.Now()
@@ -73,7 +62,7 @@ func FuzzCheck(f *testing.F) {
 // or passed in well under 10 ms.
 func BenchmarkHostile(b *testing.B) {
 	docs := map[string]string{
-		"fanout":     fanOut(30),
+		"fanout":     guardtest.FanOut(30),
 		"fields":     "{ " + strings.Repeat("__typename ", 100_000) + "}",
 		"directives": "{ a " + strings.Repeat("@d ", 300_000) + "}",
 		"list":       `{ a(x: [` + strings.Repeat("1,", 500_000) + `]) }`,

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -109,19 +108,11 @@ func TestCORS(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(tt.method, tt.f.srv.URL+tt.path, nil)
-			for k, v := range tt.headers {
-				req.Header.Set(k, v)
-			}
+			cred := ""
 			if tt.cred {
-				user, pass, _ := strings.Cut(tt.f.key, ":")
-				req.SetBasicAuth(user, pass)
+				cred = tt.f.key
 			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
+			resp, _ := tt.f.do(t, tt.method, tt.path, cred, nil, pairs(tt.headers)...)
 			if resp.StatusCode != tt.status {
 				t.Errorf("status %d, want %d", resp.StatusCode, tt.status)
 			}
@@ -135,19 +126,20 @@ func TestCORS(t *testing.T) {
 	}
 	// The preflight's allowed headers name at least what a dashboard's
 	// fetch of GraphQL sends.
-	req, _ := http.NewRequest("OPTIONS", withCORS.srv.URL+"/graphql", nil)
-	for k, v := range preflight {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ := withCORS.do(t, "OPTIONS", "/graphql", "", nil, pairs(preflight)...)
 	got := strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers"))
 	for _, h := range []string{"authorization", "content-type", "accept"} {
 		if !strings.Contains(got, h) {
 			t.Errorf("Access-Control-Allow-Headers %q lacks %s", got, h)
 		}
 	}
+}
+
+// pairs is header as the name and value pairs fixture.do takes.
+func pairs(header map[string]string) []string {
+	var out []string
+	for k, v := range header {
+		out = append(out, k, v)
+	}
+	return out
 }

@@ -3,17 +3,13 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/touchpoint/touchpoint/internal/auth"
 	"github.com/touchpoint/touchpoint/internal/httpapi"
-	"github.com/touchpoint/touchpoint/internal/ratelimit"
 )
 
 func panics(w http.ResponseWriter, r *http.Request) { panic("boom: secret internals") }
@@ -168,17 +164,8 @@ func TestBodyLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(tt.method, f.srv.URL+tt.path, strings.NewReader(`{"query":"`+big+`"}`))
-			user, pass, _ := strings.Cut(f.key, ":")
-			req.SetBasicAuth(user, pass)
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			body, _ := io.ReadAll(resp.Body)
-			if resp.StatusCode != 413 || !strings.Contains(string(body), tt.contains) || resp.Header.Get(httpapi.RequestIDHeader) == "" {
+			resp, body := f.send(t, tt.method, tt.path, f.key, `{"query":"`+big+`"}`)
+			if resp.StatusCode != 413 || !strings.Contains(body, tt.contains) || resp.Header.Get(httpapi.RequestIDHeader) == "" {
 				t.Errorf("%d %s, want 413 containing %s", resp.StatusCode, body, tt.contains)
 			}
 		})
@@ -188,30 +175,15 @@ func TestBodyLimit(t *testing.T) {
 // TestZeroConfig: fields left zero take the defaults, so a bare Config
 // neither refuses every body nor turns rate limiting off.
 func TestZeroConfig(t *testing.T) {
-	f := newFixture(t, 0)
-	srv := httptest.NewServer(httpapi.NewServer(httpapi.Config{}, httpapi.Deps{
-		Auth: &auth.Authenticator{Admin: f.db}, Limiter: ratelimit.NewMemory(), Reader: f.db,
-		GraphQL: http.HandlerFunc(echo),
-	}))
-	defer srv.Close()
-	req, _ := http.NewRequest("POST", srv.URL+"/graphql", strings.NewReader(`{"query":"{x}"}`))
-	user, pass, _ := strings.Cut(f.key, ":")
-	req.SetBasicAuth(user, pass)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	f := newFixtureConfig(t, httpapi.Config{}, 0, func(d *httpapi.Deps) {
+		*d = httpapi.Deps{Auth: d.Auth, Limiter: d.Limiter, Reader: d.Reader, GraphQL: d.GraphQL}
+	})
+	resp, _ := f.send(t, "POST", "/graphql", f.key, `{"query":"{x}"}`)
 	if resp.StatusCode != 200 || resp.Header.Get("X-RateLimit-Limit") != "1000" {
 		t.Errorf("%d, limit %q; want 200 and the default 1000", resp.StatusCode, resp.Header.Get("X-RateLimit-Limit"))
 	}
 	// Routes without a handler are not served.
-	resp, err = http.Get(srv.URL + "/v2/customers/interaction")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ = f.send(t, "GET", "/v2/customers/interaction", "", "")
 	if resp.StatusCode != 404 {
 		t.Errorf("unmounted route: %d, want 404", resp.StatusCode)
 	}

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +19,7 @@ import (
 	"github.com/touchpoint/touchpoint/internal/httpapi"
 	"github.com/touchpoint/touchpoint/internal/interaction"
 	"github.com/touchpoint/touchpoint/internal/loader"
+	"github.com/touchpoint/touchpoint/internal/logtest"
 	"github.com/touchpoint/touchpoint/internal/ratelimit"
 	"github.com/touchpoint/touchpoint/sqlite"
 )
@@ -27,30 +27,11 @@ import (
 type fixture struct {
 	srv    *httptest.Server
 	db     *sqlite.DB
-	logs   *logBuffer
+	logs   *logtest.Buffer
 	key    string // KEY:SECRET
 	secret string
 	ready  error
 	deps   httpapi.Deps
-}
-
-// logBuffer collects the server's log lines; the server writes from its
-// own goroutines while the test reads.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // echo answers with the principal's org and whether loaders are installed.
@@ -95,7 +76,7 @@ func newFixtureConfig(t testing.TB, cfg httpapi.Config, rate int, opts ...func(*
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{db: db, logs: &logBuffer{}, key: id + ":" + secret, secret: secret}
+	f := &fixture{db: db, logs: &logtest.Buffer{}, key: id + ":" + secret, secret: secret}
 	d := httpapi.Deps{
 		Logger:       slog.New(slog.NewJSONHandler(f.logs, nil)),
 		Auth:         &auth.Authenticator{Admin: db},
@@ -213,19 +194,11 @@ func TestRoutes(t *testing.T) {
 
 func TestRequestIDPassedThrough(t *testing.T) {
 	f := newFixture(t, 0)
-	req, _ := http.NewRequest("GET", f.srv.URL+"/healthz", nil)
-	req.Header.Set(httpapi.RequestIDHeader, "abc-123")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ := f.do(t, "GET", "/healthz", "", nil, httpapi.RequestIDHeader, "abc-123")
 	if got := resp.Header.Get(httpapi.RequestIDHeader); got != "abc-123" {
 		t.Errorf("request id = %q", got)
 	}
-	req.Header.Set(httpapi.RequestIDHeader, "bad id\twith spaces")
-	resp, _ = http.DefaultClient.Do(req)
-	resp.Body.Close()
+	resp, _ = f.do(t, "GET", "/healthz", "", nil, httpapi.RequestIDHeader, "bad id\twith spaces")
 	if got := resp.Header.Get(httpapi.RequestIDHeader); got == "" || strings.Contains(got, " ") {
 		t.Errorf("unsafe request id echoed: %q", got)
 	}

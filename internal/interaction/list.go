@@ -47,21 +47,17 @@ func IntList(ids []int64) List {
 }
 
 // Strings returns the values of a List made by StringList.
-func (l List) Strings() []string {
-	if l == "" {
-		return nil
-	}
-	var out []string
-	_ = json.Unmarshal([]byte(l), &out) // canonical: made by StringList
-	return out
-}
+func (l List) Strings() []string { return values[string](l) }
 
 // Ints returns the values of a List made by IntList.
-func (l List) Ints() []int64 {
+func (l List) Ints() []int64 { return values[int64](l) }
+
+// values decodes l, a List of Ts made by StringList or IntList.
+func values[T any](l List) []T {
 	if l == "" {
 		return nil
 	}
-	var out []int64
-	_ = json.Unmarshal([]byte(l), &out) // canonical: made by IntList
+	var out []T
+	_ = json.Unmarshal([]byte(l), &out) // canonical: made by StringList or IntList
 	return out
 }

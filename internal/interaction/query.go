@@ -66,15 +66,11 @@ func NewFilter(network *Network, typ *Type, since, until *time.Time) (Filter, er
 		}
 		f.Type = *typ
 	}
-	if since != nil {
-		f.Since = since.UTC()
-	}
-	if until != nil {
-		f.Until = until.UTC()
-	}
-	if !f.Since.IsZero() && !f.Until.IsZero() && f.Until.Before(f.Since) {
+	span, ok := spanOf(since, until)
+	if !ok {
 		return Filter{}, Errorf(KindInvalid, "end date is before start date")
 	}
+	f.Since, f.Until = span.Since, span.Until
 	return f, nil
 }
 

@@ -278,21 +278,14 @@ func readPages(ctx context.Context, r Reader, org OrgID, ids []int64, raw [][]Su
 		}
 		pages = runsOf(ms)
 	}
-	var callPages map[int64][]MissedCall
-	if len(calls) > 0 {
-		cs, err := r.MissedCallPages(ctx, org, PageQuery{Partitions: calls, Span: span, Rows: rows, Order: req.Page.Order})
-		if err != nil {
-			return fmt.Errorf("read missed call pages: %w", err)
-		}
-		callPages = byCustomer(cs, func(c MissedCall) int64 { return c.CustomerID })
+	pq := PageQuery{Span: span, Rows: rows, Order: req.Page.Order}
+	callPages, err := pagesOf(ctx, org, calls, pq, r.MissedCallPages, func(c MissedCall) int64 { return c.CustomerID })
+	if err != nil {
+		return fmt.Errorf("read missed call pages: %w", err)
 	}
-	var surveyPages map[int64][]Survey
-	if len(surveys) > 0 {
-		ss, err := r.SurveyPages(ctx, org, PageQuery{Partitions: surveys, Span: span, Rows: rows, Order: req.Page.Order})
-		if err != nil {
-			return fmt.Errorf("read survey pages: %w", err)
-		}
-		surveyPages = byCustomer(ss, func(s Survey) int64 { return s.CustomerID })
+	surveyPages, err := pagesOf(ctx, org, surveys, pq, r.SurveyPages, func(s Survey) int64 { return s.CustomerID })
+	if err != nil {
+		return fmt.Errorf("read survey pages: %w", err)
 	}
 
 	for i, id := range ids {
@@ -323,6 +316,21 @@ func sortParts(ps []Partition) []Partition {
 		return partKey{a.CustomerID, a.Network, a.Type}.compare(partKey{b.CustomerID, b.Network, b.Type})
 	})
 	return ps
+}
+
+// pagesOf reads the pages of parts under q with read and files them by
+// customer; with no parts it reads nothing.
+func pagesOf[V any](ctx context.Context, org OrgID, parts []Partition, q PageQuery,
+	read func(context.Context, OrgID, PageQuery) ([]V, error), customer func(V) int64) (map[int64][]V, error) {
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	q.Partitions = parts
+	vs, err := read(ctx, org, q)
+	if err != nil {
+		return nil, err
+	}
+	return byCustomer(vs, customer), nil
 }
 
 func byCustomer[V any](vs []V, customer func(V) int64) map[int64][]V {

@@ -114,6 +114,19 @@ type Span struct {
 	Since, Until time.Time
 }
 
+// spanOf is the span from since to until in UTC, a nil bound open; ok is
+// false when until comes before since. The filters' constructors check
+// their time arguments with it.
+func spanOf(since, until *time.Time) (s Span, ok bool) {
+	if since != nil {
+		s.Since = since.UTC()
+	}
+	if until != nil {
+		s.Until = until.UTC()
+	}
+	return s, s.Since.IsZero() || s.Until.IsZero() || !s.Until.Before(s.Since)
+}
+
 // Millis is the span in Unix milliseconds, as the stores keep times, an
 // open bound the smallest or largest int64: a BETWEEN over it needs no
 // case of its own.

@@ -81,15 +81,11 @@ func NewTimelineFilter(networks []Network, types []Type, statuses []string, camp
 		}
 	}
 	f := TimelineFilter{Networks: sortedSet(networks), Types: sortedSet(types), Statuses: sortedSet(statuses), Campaigns: sortedSet(campaigns)}
-	if since != nil {
-		f.Since = since.UTC()
-	}
-	if until != nil {
-		f.Until = until.UTC()
-	}
-	if !f.Since.IsZero() && !f.Until.IsZero() && f.Until.Before(f.Since) {
+	span, ok := spanOf(since, until)
+	if !ok {
 		return TimelineFilter{}, Errorf(KindInvalid, "until is before since")
 	}
+	f.Since, f.Until = span.Since, span.Until
 	return f, nil
 }
 

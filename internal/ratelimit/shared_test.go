@@ -1,7 +1,6 @@
 package ratelimit
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"slices"
@@ -10,26 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/touchpoint/touchpoint/internal/logtest"
 	"github.com/touchpoint/touchpoint/internal/redistest"
 )
-
-// syncBuffer is a log the limiter writes from request goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // requests sends n requests for key from 8 goroutines at once and returns
 // how many were allowed and the 99th percentile of their latency.
@@ -67,7 +49,7 @@ func requests(t *testing.T, l Limiter, key string, limit, n int) (allowed int, p
 func TestSharedPausedRedis(t *testing.T) {
 	srv := redistest.Start(t, "")
 	addr := srv.Addr
-	var logs syncBuffer
+	var logs logtest.Buffer
 	s, err := NewShared(addr, SharedOptions{RetryAfter: 200 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)

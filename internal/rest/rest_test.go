@@ -257,15 +257,37 @@ const (
 	notFound  = `"code":1012,"message":"Cannot find customer for provided mobile/external-id/e-mail/id"`
 )
 
+// paramCase is a query string and what the answer to it has: its status
+// and parts of its body.
+type paramCase struct {
+	query    string
+	status   int
+	contains []string
+}
+
+// checkParams asks h for base+query of each case, each a subtest.
+func (e *env) checkParams(t *testing.T, h http.Handler, base string, tests []paramCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			rec := e.get(h, base+tt.query)
+			if rec.Code != tt.status {
+				t.Errorf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			for _, c := range tt.contains {
+				if !strings.Contains(rec.Body.String(), c) {
+					t.Errorf("body lacks %s: %s", c, rec.Body)
+				}
+			}
+		})
+	}
+}
+
 func TestV11Parameters(t *testing.T) {
 	e := newEnv(t, 3)
 	base := "/v1.1/customer/interaction?format=json&"
 	item := func(code int) string { return fmt.Sprintf(`"item_status":{"success":"false","code":%d,`, code) }
-	tests := []struct {
-		query    string
-		status   int
-		contains []string
-	}{
+	tests := []paramCase{
 		{"mobile=919988221100", 200, []string{`"code":1000`, `"count":2,"type":"email"`}},
 		{"identifierName=email&identifierValue=TOM.SAWYER%40capillarytech.com", 200, []string{`"id":"565039505"`}},
 		{"id=565039505&card_details=true&user_id=false&fetch_type=ORG&ou_code=x&unknown=1", 200, []string{`"id":"565039505"`}},
@@ -306,19 +328,7 @@ func TestV11Parameters(t *testing.T) {
 		{"mobile=919988221100&start_date=yesterday", 400, []string{v11Failed, item(1106), `start_date must be`}},
 		{"mobile=919988221100&start_date=2025-02-01&end_date=2025-01-01", 400, []string{v11Failed, item(1106), `end date is before start date`}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.query, func(t *testing.T) {
-			rec := e.get(e.v11, base+tt.query)
-			if rec.Code != tt.status {
-				t.Errorf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
-			}
-			for _, c := range tt.contains {
-				if !strings.Contains(rec.Body.String(), c) {
-					t.Errorf("body lacks %s: %s", c, rec.Body)
-				}
-			}
-		})
-	}
+	e.checkParams(t, e.v11, base, tests)
 	for _, target := range []string{"/v1.1/customer/interaction?mobile=1&format=yaml", "/v1.1/customer/interaction?mobile=1&format=yaml&limit=x"} {
 		if rec := e.get(e.v11, target); rec.Code != 400 || !strings.Contains(rec.Body.String(), `"code":1107,"message":"format must be json or xml, got \"yaml\""`) {
 			t.Errorf("bad format: %d %s", rec.Code, rec.Body)
@@ -340,11 +350,7 @@ func TestV11Parameters(t *testing.T) {
 func TestV2Parameters(t *testing.T) {
 	e := newEnv(t, 3)
 	base := "/v2/customers/interaction?"
-	tests := []struct {
-		query    string
-		status   int
-		contains []string
-	}{
+	tests := []paramCase{
 		{"identifierName=mobile&identifierValue=919988221100", 200, []string{`"name":"capillary"`, `"deliveredTime":"2025-04-16T15:32:20Z"`, `"warnings":[]`, `{"count":0,"name":"survey","surveys":[]}`}},
 		{"identifierName=email&identifierValue=tom.sawyer%40capillarytech.com&type=email&limit=1", 200, []string{`"messageList":[{"id":1743467374476`,
 			`"warnings":[{"code":1201,"message":"email: 1 of 2 returned (offset 0, limit 1); page with offset and limit for the others","name":"email","count":2,"returned":1}]`}},
@@ -372,19 +378,7 @@ func TestV2Parameters(t *testing.T) {
 		{"identifierName=mobile&identifierValue=1&limit=ten", 400, []string{`"code":1104`}},
 		{"identifierName=mobile&identifierValue=1&offset=-1", 400, []string{`"code":1105`}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.query, func(t *testing.T) {
-			rec := e.get(e.v2, base+tt.query)
-			if rec.Code != tt.status {
-				t.Errorf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
-			}
-			for _, c := range tt.contains {
-				if !strings.Contains(rec.Body.String(), c) {
-					t.Errorf("body lacks %s: %s", c, rec.Body)
-				}
-			}
-		})
-	}
+	e.checkParams(t, e.v2, base, tests)
 }
 
 func TestTimeZoneAndMasking(t *testing.T) {

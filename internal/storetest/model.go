@@ -128,37 +128,32 @@ func (m model) summaries(customers []int64, s interaction.Span) []string {
 		k    int
 	}
 	agg := map[string]*key{}
+	// count counts one interaction of customer c at time at.
+	count := func(c int64, n interaction.Network, t interaction.Type, at time.Time) {
+		id := fmt.Sprintf("%d/%s/%s", c, n, t)
+		a := agg[id]
+		if a == nil {
+			a = &key{c: c, n: n, t: t}
+			agg[id] = a
+		}
+		a.k++
+		if at.After(a.last) {
+			a.last = at
+		}
+	}
 	var newestCall = map[int64]interaction.MissedCall{}
 	for _, c := range customers {
 		for _, msg := range m.msgs {
 			if msg.CustomerID != c || !m.inSpan(msg.SentAt, s) {
 				continue
 			}
-			id := fmt.Sprintf("%d/%s/%s", c, msg.Network, msg.Type)
-			a := agg[id]
-			if a == nil {
-				a = &key{c: c, n: msg.Network, t: msg.Type}
-				agg[id] = a
-			}
-			a.k++
-			if msg.SentAt.After(a.last) {
-				a.last = msg.SentAt
-			}
+			count(c, msg.Network, msg.Type, msg.SentAt)
 		}
 		for _, call := range m.calls {
 			if call.CustomerID != c || !m.inSpan(call.CalledAt, s) {
 				continue
 			}
-			id := fmt.Sprintf("%d/capillary/missed_call", c)
-			a := agg[id]
-			if a == nil {
-				a = &key{c: c, n: interaction.Capillary, t: interaction.MissedCallType}
-				agg[id] = a
-			}
-			a.k++
-			if call.CalledAt.After(a.last) {
-				a.last = call.CalledAt
-			}
+			count(c, interaction.Capillary, interaction.MissedCallType, call.CalledAt)
 			if nc, ok := newestCall[c]; !ok || call.CalledAt.After(nc.CalledAt) || (call.CalledAt.Equal(nc.CalledAt) && call.ID > nc.ID) {
 				newestCall[c] = call
 			}
@@ -192,31 +187,22 @@ func renderSummaries(sums []interaction.Summary) []string {
 func masked(msg interaction.Message, f interaction.MessageFields) interaction.Message {
 	out := interaction.Message{ID: msg.ID, CustomerID: msg.CustomerID, Network: msg.Network, Type: msg.Type, SentAt: msg.SentAt,
 		CampaignID: -1, UserID: -1}
-	if f&interaction.FieldSender != 0 {
-		out.Sender = msg.Sender
-	}
-	if f&interaction.FieldReceiver != 0 {
-		out.Receiver = msg.Receiver
-	}
-	if f&interaction.FieldSubject != 0 {
-		out.Subject = msg.Subject
-	}
-	if f&interaction.FieldBody != 0 {
-		out.Body = msg.Body
-	}
-	if f&interaction.FieldStatus != 0 {
-		out.Status = msg.Status
-	}
-	if f&interaction.FieldCampaign != 0 {
-		out.CampaignID = msg.CampaignID
-	}
-	if f&interaction.FieldUser != 0 {
-		out.UserID = msg.UserID
-	}
-	if f&interaction.FieldDelivered != 0 {
-		out.DeliveredAt = msg.DeliveredAt
-	}
+	keep(f, interaction.FieldSender, &out.Sender, msg.Sender)
+	keep(f, interaction.FieldReceiver, &out.Receiver, msg.Receiver)
+	keep(f, interaction.FieldSubject, &out.Subject, msg.Subject)
+	keep(f, interaction.FieldBody, &out.Body, msg.Body)
+	keep(f, interaction.FieldStatus, &out.Status, msg.Status)
+	keep(f, interaction.FieldCampaign, &out.CampaignID, msg.CampaignID)
+	keep(f, interaction.FieldUser, &out.UserID, msg.UserID)
+	keep(f, interaction.FieldDelivered, &out.DeliveredAt, msg.DeliveredAt)
 	return out
+}
+
+// keep sets *dst to v when the fields f include field.
+func keep[T any](f, field interaction.MessageFields, dst *T, v T) {
+	if f&field != 0 {
+		*dst = v
+	}
 }
 
 func renderMessages(ms []interaction.Message) string {

@@ -32,7 +32,7 @@ type Opener func(t *testing.T) Store
 
 // Run runs the whole suite, each case on a store of its own.
 func Run(t *testing.T, open Opener) {
-	for name, test := range map[string]func(*testing.T, Opener){
+	runEach(t, open, map[string]func(*testing.T, Opener){
 		"ReaderQueries":          testReaderQueries,
 		"Tenancy":                testTenancy,
 		"StatementsCounted":      testStatementsCounted,
@@ -47,7 +47,13 @@ func Run(t *testing.T, open Opener) {
 		"Credential":             testCredential,
 		"ImportRejectsAlike":     testImportRejectsAlike,
 		"DataVersionMoves":       testDataVersionMoves,
-	} {
+	})
+}
+
+// runEach runs each case as a subtest of its own, opening its stores with
+// open.
+func runEach[O any](t *testing.T, open O, cases map[string]func(*testing.T, O)) {
+	for name, test := range cases {
 		t.Run(name, func(t *testing.T) { test(t, open) })
 	}
 }

@@ -22,14 +22,12 @@ type SQLOpener func(t *testing.T) (Store, *sqlx.DB)
 
 // RunTimeline runs the timeline and delivery-count cases.
 func RunTimeline(t *testing.T, open SQLOpener) {
-	for name, test := range map[string]func(*testing.T, SQLOpener){
+	runEach(t, open, map[string]func(*testing.T, SQLOpener){
 		"TimelineWalks":        testTimelineWalks,
 		"TimelineFilters":      testTimelineFilters,
 		"StatusCountsAgree":    testStatusCountsAgree,
 		"TimelineOneStatement": testTimelineOneStatement,
-	} {
-		t.Run(name, func(t *testing.T) { test(t, open) })
-	}
+	})
 }
 
 // timelineRecords writes n interactions of customer c (and a few of the
@@ -290,11 +288,6 @@ func testStatusCountsAgree(t *testing.T, open SQLOpener) {
 		if f.Campaigns != "" {
 			where += " AND campaign_id IN (" + strings.Trim(string(f.Campaigns), "[]") + ")"
 		}
-		var want []string
-		if err := x.Select(&want, x.Rebind(`SELECT customer_id || '/' || network || '/' || type || '/' || status || '=' || COUNT(*) FROM messages`+where+
-			` GROUP BY customer_id, network, type, status ORDER BY 1`), args...); err != nil {
-			t.Fatal(err)
-		}
 		scs, err := db.StatusCounts(ctx, org.ID, []int64{1, 2}, f)
 		if err != nil {
 			t.Fatal(err)
@@ -303,30 +296,36 @@ func testStatusCountsAgree(t *testing.T, open SQLOpener) {
 		for _, sc := range scs {
 			got = append(got, fmt.Sprintf("%d/%s/%s/%s=%d", sc.CustomerID, sc.Network, sc.Type, sc.Status, sc.Count))
 		}
-		slices.Sort(got)
-		if !slices.Equal(got, want) {
-			t.Errorf("status counts for %+v:\n got %v\nwant %v", f, got, want)
-		}
+		agreesWithSQL(t, x, fmt.Sprintf("status counts for %+v", f), got,
+			`SELECT customer_id || '/' || network || '/' || type || '/' || status || '=' || COUNT(*) FROM messages`+where+
+				` GROUP BY customer_id, network, type, status ORDER BY 1`, args...)
 		if !f.Narrowed() {
 			continue
-		}
-		var wantSums []string
-		if err := x.Select(&wantSums, x.Rebind(`SELECT customer_id || '/' || network || '/' || type || '=' || COUNT(*) || '@' || MAX(sent_at) FROM messages`+where+
-			` GROUP BY customer_id, network, type ORDER BY 1`), args...); err != nil {
-			t.Fatal(err)
 		}
 		sums, err := db.Summaries(ctx, org.ID, []int64{1, 2}, f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var gotSums []string
+		got = nil
 		for _, s := range sums {
-			gotSums = append(gotSums, fmt.Sprintf("%d/%s/%s=%d@%d", s.CustomerID, s.Network, s.Type, s.Count, s.Last.UnixMilli()))
+			got = append(got, fmt.Sprintf("%d/%s/%s=%d@%d", s.CustomerID, s.Network, s.Type, s.Count, s.Last.UnixMilli()))
 		}
-		slices.Sort(gotSums)
-		if !slices.Equal(gotSums, wantSums) {
-			t.Errorf("summaries for %+v:\n got %v\nwant %v", f, gotSums, wantSums)
-		}
+		agreesWithSQL(t, x, fmt.Sprintf("summaries for %+v", f), got,
+			`SELECT customer_id || '/' || network || '/' || type || '=' || COUNT(*) || '@' || MAX(sent_at) FROM messages`+where+
+				` GROUP BY customer_id, network, type ORDER BY 1`, args...)
+	}
+}
+
+// agreesWithSQL fails t when got, sorted, is not what query selects.
+func agreesWithSQL(t *testing.T, x *sqlx.DB, what string, got []string, query string, args ...any) {
+	t.Helper()
+	var want []string
+	if err := x.Select(&want, x.Rebind(query), args...); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("%s:\n got %v\nwant %v", what, got, want)
 	}
 }
 
