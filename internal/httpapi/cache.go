@@ -23,9 +23,9 @@ import (
 // If-None-Match is answered 304 from the key alone when the answer is
 // cached, without running anything.
 
-// requestKey returns the parts of a request its answer depends on beyond
-// the principal, or false when the request is not to be cached.
-type requestKey func(r *http.Request) ([][]byte, bool)
+// requestKey adds the parts of a request its answer depends on beyond
+// the principal, or says false when the request is not to be cached.
+type requestKey func(r *http.Request, kb *respcache.KeyBuilder) bool
 
 // varyOn is the Vary of a cached route's answers: they belong to one
 // key's organisation and come in the format Accept asks for.
@@ -44,8 +44,8 @@ func (s *server) cached(route string, key requestKey, next http.Handler) http.Ha
 			next.ServeHTTP(w, r)
 			return
 		}
-		parts, ok := key(r)
-		if !ok {
+		var kb respcache.KeyBuilder
+		if !key(r, &kb) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -61,10 +61,12 @@ func (s *server) cached(route string, key requestKey, next http.Handler) http.Ha
 		// credential, which may have been read before a change: the
 		// answer, cached or not, is the one the version stands for.
 		p.Org.TimeZone, p.Org.MaskOTP = v.TimeZone, v.MaskOTP
-		k := respcache.NewKey(int64(p.Org.ID), v.Version, append(parts, []byte(route), view(p))...)
+		kb.AddString(route)
+		kb.AddString(view(p))
+		k := kb.Key(int64(p.Org.ID), v.Version)
 		if e, ok := s.d.Cache.Get(k); ok {
 			reqlog.Add(ctx, slog.String("cache", "hit"))
-			serveCached(w, r, e, k.ETag())
+			serveCached(w, r, e)
 			return
 		}
 		reqlog.Add(ctx, slog.String("cache", "miss"))
@@ -85,7 +87,7 @@ func (s *server) cached(route string, key requestKey, next http.Handler) http.Ha
 		for _, h := range []string{"Etag", "Cache-Control", "Vary"} {
 			rec.header.Del(h)
 		}
-		e := &respcache.Entry{Status: rec.status, Header: rec.header, Body: rec.body.Bytes()}
+		e := &respcache.Entry{Status: rec.status, Header: rec.header, Body: rec.body.Bytes(), ETag: k.ETag()}
 		if e.Status == 0 {
 			e.Status = http.StatusOK
 		}
@@ -94,7 +96,7 @@ func (s *server) cached(route string, key requestKey, next http.Handler) http.Ha
 			return
 		}
 		s.d.Cache.Put(k, e)
-		serveCached(w, r, e, k.ETag())
+		serveCached(w, r, e)
 	})
 }
 
@@ -103,12 +105,12 @@ func (s *server) cached(route string, key requestKey, next http.Handler) http.Ha
 // organisation's setting and the key's otp:read) and the time zone times
 // are rendered in. The settings come with the version, and move it; the
 // key's scopes come from its credential.
-func view(p interaction.Principal) []byte {
+func view(p interaction.Principal) string {
 	masked := "u"
 	if p.Org.MaskOTP && !p.Has(interaction.ScopeOTPRead) {
 		masked = "m"
 	}
-	return []byte(masked + "|" + p.Org.TimeZone)
+	return masked + "|" + p.Org.TimeZone
 }
 
 // keepable says whether an answer may be served again: a success, with no
@@ -128,8 +130,9 @@ func keepable(route string, e *respcache.Entry) bool {
 // 304 carries the validators and what the edge has set (the request id,
 // the rate limit, CORS), not the answer's own representation headers
 // (Content-Type and the like; RFC 9110, 15.4.5).
-func serveCached(w http.ResponseWriter, r *http.Request, e *respcache.Entry, etag string) {
+func serveCached(w http.ResponseWriter, r *http.Request, e *respcache.Entry) {
 	h := w.Header()
+	etag := e.ETag
 	notModified := etagMatches(r.Header.Values("If-None-Match"), etag)
 	if !notModified {
 		for k, vs := range e.Header {
@@ -197,8 +200,16 @@ func (r *recorder) replay(w http.ResponseWriter) {
 
 // restKey: a REST answer depends on the route's parameters (whatever
 // their order in the URL) and on Accept (v1.1 picks XML by it).
-func restKey(r *http.Request) ([][]byte, bool) {
-	return [][]byte{[]byte(r.Method), []byte(r.URL.Query().Encode()), []byte(strings.Join(r.Header.Values("Accept"), ","))}, true
+func restKey(r *http.Request, kb *respcache.KeyBuilder) bool {
+	kb.AddString(r.Method)
+	kb.AddString(r.URL.Query().Encode())
+	addValues(kb, r.Header, "Accept")
+	return true
+}
+
+// addValues adds a header's values as one part, joined by commas.
+func addValues(kb *respcache.KeyBuilder, h http.Header, name string) {
+	kb.AddString(strings.Join(h.Values(name), ","))
 }
 
 // graphQLKey: a GraphQL answer depends on the document, the operation
@@ -213,15 +224,31 @@ func restKey(r *http.Request) ([][]byte, bool) {
 // same way for the transport. A body over maxKeyedBody is not cached: real
 // questions are a few KiB, and one near the limit is more likely hostile
 // than asked again.
-func graphQLKey(r *http.Request) ([][]byte, bool) {
-	headers := []byte(strings.Join(r.Header.Values("Accept"), ",") + "\n" +
-		strings.Join(r.Header.Values("Content-Type"), ",") + "\n" + strings.Join(r.Header.Values("Upgrade"), ","))
-	if r.Method == http.MethodGet {
-		return [][]byte{[]byte(r.Method), []byte(r.URL.Query().Encode()), headers}, true
+func graphQLKey(r *http.Request, kb *respcache.KeyBuilder) bool {
+	switch {
+	case r.Method == http.MethodGet:
+		kb.AddString(r.Method)
+		kb.AddString(r.URL.Query().Encode())
+	case r.Method != http.MethodPost || r.Body == nil || r.Body == http.NoBody || r.ContentLength > maxKeyedBody:
+		return false
+	default:
+		body, ok := readKeyedBody(r)
+		if !ok {
+			return false
+		}
+		kb.AddString(r.Method)
+		kb.Add(body)
 	}
-	if r.Method != http.MethodPost || r.Body == nil || r.Body == http.NoBody || r.ContentLength > maxKeyedBody {
-		return nil, false
+	for _, h := range []string{"Accept", "Content-Type", "Upgrade"} {
+		addValues(kb, r.Header, h)
 	}
+	return true
+}
+
+// readKeyedBody reads a POST's body for its key and hands it on to the
+// transport from memory; a body that could not be read whole, or is over
+// maxKeyedBody, is put back as it was and not keyed.
+func readKeyedBody(r *http.Request) ([]byte, bool) {
 	var body []byte
 	var err error
 	if r.ContentLength > 0 {
@@ -243,7 +270,7 @@ func graphQLKey(r *http.Request) ([][]byte, bool) {
 		return nil, false
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	return [][]byte{[]byte(r.Method), body, headers}, true
+	return body, true
 }
 
 // maxKeyedBody is the largest GraphQL body whose answer is cached.

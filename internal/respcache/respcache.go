@@ -16,6 +16,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -23,39 +24,62 @@ import (
 )
 
 // Key names one answer: an organisation, the data version it was computed
-// under, and a digest of everything else the answer depends on (the
-// normalised request and the caller's view: scopes, time zone).
+// under, and everything else the answer depends on (the normalised request
+// and the caller's view: scopes, time zone), whole. The cache compares it
+// byte for byte (no digest stands in for it, so no two questions can share
+// an answer), and a lookup costs a map hash, not a cryptographic one.
 type Key struct {
 	Org     int64
 	Version int64
-	Request [sha256.Size]byte
+	Request string
 }
 
-// NewKey digests parts (each length-prefixed, so no two lists of parts
-// digest alike) into the key of org's answer under version.
+// NewKey joins parts (each length-prefixed, so no two lists of parts join
+// alike) into the key of org's answer under version.
 func NewKey(org, version int64, parts ...[]byte) Key {
+	var b KeyBuilder
+	for _, p := range parts {
+		b.Add(p)
+	}
+	return b.Key(org, version)
+}
+
+// KeyBuilder joins a key's parts as they are found, into one buffer: the
+// way NewKey does, without a slice of them.
+type KeyBuilder struct{ b []byte }
+
+// Add appends one part.
+func (kb *KeyBuilder) Add(p []byte) { kb.b = appendPart(kb.b, p) }
+
+// AddString appends one part.
+func (kb *KeyBuilder) AddString(p string) { kb.b = appendPart(kb.b, p) }
+
+func appendPart[T string | []byte](b []byte, p T) []byte {
+	b = binary.AppendUvarint(b, uint64(len(p)))
+	return append(b, p...)
+}
+
+// Key is the key of org's answer under version to the parts added.
+func (kb *KeyBuilder) Key(org, version int64) Key {
+	return Key{Org: org, Version: version, Request: string(kb.b)}
+}
+
+// ETag is the answer's entity tag: its version and a digest of its
+// organisation and request, not of the body. The same question under the
+// same version is answered with the same bytes by every server, so the
+// tag is strong, and every replica gives it alike. It is computed when an
+// answer is made and kept with it (Entry.ETag).
+func (k Key) ETag() string {
 	h := sha256.New()
 	var n [binary.MaxVarintLen64]byte
-	h.Write(n[:binary.PutVarint(n[:], org)])
-	for _, p := range parts {
-		h.Write(n[:binary.PutUvarint(n[:], uint64(len(p)))])
-		h.Write(p)
-	}
-	k := Key{Org: org, Version: version}
-	h.Sum(k.Request[:0])
-	return k
-}
-
-// ETag is the answer's entity tag: its version and its request digest
-// (which covers the organisation), not a digest of the body. The same
-// question under the same version is answered with the same bytes by
-// every server, so the tag is strong.
-func (k Key) ETag() string {
+	h.Write(n[:binary.PutVarint(n[:], k.Org)])
+	io.WriteString(h, k.Request)
+	var sum [sha256.Size]byte
 	b := make([]byte, 0, 48)
 	b = append(b, '"')
 	b = strconv.AppendInt(b, k.Version, 36)
 	b = append(b, '-')
-	b = hex.AppendEncode(b, k.Request[:12])
+	b = hex.AppendEncode(b, h.Sum(sum[:0])[:12])
 	return string(append(b, '"'))
 }
 
@@ -65,6 +89,7 @@ type Entry struct {
 	Status int
 	Header http.Header
 	Body   []byte
+	ETag   string // its key's ETag, served with it
 }
 
 // entryOverhead is what an entry costs beyond its body and headers: the
@@ -72,7 +97,7 @@ type Entry struct {
 const entryOverhead = 256
 
 func (e *Entry) cost() int64 {
-	n := int64(len(e.Body)) + entryOverhead
+	n := int64(len(e.Body)+len(e.ETag)) + entryOverhead
 	for k, vs := range e.Header {
 		n += int64(len(k))
 		for _, v := range vs {
@@ -105,12 +130,12 @@ type Cache struct {
 type tenant struct {
 	version int64
 	size    int64
-	byKey   map[[sha256.Size]byte]*list.Element
+	byKey   map[string]*list.Element
 	lru     list.List // of *item, most recently used first
 }
 
 type item struct {
-	key   [sha256.Size]byte
+	key   string
 	entry *Entry
 	cost  int64
 }
@@ -133,7 +158,7 @@ func (c *Cache) tenantFor(org, version int64, create bool) *tenant {
 		if !create {
 			return nil
 		}
-		t = &tenant{version: version, byKey: make(map[[sha256.Size]byte]*list.Element)}
+		t = &tenant{version: version, byKey: make(map[string]*list.Element)}
 		c.orgs[org] = t
 	case version > t.version:
 		c.size -= t.size
@@ -166,11 +191,11 @@ func (c *Cache) Get(k Key) (*Entry, bool) {
 	return e, true
 }
 
-// Put keeps e under k, unless it is larger than an eighth of the cache
+// Put keeps e under k (the key's bytes count toward its size), unless it is larger than an eighth of the cache
 // (one answer must not empty it) or k's version is older than one already
 // seen for its organisation.
 func (c *Cache) Put(k Key, e *Entry) {
-	cost := e.cost()
+	cost := e.cost() + int64(len(k.Request))
 	if cost > c.max/8 {
 		return
 	}
