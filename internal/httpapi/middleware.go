@@ -311,10 +311,21 @@ func setRateHeaders(h http.Header, d ratelimit.Decision) {
 	if d.Limit <= 0 {
 		return
 	}
-	h.Set("X-RateLimit-Limit", strconv.Itoa(d.Limit))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(d.Remaining))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(d.Reset.Unix(), 10))
+	// Assigned under their canonical names: Header.Set would canonicalise
+	// each (it allocates a new string for a name not already canonical)
+	// on every request.
+	h[rateLimitHeader] = []string{strconv.Itoa(d.Limit)}
+	h[rateRemainingHeader] = []string{strconv.Itoa(d.Remaining)}
+	h[rateResetHeader] = []string{strconv.FormatInt(d.Reset.Unix(), 10)}
 }
+
+// The rate limit's headers (X-RateLimit-Limit and so on), as net/http
+// sends them.
+var (
+	rateLimitHeader     = http.CanonicalHeaderKey("X-RateLimit-Limit")
+	rateRemainingHeader = http.CanonicalHeaderKey("X-RateLimit-Remaining")
+	rateResetHeader     = http.CanonicalHeaderKey("X-RateLimit-Reset")
+)
 
 func tooLarge(limit int64) error {
 	return interaction.Errorf(interaction.KindTooLarge, "request body larger than %d bytes", limit)

@@ -98,16 +98,26 @@ func Read(ctx context.Context, r Reader, org OrgID, customerIDs []int64, req Req
 }
 
 // ReadByIdentifier is a lookup and Read together, for stores that can do
-// both with one statement: the customers whose identifier of kind is one of
-// values (normalised), in any order, each with its groups under req. It
-// does nothing and answers !ok when r is no HeadReader or req would read
-// no heads; the caller then looks the customers up and calls Read.
+// the lookup with the summaries, and perhaps the heads, in one statement:
+// the customers whose identifier of kind is one of values (normalised), in
+// any order, each with its groups under req. It does nothing and answers
+// !ok when r is neither a HeadReader for req (see headsFor) nor a
+// SummaryFinder for it (an open span, not narrowed); the caller then
+// looks the customers up and calls Read.
 func ReadByIdentifier(ctx context.Context, r Reader, org OrgID, kind IdentifierKind, values []string, req Request) (cs []Customer, groups [][]Group, ok bool, err error) {
-	hr, ok := headsFor(r, req)
-	if !ok {
+	var (
+		sums  []Summary
+		heads *[]Message
+	)
+	if hr, ok := headsFor(r, req); ok {
+		var ms []Message
+		cs, sums, ms, err = hr.CustomersWithHeads(ctx, org, kind, values, req.Filter, req.Page.Offset+req.Page.Limit, req.Page.Order, req.Fields)
+		heads = &ms
+	} else if sf, ok := r.(SummaryFinder); ok && req.Filter.Span() == (Span{}) && !req.Filter.Narrowed() {
+		cs, sums, err = sf.CustomersWithSummaries(ctx, org, kind, values, req.Filter)
+	} else {
 		return nil, nil, false, nil
 	}
-	cs, sums, heads, err := hr.CustomersWithHeads(ctx, org, kind, values, req.Filter, req.Page.Offset+req.Page.Limit, req.Page.Order, req.Fields)
 	if err != nil {
 		return nil, nil, true, fmt.Errorf("read customers with summaries: %w", err)
 	}
@@ -119,7 +129,7 @@ func ReadByIdentifier(ctx context.Context, r Reader, org OrgID, kind IdentifierK
 	if len(ids) != len(cs) {
 		return nil, nil, true, fmt.Errorf("read customers with summaries: a customer came twice")
 	}
-	groups, err = build(ctx, r, org, ids, index, sums, &heads, req)
+	groups, err = build(ctx, r, org, ids, index, sums, heads, req)
 	if err != nil {
 		return nil, nil, true, err
 	}

@@ -76,6 +76,18 @@ type HeadReader interface {
 	CustomersWithHeads(ctx context.Context, org OrgID, kind IdentifierKind, values []string, f Filter, rows int, order Order, fields MessageFields) ([]Customer, []Summary, []Message, error)
 }
 
+// SummaryFinder is a Reader that can find customers and read their kept
+// summaries in one statement. An embedded store implements it: there a
+// statement costs little beside its own work, but a question about one
+// customer by mobile or email is two of them before any page.
+type SummaryFinder interface {
+	Reader
+	// CustomersWithSummaries finds the customers CustomersByIdentifier
+	// finds and, in the same statement, answers Summaries for them under
+	// f, whose span is open and which is not narrowed (the kept counts).
+	CustomersWithSummaries(ctx context.Context, org OrgID, kind IdentifierKind, values []string, f Filter) ([]Customer, []Summary, error)
+}
+
 // Partition is one customer's interactions of one network and stored type:
 // the unit a page is cut from.
 type Partition struct {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/touchpoint/touchpoint/internal/interaction"
 )
@@ -305,6 +306,64 @@ func TestCustomersWithInteractions(t *testing.T) {
 			}
 			if len(rec.calls) != before {
 				t.Errorf("lookups after CustomersWithInteractions called the store: %v", rec.calls[before:])
+			}
+		})
+	}
+}
+
+// summaryRecorder is a recorder that is also an interaction.SummaryFinder,
+// as the embedded store is.
+type summaryRecorder struct{ *recorder }
+
+func (s summaryRecorder) CustomersWithSummaries(ctx context.Context, org interaction.OrgID, kind interaction.IdentifierKind, values []string, f interaction.Filter) ([]interaction.Customer, []interaction.Summary, error) {
+	s.record("customers+summaries/"+string(kind), len(values))
+	var cs []interaction.Customer
+	var sums []interaction.Summary
+	for _, v := range values {
+		if kind == interaction.ByMobile && v != "missing" {
+			c := interaction.Customer{ID: int64(len(v)), OrgID: org, Mobile: v}
+			cs = append(cs, c)
+			sums = append(sums, interaction.Summary{CustomerID: c.ID, Network: interaction.Capillary, Type: interaction.Email, Count: int(c.ID)})
+		}
+	}
+	return cs, sums, s.fail
+}
+
+// TestCustomersWithSummaries: over a SummaryFinder the lookup and the
+// kept summaries are one call, the pages another; a span (which the kept
+// counts do not know) takes the two calls it always took.
+func TestCustomersWithSummaries(t *testing.T) {
+	messages := interaction.Request{Page: interaction.Page{Limit: 2}, Layout: interaction.LayoutV2, Lists: interaction.ListMessages}
+	spanned := messages
+	spanned.Filter.Since = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name  string
+		req   interaction.Request
+		calls []string
+	}{
+		{"kept counts", messages, []string{"customers+summaries/mobile:3", "messages:2"}},
+		{"a span", spanned, []string{"customers/mobile:3", "summaries:2", "messages:2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &recorder{}
+			l := New(summaryRecorder{rec}, 1, Options{})
+			if l.ReadsByIdentifier() {
+				t.Error("ReadsByIdentifier() over a store that reads no heads")
+			}
+			cs, errs, groups, err := l.CustomersWithInteractions(context.Background(), interaction.ByMobile, []string{"1", "123", "missing"}, tc.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(rec.calls, tc.calls) {
+				t.Errorf("store calls = %v, want %v", rec.calls, tc.calls)
+			}
+			for i, want := range []int64{1, 3} {
+				if errs[i] != nil || cs[i].ID != want || len(groups[i]) != 1 {
+					t.Errorf("value %d: customer %+v, error %v, groups %+v", i, cs[i], errs[i], groups[i])
+				}
+			}
+			if interaction.KindOf(errs[2]) != interaction.KindNotFound {
+				t.Errorf("missing: error %v, want not found", errs[2])
 			}
 		})
 	}

@@ -290,6 +290,10 @@ func testAgreesWithAModel(t *testing.T, open Opener) {
 		if hr, ok := db.(interaction.HeadReader); ok && span == (interaction.Span{}) {
 			checkHeads(t, i, hr, org.ID, m, customers, q.Rows, q.Order, q.Fields, nets[rnd.IntN(len(nets))], []interaction.Type{"", interaction.Email, interaction.Phone, interaction.MissedCallType}[rnd.IntN(4)])
 		}
+		if sf, ok := db.(interaction.SummaryFinder); ok && span == (interaction.Span{}) {
+			f := interaction.Filter{Network: nets[i%len(nets)], Type: []interaction.Type{"", interaction.Email, interaction.Phone, interaction.MissedCallType}[i/len(nets)%4]}
+			checkLookupSummaries(t, i, sf, org.ID, customers, f)
+		}
 
 		var callParts []interaction.Partition
 		for _, c := range customers {
