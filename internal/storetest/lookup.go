@@ -17,13 +17,7 @@ import (
 func checkLookupSummaries(t *testing.T, i int, sf interaction.SummaryFinder, org interaction.OrgID, customers []int64, f interaction.Filter) {
 	t.Helper()
 	ctx := context.Background()
-	ids := []string{"999999999"}
-	for _, c := range customers {
-		ids = append(ids, strconv.FormatInt(c, 10))
-	}
-	if len(customers) > 0 {
-		ids = append(ids, strconv.FormatInt(customers[0], 10))
-	}
+	ids := lookupIDs(customers)
 	var mobiles []string
 	for _, c := range must(sf.CustomersByIdentifier(ctx, org, interaction.ByID, ids)) {
 		if c.Mobile != "" {
@@ -52,4 +46,17 @@ func checkLookupSummaries(t *testing.T, i int, sf interaction.SummaryFinder, org
 			t.Fatalf("query %d: summaries of customers by %s %v under %+v:\n got %v\nwant %v", i, q.kind, q.values, f, g, w)
 		}
 	}
+}
+
+// lookupIDs are customers' ids as lookup values, with an unknown id before
+// them and the first of them again after.
+func lookupIDs(customers []int64) []string {
+	ids := []string{"999999999"}
+	for _, c := range customers {
+		ids = append(ids, strconv.FormatInt(c, 10))
+	}
+	if len(customers) > 0 {
+		ids = append(ids, strconv.FormatInt(customers[0], 10))
+	}
+	return ids
 }

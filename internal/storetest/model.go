@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -379,13 +378,7 @@ func checkHeads(t *testing.T, i int, hr interaction.HeadReader, org interaction.
 func checkLookupHeads(t *testing.T, i int, hr interaction.HeadReader, org interaction.OrgID, customers []int64, f interaction.Filter, rows int, order interaction.Order, fields interaction.MessageFields, sums []interaction.Summary, heads []interaction.Message) {
 	t.Helper()
 	ctx := context.Background()
-	ids := []string{"999999999"}
-	for _, c := range customers {
-		ids = append(ids, strconv.FormatInt(c, 10))
-	}
-	if len(customers) > 0 {
-		ids = append(ids, strconv.FormatInt(customers[0], 10))
-	}
+	ids := lookupIDs(customers)
 	found := must(hr.CustomersByIdentifier(ctx, org, interaction.ByID, ids))
 	var mobiles []string
 	for _, c := range found {
