@@ -31,10 +31,19 @@ type requestKey func(r *http.Request, kb *respcache.KeyBuilder) bool
 // key's organisation and come in the format Accept asks for.
 const varyOn = "Authorization, Accept"
 
-// cached wraps a route's handler in the response cache; with no cache it
-// is the handler itself.
+// cached wraps a route's handler in the edge's validators and, when
+// there is one, the response cache. Without a data version to derive
+// tags from (Deps.Versions) it is the handler itself, whose own
+// validators then stand.
+//
+// A request whose If-None-Match holds the tag of its question under the
+// current version is answered 304 at once, cached or not: the tag was
+// given to a success, and the same question under the same version has
+// the same answer. Otherwise the handler answers; a success gets the tag
+// (which the REST shims keep, instead of hashing their body) and is kept
+// when there is a cache.
 func (s *server) cached(route string, key requestKey, next http.Handler) http.Handler {
-	if s.d.Cache == nil {
+	if s.d.Versions == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -64,30 +73,42 @@ func (s *server) cached(route string, key requestKey, next http.Handler) http.Ha
 		kb.AddString(route)
 		kb.AddString(view(p))
 		k := kb.Key(int64(p.Org.ID), v.Version)
-		if e, ok := s.d.Cache.Get(k); ok {
-			reqlog.Add(ctx, slog.String("cache", "hit"))
-			serveCached(w, r, e)
+		if s.d.Cache != nil {
+			if e, ok := s.d.Cache.Get(k); ok {
+				reqlog.Add(ctx, slog.String("cache", "hit"))
+				serveCached(w, r, e)
+				return
+			}
+		}
+		etag := k.ETag()
+		inm := r.Header.Values("If-None-Match")
+		if len(inm) > 0 && etagMatches(inm, etag) {
+			reqlog.Add(ctx, slog.String("cache", "validated"))
+			setValidators(w.Header(), etag)
+			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		reqlog.Add(ctx, slog.String("cache", "miss"))
+		if s.d.Cache != nil {
+			reqlog.Add(ctx, slog.String("cache", "miss"))
+		}
 		ctx = interaction.NewContext(ctx, p)
 		r = r.WithContext(ctx)
-		rec := &recorder{header: make(http.Header)}
+		rec := &recorder{header: http.Header{"Etag": {etag}}} // the shims keep a tag they find set
 		inner := r
-		if r.Header.Get("If-None-Match") != "" {
-			// The handler must produce the answer to keep; whether the
-			// client has it is decided here, against the key's tag.
+		if len(inm) > 0 {
+			// The handler must produce the answer; whether the client
+			// has it was decided here, against the key's tag.
 			inner = r.Clone(ctx)
 			inner.Header.Del("If-None-Match")
 		}
 		next.ServeHTTP(rec, inner)
-		// The validators are the cache's own (a handler's, such as the REST
-		// shims' body hash, would not survive a hit), and Vary is added to
-		// what the edge has set (CORS's Origin), not replaced.
+		// The validators are the edge's own (a handler's would not
+		// survive a hit), and Vary is added to what the edge has set
+		// (CORS's Origin), not replaced.
 		for _, h := range []string{"Etag", "Cache-Control", "Vary"} {
-			rec.header.Del(h)
+			delete(rec.header, h)
 		}
-		e := &respcache.Entry{Status: rec.status, Header: rec.header, Body: rec.body.Bytes(), ETag: k.ETag()}
+		e := &respcache.Entry{Status: rec.status, Header: rec.header, Body: rec.body.Bytes(), ETag: etag}
 		if e.Status == 0 {
 			e.Status = http.StatusOK
 		}
@@ -95,7 +116,9 @@ func (s *server) cached(route string, key requestKey, next http.Handler) http.Ha
 			rec.replay(w)
 			return
 		}
-		s.d.Cache.Put(k, e)
+		if s.d.Cache != nil {
+			s.d.Cache.Put(k, e)
+		}
 		serveCached(w, r, e)
 	})
 }
@@ -132,22 +155,28 @@ func keepable(route string, e *respcache.Entry) bool {
 // (Content-Type and the like; RFC 9110, 15.4.5).
 func serveCached(w http.ResponseWriter, r *http.Request, e *respcache.Entry) {
 	h := w.Header()
-	etag := e.ETag
-	notModified := etagMatches(r.Header.Values("If-None-Match"), etag)
+	notModified := etagMatches(r.Header.Values("If-None-Match"), e.ETag)
 	if !notModified {
 		for k, vs := range e.Header {
 			h[k] = vs
 		}
 	}
-	h.Set("ETag", etag)
-	h.Set("Cache-Control", "private, no-cache")
-	h.Add("Vary", varyOn)
+	setValidators(h, e.ETag)
 	if notModified {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	w.WriteHeader(e.Status)
 	w.Write(e.Body)
+}
+
+// setValidators sets an answer's tag and caching rules: revalidated on
+// every use, by private caches only; Vary is added to what the edge has
+// set (CORS's Origin).
+func setValidators(h http.Header, etag string) {
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", "private, no-cache")
+	h.Add("Vary", varyOn)
 }
 
 // etagMatches reports whether If-None-Match (its values) lists etag,

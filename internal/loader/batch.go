@@ -204,9 +204,11 @@ func (l *Loaders) remember(ctx context.Context, kind interaction.IdentifierKind,
 	}
 	for _, v := range wanted {
 		id := interaction.Identifier{Kind: kind, Value: v}
-		r := &dataloader.Result[interaction.Customer]{Error: notFound(id)}
+		var r *dataloader.Result[interaction.Customer]
 		if i, ok := at[v]; ok {
 			r = &dataloader.Result[interaction.Customer]{Data: cs[i]}
+		} else {
+			r = &dataloader.Result[interaction.Customer]{Error: notFound(id)}
 		}
 		l.cache.Set(ctx, id, resolved(r))
 	}

@@ -37,18 +37,22 @@ func writeXML(w http.ResponseWriter, r *http.Request, status int, v any) {
 	write(w, r, status, "application/xml; charset=utf-8", buf.Bytes())
 }
 
-// write sends body. A success carries an ETag (a hash of the body, so it
-// changes with any import that changes the answer) and is revalidated on
+// write sends body. A success carries an ETag and is revalidated on
 // every use by a private cache only (the answer belongs to one key's
 // organisation); a request whose If-None-Match holds that tag gets 304 with
-// no body.
+// no body. The tag is the one already set, when the HTTP edge has set one
+// (from the data version, without reading the body), else a hash of the
+// body, which changes with any import that changes the answer.
 func write(w http.ResponseWriter, r *http.Request, status int, contentType string, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", contentType)
 	h.Set("X-Content-Type-Options", "nosniff")
 	if status == http.StatusOK {
-		sum := sha256.Sum256(body)
-		etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+		etag := h.Get("ETag")
+		if etag == "" {
+			sum := sha256.Sum256(body)
+			etag = `"` + hex.EncodeToString(sum[:16]) + `"`
+		}
 		h.Set("ETag", etag)
 		h.Set("Cache-Control", "private, no-cache")
 		h.Add("Vary", "Authorization, Accept") // beside what the edge varies on (CORS: Origin)

@@ -556,6 +556,14 @@ func TestETag(t *testing.T) {
 		if other := e.get(h, target, "If-None-Match", `"stale"`); other.Code != 200 {
 			t.Errorf("%s stale tag: %d", target, other.Code)
 		}
+		// A tag set before the shim answers (the HTTP edge's, from the
+		// data version) is kept, not replaced by the body's hash.
+		rec := httptest.NewRecorder()
+		rec.Header().Set("ETag", `"v7-edge"`)
+		[]http.Handler{e.rawV11, e.rawV2}[i].ServeHTTP(rec, httptest.NewRequest("GET", target, nil))
+		if rec.Code != 200 || rec.Header().Get("ETag") != `"v7-edge"` {
+			t.Errorf("%s under the edge's tag: %d, tag %q", target, rec.Code, rec.Header().Get("ETag"))
+		}
 		// New data for the customer changes the tag.
 		msg := fmt.Sprintf(`{"record":"message","id":%d,"customer_id":565039505,"network":"capillary","type":"email","status":"OPENED","sent_at":"2025-06-01T00:00:00Z"}`, 77+i)
 		importer.Import(context.Background(), strings.NewReader(msg+"\n"), e.db, e.org.ID, importer.Options{})
