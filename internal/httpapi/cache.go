@@ -31,19 +31,19 @@ type requestKey func(r *http.Request, kb *respcache.KeyBuilder) bool
 // key's organisation and come in the format Accept asks for.
 const varyOn = "Authorization, Accept"
 
-// cached wraps a route's handler in the edge's validators and, when
-// there is one, the response cache. Without a data version to derive
-// tags from (Deps.Versions) it is the handler itself, whose own
-// validators then stand.
+// cached wraps a route's handler in the response cache and its
+// validators; with no cache it is the handler itself, whose own
+// validators then stand (the data version is read only for the cache: on
+// PostgreSQL it is a statement).
 //
 // A request whose If-None-Match holds the tag of its question under the
-// current version is answered 304 at once, cached or not: the tag was
-// given to a success, and the same question under the same version has
-// the same answer. Otherwise the handler answers; a success gets the tag
-// (which the REST shims keep, instead of hashing their body) and is kept
-// when there is a cache.
+// current version is answered 304 at once, whether its answer is still
+// cached or not: the tag was given to a success, and the same question
+// under the same version has the same answer. Otherwise the handler
+// answers; a success gets the tag (which the REST shims keep, instead of
+// hashing their body) and is kept.
 func (s *server) cached(route string, key requestKey, next http.Handler) http.Handler {
-	if s.d.Versions == nil {
+	if s.d.Cache == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -73,12 +73,10 @@ func (s *server) cached(route string, key requestKey, next http.Handler) http.Ha
 		kb.AddString(route)
 		kb.AddString(view(p))
 		k := kb.Key(int64(p.Org.ID), v.Version)
-		if s.d.Cache != nil {
-			if e, ok := s.d.Cache.Get(k); ok {
-				reqlog.Add(ctx, slog.String("cache", "hit"))
-				serveCached(w, r, e)
-				return
-			}
+		if e, ok := s.d.Cache.Get(k); ok {
+			reqlog.Add(ctx, slog.String("cache", "hit"))
+			serveCached(w, r, e)
+			return
 		}
 		etag := k.ETag()
 		inm := r.Header.Values("If-None-Match")
@@ -88,9 +86,7 @@ func (s *server) cached(route string, key requestKey, next http.Handler) http.Ha
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		if s.d.Cache != nil {
-			reqlog.Add(ctx, slog.String("cache", "miss"))
-		}
+		reqlog.Add(ctx, slog.String("cache", "miss"))
 		ctx = interaction.NewContext(ctx, p)
 		r = r.WithContext(ctx)
 		rec := &recorder{header: http.Header{"Etag": {etag}}} // the shims keep a tag they find set
@@ -116,9 +112,7 @@ func (s *server) cached(route string, key requestKey, next http.Handler) http.Ha
 			rec.replay(w)
 			return
 		}
-		if s.d.Cache != nil {
-			s.d.Cache.Put(k, e)
-		}
+		s.d.Cache.Put(k, e)
 		serveCached(w, r, e)
 	})
 }

@@ -131,11 +131,10 @@ type Deps struct {
 	// window. (The access log's durations are measured, not decided, and
 	// keep the monotonic clock.)
 	Now func() time.Time
-	// Versions, when set, gives the API routes' answers their ETags,
-	// from their organisation's data version, read on every request, and
-	// answers If-None-Match with them; Cache, when set (Versions is then
-	// required), keeps the successful answers under that version. See
-	// cache.go. Neither: no version read, and the handlers' own
+	// Cache, when set, keeps the API routes' successful answers under
+	// their organisation's data version, read from Versions (then
+	// required) on every request, and gives them ETags made from it; see
+	// cache.go. Nil: no cache, no version read, and the handlers' own
 	// validators.
 	Cache    *respcache.Cache
 	Versions interaction.Versioner
