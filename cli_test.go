@@ -223,7 +223,8 @@ func TestDemoOnlyWhereItCannotSurprise(t *testing.T) {
 		if s := demoKey(t, base); s != 401 {
 			t.Errorf("demo key on a database holding acme: %d, want 401", s)
 		}
-		if !strings.Contains(logs.String(), `level=INFO msg="demo data not loaded: the database holds organisation \"acme\"`) {
+		const why = `level=INFO msg="demo data not loaded: the database holds organisation \"acme\"`
+		if !strings.Contains(logs.Await(why), why) {
 			t.Errorf("the log does not say why the demo was not loaded:\n%s", logs)
 		}
 		if got := orgs(t, path); !slices.Equal(got, []string{"acme"}) {

@@ -140,10 +140,10 @@ func TestPausedRedis(t *testing.T) {
 	if _, body, _ := anon.do("GET", "/readyz", ""); body != "ready\n" {
 		t.Errorf("/readyz after the outage: %q", body)
 	}
-	if n := strings.Count(logs.String(), "redis unreachable"); n != 1 {
+	if n := strings.Count(logs.Await("redis unreachable"), "redis unreachable"); n != 1 {
 		t.Errorf("outage logged %d times, want once:\n%s", n, logs)
 	}
-	if n := strings.Count(logs.String(), "redis reachable again"); n != 1 {
+	if n := strings.Count(logs.Await("redis reachable again"), "redis reachable again"); n != 1 {
 		t.Errorf("recovery logged %d times, want once:\n%s", n, logs)
 	}
 }

@@ -243,7 +243,7 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("/metrics lacks %s", series)
 		}
 	}
-	if !strings.Contains(logs.String(), `"operation":"Dash","complexity":`) {
+	if !strings.Contains(logs.Await(`"operation":"Dash","complexity":`), `"operation":"Dash","complexity":`) {
 		t.Errorf("access log lacks the operation and complexity:\n%s", logs)
 	}
 }

@@ -4,7 +4,9 @@ package logtest
 
 import (
 	"bytes"
+	"strings"
 	"sync"
+	"time"
 )
 
 // Buffer is an io.Writer for a log the code under test writes from its
@@ -26,4 +28,15 @@ func (s *Buffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// Await returns the log once it holds sub, or as it is after a few
+// seconds: a server's log is written in batches (internal/logbuf), a few
+// milliseconds after the line is logged.
+func (s *Buffer) Await(sub string) string {
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+		if l := s.String(); strings.Contains(l, sub) || time.Now().After(deadline) {
+			return l
+		}
+	}
 }
