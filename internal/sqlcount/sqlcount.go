@@ -122,13 +122,7 @@ func (c *countingConn) ExecContext(ctx context.Context, query string, args []dri
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	ctx, sp := c.span(ctx, "exec", query)
-	res, err := ex.ExecContext(ctx, query, args)
-	end(sp, err)
-	if !errors.Is(err, driver.ErrSkip) {
-		c.n.Add(1)
-	}
-	return res, err
+	return counted(c, ctx, "exec", query, args, ex.ExecContext)
 }
 
 func (c *countingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
@@ -136,13 +130,22 @@ func (c *countingConn) QueryContext(ctx context.Context, query string, args []dr
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	ctx, sp := c.span(ctx, "query", query)
-	rows, err := q.QueryContext(ctx, query, args)
+	return counted(c, ctx, "query", query, args, q.QueryContext)
+}
+
+// counted runs one statement straight on the connection, in its span,
+// and counts it unless the driver skipped it (database/sql then prepares
+// it, and the statement counts it). run is the driver's method value: it
+// does not escape, so no statement pays an allocation for it.
+func counted[R any](c *countingConn, ctx context.Context, op, query string, args []driver.NamedValue,
+	run func(context.Context, string, []driver.NamedValue) (R, error)) (R, error) {
+	ctx, sp := c.span(ctx, op, query)
+	r, err := run(ctx, query, args)
 	end(sp, err)
 	if !errors.Is(err, driver.ErrSkip) {
 		c.n.Add(1)
 	}
-	return rows, err
+	return r, err
 }
 
 func (c *countingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
@@ -199,24 +202,30 @@ type countingStmt struct {
 
 func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	s.n.Add(1)
-	if ex, ok := s.Stmt.(driver.StmtExecContext); ok {
-		ctx, sp := StartSpan(ctx, s.system, "exec", s.query)
-		res, err := ex.ExecContext(ctx, args)
-		end(sp, err)
-		return res, err
+	ex, ok := s.Stmt.(driver.StmtExecContext)
+	if !ok {
+		return nil, errors.New("sqlcount: the driver's statement does not support ExecContext")
 	}
-	return nil, errors.New("sqlcount: the driver's statement does not support ExecContext")
+	return inSpan(ctx, s, "exec", args, ex.ExecContext)
 }
 
 func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	s.n.Add(1)
-	if q, ok := s.Stmt.(driver.StmtQueryContext); ok {
-		ctx, sp := StartSpan(ctx, s.system, "query", s.query)
-		rows, err := q.QueryContext(ctx, args)
-		end(sp, err)
-		return rows, err
+	q, ok := s.Stmt.(driver.StmtQueryContext)
+	if !ok {
+		return nil, errors.New("sqlcount: the driver's statement does not support QueryContext")
 	}
-	return nil, errors.New("sqlcount: the driver's statement does not support QueryContext")
+	return inSpan(ctx, s, "query", args, q.QueryContext)
+}
+
+// inSpan runs the prepared statement s in its span; run, the driver's
+// method value, does not escape.
+func inSpan[R any](ctx context.Context, s *countingStmt, op string, args []driver.NamedValue,
+	run func(context.Context, []driver.NamedValue) (R, error)) (R, error) {
+	ctx, sp := StartSpan(ctx, s.system, op, s.query)
+	r, err := run(ctx, args)
+	end(sp, err)
+	return r, err
 }
 
 // CheckNamedValue lets the driver's statement convert its own arguments
