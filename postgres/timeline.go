@@ -150,7 +150,7 @@ func timelineArgs(org interaction.OrgID, q interaction.TimelineQuery, pq prepare
 // Timeline reads the head of every customer's timeline past q.From with
 // one statement.
 func (db *DB) Timeline(ctx context.Context, org interaction.OrgID, q interaction.TimelineQuery) ([]interaction.TimelineEntry, error) {
-	if len(q.Customers) == 0 || q.Rows <= 0 || !(q.Messages || q.MissedCalls || q.Surveys) {
+	if q.Empty() || q.Rows <= 0 {
 		return nil, nil
 	}
 	pq := timelineQuery(sqlstore.ShapeOf(q, false))
@@ -191,7 +191,7 @@ func (db *DB) Timeline(ctx context.Context, org interaction.OrgID, q interaction
 // one statement.
 func (db *DB) TimelineCounts(ctx context.Context, org interaction.OrgID, q interaction.TimelineQuery) (map[int64]int, error) {
 	out := make(map[int64]int, len(q.Customers))
-	if len(q.Customers) == 0 || !(q.Messages || q.MissedCalls || q.Surveys) {
+	if q.Empty() {
 		return out, nil
 	}
 	pq := timelineQuery(sqlstore.ShapeOf(q, true))

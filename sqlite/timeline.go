@@ -160,7 +160,7 @@ type key int64
 // Timeline reads the head of every customer's timeline past q.From with
 // one statement.
 func (db *DB) Timeline(ctx context.Context, org interaction.OrgID, q interaction.TimelineQuery) ([]interaction.TimelineEntry, error) {
-	if len(q.Customers) == 0 || q.Rows <= 0 || !(q.Messages || q.MissedCalls || q.Surveys) {
+	if q.Empty() || q.Rows <= 0 {
 		return nil, nil
 	}
 	fields := q.Fields
@@ -200,7 +200,7 @@ func (db *DB) Timeline(ctx context.Context, org interaction.OrgID, q interaction
 // one statement.
 func (db *DB) TimelineCounts(ctx context.Context, org interaction.OrgID, q interaction.TimelineQuery) (map[int64]int, error) {
 	out := make(map[int64]int, len(q.Customers))
-	if len(q.Customers) == 0 || !(q.Messages || q.MissedCalls || q.Surveys) {
+	if q.Empty() {
 		return out, nil
 	}
 	err := db.reads.query(ctx, timelineQuery(sqlstore.ShapeOf(q, true)), func(st *sqlite3.Stmt) error {
