@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -162,21 +161,23 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 	if len(customerIDs) == 0 {
 		return nil, nil
 	}
-	if f.Narrowed() {
+	var query string
+	var args []any
+	switch sqlstore.SummariesFrom(f) {
+	case sqlstore.SummariesNarrowed:
 		return db.narrowedSummaries(ctx, org, customerIDs, f)
-	}
-	stored := f.Type.StoredTypes()
-	query, args := countsOf, []any{int64(org), customerIDs}
-	switch span := f.Span(); {
-	case span != (interaction.Span{}):
-		lo, hi := span.Millis()
-		query, args = summariesIn, append(args, lo, hi)
-	case f.Type != "":
+	case sqlstore.SummariesInSpan:
+		lo, hi := f.Span().Millis()
+		query, args = summariesIn, []any{int64(org), customerIDs, lo, hi}
+	case sqlstore.SummariesKeptOfTypes:
+		stored := f.Type.StoredTypes()
 		types := make([]string, len(stored))
 		for i, t := range stored {
 			types[i] = string(t)
 		}
-		query, args = countsOfTypes, append(args, types)
+		query, args = countsOfTypes, []any{int64(org), customerIDs, types}
+	default: // sqlstore.SummariesKept
+		query, args = countsOf, []any{int64(org), customerIDs}
 	}
 	out := make([]interaction.Summary, 0, len(customerIDs)*4)
 	if err := db.query(ctx, query, args, summaryRows(f, &out)); err != nil {
@@ -207,7 +208,7 @@ func summaryRows(f interaction.Filter, out *[]interaction.Summary) func(pgx.Rows
 	}
 }
 
-var headQueries sync.Map // headShape -> string
+var headQueries sqlstore.Texts[headShape, string]
 
 type headShape struct {
 	fields interaction.MessageFields
@@ -241,10 +242,9 @@ var lookupColumns = map[interaction.IdentifierKind][2]string{
 // starts from the customers they name, their columns first: a customer
 // without counts comes once, with c's columns NULL. One round trip then
 // answers a one-customer question whole.
-func headsQuery(shape headShape) string {
-	if q, ok := headQueries.Load(shape); ok {
-		return q.(string)
-	}
+func headsQuery(shape headShape) string { return headQueries.Of(shape, buildHeadsQuery) }
+
+func buildHeadsQuery(shape headShape) string {
 	dir := "DESC"
 	if shape.order == interaction.OldestFirst {
 		dir = "ASC" // a backward scan of the same index
@@ -286,7 +286,6 @@ WHERE u.org_id = $1 AND u.` + col[0] + ` = ANY($2::` + col[1] + `[])`
 			q += ` AND u.` + col[0] + ` <> ''`
 		}
 	}
-	headQueries.Store(shape, q)
 	return q
 }
 
@@ -425,7 +424,7 @@ func (db *DB) CustomersWithHeads(ctx context.Context, org interaction.OrgID, kin
 	return cs, h.sums, h.heads, nil
 }
 
-var pageQueries sync.Map // pageShape -> string
+var pageQueries sqlstore.Texts[pageShape, string]
 
 type pageShape struct {
 	fields interaction.MessageFields
@@ -442,10 +441,9 @@ type pageShape struct {
 // promise the order of the first two parts, so the rows are ordered in Go.
 // An oldest-first page's LATERAL subquery orders ascending: a backward scan
 // of the same index.
-func pageQuery(sh pageShape) string {
-	if q, ok := pageQueries.Load(sh); ok {
-		return q.(string)
-	}
+func pageQuery(sh pageShape) string { return pageQueries.Of(sh, buildPageQuery) }
+
+func buildPageQuery(sh pageShape) string {
 	cols := sqlstore.PageColumns(sh.fields)
 	order := "DESC"
 	if sh.order == interaction.OldestFirst {
@@ -469,7 +467,6 @@ SELECT x.* FROM unnest($6::bigint[], $12::text[], $13::text[]) AS p(c, n, t) CRO
 	SELECT ` + cols + ` FROM messages AS m
 	WHERE m.org_id = $1 AND m.customer_id = p.c AND m.network = p.n AND m.type = p.t AND m.sent_at BETWEEN $7 AND $8` + narrow + `
 	ORDER BY m.sent_at ` + order + `, m.id ` + order + ` LIMIT $9) AS x`
-	pageQueries.Store(sh, q)
 	return q
 }
 

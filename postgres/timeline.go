@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/jackc/pgx/v5"
 
@@ -17,7 +16,7 @@ import (
 // campaign filter, in PostgreSQL's words (see sqlite/timeline.go). Their
 // texts vary with the filters given and are cached by shape.
 
-var timelineQueries sync.Map // sqlstore.TimelineShape -> prepared
+var timelineQueries sqlstore.Texts[sqlstore.TimelineShape, prepared]
 
 // params numbers a statement's parameters as its text first uses them,
 // so a text built for a shape takes exactly the arguments it uses
@@ -57,9 +56,10 @@ type prepared struct {
 // page costs the same at any depth. Every list yields the same columns;
 // those it has not are constants.
 func timelineQuery(sh sqlstore.TimelineShape) prepared {
-	if q, ok := timelineQueries.Load(sh); ok {
-		return q.(prepared)
-	}
+	return timelineQueries.Of(sh, buildTimelineQuery)
+}
+
+func buildTimelineQuery(sh sqlstore.TimelineShape) prepared {
 	p := &params{}
 	var msgCols, zeros []string
 	for _, c := range sqlstore.MessageColumns {
@@ -125,7 +125,6 @@ func timelineQuery(sh sqlstore.TimelineShape) prepared {
 		q = "SELECT id, COUNT(*)::int FROM (" + q + ") AS t GROUP BY id"
 	}
 	pq := prepared{text: q, p: p}
-	timelineQueries.Store(sh, pq)
 	return pq
 }
 
@@ -150,7 +149,7 @@ func timelineArgs(org interaction.OrgID, q interaction.TimelineQuery, pq prepare
 // Timeline reads the head of every customer's timeline past q.From with
 // one statement.
 func (db *DB) Timeline(ctx context.Context, org interaction.OrgID, q interaction.TimelineQuery) ([]interaction.TimelineEntry, error) {
-	if len(q.Customers) == 0 || q.Rows <= 0 || !(q.Messages || q.MissedCalls || q.Surveys) {
+	if q.Empty() || q.Rows <= 0 {
 		return nil, nil
 	}
 	pq := timelineQuery(sqlstore.ShapeOf(q, false))
@@ -191,7 +190,7 @@ func (db *DB) Timeline(ctx context.Context, org interaction.OrgID, q interaction
 // one statement.
 func (db *DB) TimelineCounts(ctx context.Context, org interaction.OrgID, q interaction.TimelineQuery) (map[int64]int, error) {
 	out := make(map[int64]int, len(q.Customers))
-	if len(q.Customers) == 0 || !(q.Messages || q.MissedCalls || q.Surveys) {
+	if q.Empty() {
 		return out, nil
 	}
 	pq := timelineQuery(sqlstore.ShapeOf(q, true))
@@ -213,22 +212,16 @@ func (db *DB) TimelineCounts(ctx context.Context, org interaction.OrgID, q inter
 // statusQuery reads counts by status (or, for summaries, counts and
 // newest times per group) from the kept counts, or from the messages when
 // a span or a campaign narrows them.
-func statusQuery(sh statusShape) prepared {
-	if q, ok := statusQueries.Load(sh); ok {
-		return q.(prepared)
-	}
-	pq := buildStatusQuery(sh.summaries, sh.kept, sh.statuses, sh.campaigns)
-	statusQueries.Store(sh, pq)
-	return pq
-}
+func statusQuery(sh statusShape) prepared { return statusQueries.Of(sh, buildStatusQuery) }
 
 // statusShape is what statusQuery's text depends on; its texts are cached
 // by it, as the timeline's are.
 type statusShape struct{ summaries, kept, statuses, campaigns bool }
 
-var statusQueries sync.Map // statusShape -> prepared
+var statusQueries sqlstore.Texts[statusShape, prepared]
 
-func buildStatusQuery(summaries, kept, statuses, campaigns bool) prepared {
+func buildStatusQuery(sh statusShape) prepared {
+	summaries, kept, statuses, campaigns := sh.summaries, sh.kept, sh.statuses, sh.campaigns
 	p := &params{}
 	var q string
 	if kept {

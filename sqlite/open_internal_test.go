@@ -10,7 +10,14 @@ import (
 // closed when t ends.
 func openTemp(t testing.TB) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	return openAt(t, filepath.Join(t.TempDir(), "t.db"))
+}
+
+// openAt opens the store at path (a second handle on it stands for
+// another process's), closed when t ends.
+func openAt(t testing.TB, path string) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}

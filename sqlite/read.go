@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/ncruces/go-sqlite3"
 
@@ -143,19 +142,17 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 	if len(customerIDs) == 0 {
 		return nil, nil
 	}
-	if f.Narrowed() {
-		return db.narrowedSummaries(ctx, org, customerIDs, f)
-	}
-	span := f.Span()
-	stored := f.Type.StoredTypes()
 	query := countsOf
-	switch {
-	case span != (interaction.Span{}):
+	switch sqlstore.SummariesFrom(f) {
+	case sqlstore.SummariesNarrowed:
+		return db.narrowedSummaries(ctx, org, customerIDs, f)
+	case sqlstore.SummariesInSpan:
 		query = summariesIn
-	case f.Type != "":
+	case sqlstore.SummariesKeptOfTypes:
 		query = countsOfTypes
 	}
-	lo, hi := span.Millis()
+	stored := f.Type.StoredTypes()
+	lo, hi := f.Span().Millis()
 	out := make([]interaction.Summary, 0, len(customerIDs)*4)
 	err := db.reads.query(ctx, query, func(st *sqlite3.Stmt) error {
 		err := bindAll(bindKey(st, 1, int64(org)), st.BindText(2, jsonInts(customerIDs)))
@@ -203,7 +200,7 @@ func (db *DB) narrowedSummaries(ctx context.Context, org interaction.OrgID, cust
 
 // pageQueries caches the page statement's text by the columns it reads and
 // the parts it has.
-var pageQueries sync.Map // pageShape -> string
+var pageQueries sqlstore.Texts[pageShape, string]
 
 type pageShape struct {
 	fields interaction.MessageFields
@@ -236,10 +233,9 @@ const (
 // descending key), and the rows at or before its time are the tail of the
 // partition's range, still read in index order. MessagePages reverses
 // each partition's rows in Go; no other index is needed.
-func pageQuery(sh pageShape) string {
-	if q, ok := pageQueries.Load(sh); ok {
-		return q.(string)
-	}
+func pageQuery(sh pageShape) string { return pageQueries.Of(sh, buildPageQuery) }
+
+func buildPageQuery(sh pageShape) string {
 	cols := sqlstore.PageColumns(sh.fields)
 	narrow := func(alias string) string {
 		var s string
@@ -284,7 +280,6 @@ func pageQuery(sh pageShape) string {
 		ORDER BY x.sent_at `+order+`, x.id `+order+` LIMIT 1 OFFSET ?9), `+open+`)`)
 	}
 	q := strings.Join(parts, "\nUNION ALL\n")
-	pageQueries.Store(sh, q)
 	return q
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/ncruces/go-sqlite3"
 
@@ -18,7 +17,7 @@ import (
 // condition on an absent filter would only cost the planner), so their
 // texts are built per shape and cached.
 
-var timelineQueries sync.Map // sqlstore.TimelineShape -> string
+var timelineQueries sqlstore.Texts[sqlstore.TimelineShape, string]
 
 // The parameters: ?1 the organisation, ?2 the customers (a JSON array),
 // ?3 and ?4 the span (narrowed to the keyset bound's time), ?5 the rows before each customer's cut, ?6 the
@@ -33,9 +32,10 @@ var timelineQueries sync.Map // sqlstore.TimelineShape -> string
 // what page 1 costs. Ties at the cut's time can bring a few more rows;
 // interaction.ReadTimeline sorts and cuts.
 func timelineQuery(sh sqlstore.TimelineShape) string {
-	if q, ok := timelineQueries.Load(sh); ok {
-		return q.(string)
-	}
+	return timelineQueries.Of(sh, buildTimelineQuery)
+}
+
+func buildTimelineQuery(sh sqlstore.TimelineShape) string {
 	var msgCols []string
 	for _, c := range sqlstore.MessageColumns {
 		if sh.Fields&c.Field != 0 {
@@ -112,7 +112,6 @@ func timelineQuery(sh sqlstore.TimelineShape) string {
 	if sh.Count {
 		q = "SELECT customer_id, COUNT(*) FROM (" + q + ") GROUP BY customer_id"
 	}
-	timelineQueries.Store(sh, q)
 	return q
 }
 
@@ -160,7 +159,7 @@ type key int64
 // Timeline reads the head of every customer's timeline past q.From with
 // one statement.
 func (db *DB) Timeline(ctx context.Context, org interaction.OrgID, q interaction.TimelineQuery) ([]interaction.TimelineEntry, error) {
-	if len(q.Customers) == 0 || q.Rows <= 0 || !(q.Messages || q.MissedCalls || q.Surveys) {
+	if q.Empty() || q.Rows <= 0 {
 		return nil, nil
 	}
 	fields := q.Fields
@@ -200,7 +199,7 @@ func (db *DB) Timeline(ctx context.Context, org interaction.OrgID, q interaction
 // one statement.
 func (db *DB) TimelineCounts(ctx context.Context, org interaction.OrgID, q interaction.TimelineQuery) (map[int64]int, error) {
 	out := make(map[int64]int, len(q.Customers))
-	if len(q.Customers) == 0 || !(q.Messages || q.MissedCalls || q.Surveys) {
+	if q.Empty() {
 		return out, nil
 	}
 	err := db.reads.query(ctx, timelineQuery(sqlstore.ShapeOf(q, true)), func(st *sqlite3.Stmt) error {
@@ -218,7 +217,7 @@ func (db *DB) TimelineCounts(ctx context.Context, org interaction.OrgID, q inter
 // Counts by status come from the kept counts unless a span or a campaign
 // narrows them, which only the messages themselves can answer (a range
 // of each customer's messages_timeline, grouped).
-var statusQueries sync.Map // statusShape -> string
+var statusQueries sqlstore.Texts[statusShape, string]
 
 type statusShape struct {
 	summaries           bool // Summaries' columns (count and newest time per group) instead of per status
@@ -226,10 +225,9 @@ type statusShape struct {
 	statuses, campaigns bool
 }
 
-func statusQuery(sh statusShape) string {
-	if q, ok := statusQueries.Load(sh); ok {
-		return q.(string)
-	}
+func statusQuery(sh statusShape) string { return statusQueries.Of(sh, buildStatusQuery) }
+
+func buildStatusQuery(sh statusShape) string {
 	var q string
 	if sh.kept {
 		cols, group := "s.customer_id, s.network, s.type, s.status, s.n", ""
@@ -255,7 +253,6 @@ func statusQuery(sh statusShape) string {
 		}
 		q += group
 	}
-	statusQueries.Store(sh, q)
 	return q
 }
 

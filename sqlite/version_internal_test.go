@@ -16,11 +16,7 @@ import (
 func TestDataVersionKeptUnderASettledStamp(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "t.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openAt(t, path)
 	o, err := db.EnsureOrg(ctx, "acme")
 	if err != nil {
 		t.Fatal(err)
@@ -41,11 +37,7 @@ func TestDataVersionKeptUnderASettledStamp(t *testing.T) {
 		}
 		return v.Version, db.Statements() - before
 	}
-	other, err := Open(ctx, path) // another process's handle on the file
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := openAt(t, path) // another process's handle on the file
 	for _, tt := range []struct {
 		name   string
 		commit func() error
@@ -125,11 +117,7 @@ func walTime(t *testing.T, db *DB) time.Time {
 // a new scope, and a context without one, stamp it afresh.
 func TestScopeTakesOneStamp(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	if _, err := db.EnsureOrg(ctx, "acme"); err != nil {
 		t.Fatal(err)
 	}

@@ -129,6 +129,12 @@ type TimelineQuery struct {
 	Fields MessageFields
 }
 
+// Empty reports whether q can match no entry: it names no customer or
+// asks for none of the lists. A store answers it without a statement.
+func (q TimelineQuery) Empty() bool {
+	return len(q.Customers) == 0 || !(q.Messages || q.MissedCalls || q.Surveys)
+}
+
 // KeyBound returns the bound a list of entries of kind k is read from
 // (in q.Order, exclusive): its time and id. Newest first, an entry of
 // kind k lies past From when (time, id) < (at, id); oldest first when

@@ -16,31 +16,42 @@ import (
 func (r *v2Response) appendJSON(b []byte) []byte {
 	b = append(b, `{"name":`...)
 	b = appendString(b, r.Name)
-	b = append(b, `,"interaction":[`...)
-	for i := range r.Interaction {
+	b = append(b, `,"interaction":`...)
+	b = appendArray(b, r.Interaction)
+	b = append(b, `,"warnings":`...)
+	b = appendArray(b, r.Warnings)
+	return append(b, "}\n"...) // json.Encoder ends with a newline
+}
+
+// appendArray writes vs as a JSON array, each element by its own
+// appendJSON. The element's method is reached through the type parameter,
+// not an interface value, so nothing is boxed.
+func appendArray[T any, P interface {
+	*T
+	appendJSON([]byte) []byte
+}](b []byte, vs []T) []byte {
+	b = append(b, '[')
+	for i := range vs {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = r.Interaction[i].appendJSON(b)
+		b = P(&vs[i]).appendJSON(b)
 	}
-	b = append(b, `],"warnings":[`...)
-	for i, w := range r.Warnings {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"code":`...)
-		b = strconv.AppendInt(b, int64(w.Code), 10)
-		b = append(b, `,"message":`...)
-		b = appendString(b, w.Message)
-		b = append(b, `,"name":`...)
-		b = appendString(b, w.Name)
-		b = append(b, `,"count":`...)
-		b = strconv.AppendInt(b, int64(w.Count), 10)
-		b = append(b, `,"returned":`...)
-		b = strconv.AppendInt(b, int64(w.Returned), 10)
-		b = append(b, '}')
-	}
-	return append(b, "]}\n"...) // json.Encoder ends with a newline
+	return append(b, ']')
+}
+
+func (w *v2Warning) appendJSON(b []byte) []byte {
+	b = append(b, `{"code":`...)
+	b = strconv.AppendInt(b, int64(w.Code), 10)
+	b = append(b, `,"message":`...)
+	b = appendString(b, w.Message)
+	b = append(b, `,"name":`...)
+	b = appendString(b, w.Name)
+	b = append(b, `,"count":`...)
+	b = strconv.AppendInt(b, int64(w.Count), 10)
+	b = append(b, `,"returned":`...)
+	b = strconv.AppendInt(b, int64(w.Returned), 10)
+	return append(b, '}')
 }
 
 func (it *v2Interaction) appendJSON(b []byte) []byte {
@@ -49,24 +60,12 @@ func (it *v2Interaction) appendJSON(b []byte) []byte {
 	b = append(b, `,"name":`...)
 	b = appendString(b, it.Name)
 	if it.MessageList != nil {
-		b = append(b, `,"messageList":[`...)
-		for i := range *it.MessageList {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = (*it.MessageList)[i].appendJSON(b)
-		}
-		b = append(b, ']')
+		b = append(b, `,"messageList":`...)
+		b = appendArray(b, *it.MessageList)
 	}
 	if it.Surveys != nil {
-		b = append(b, `,"surveys":[`...)
-		for i := range *it.Surveys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = (*it.Surveys)[i].appendJSON(b)
-		}
-		b = append(b, ']')
+		b = append(b, `,"surveys":`...)
+		b = appendArray(b, *it.Surveys)
 	}
 	if it.UsedStatus != nil {
 		b = append(b, `,"usedStatus":`...)

@@ -118,31 +118,32 @@ type countingConn struct {
 func (c *countingConn) Unwrap() driver.Conn { return c.Conn }
 
 func (c *countingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	ex, ok := c.Conn.(driver.ExecerContext)
-	if !ok {
-		return nil, driver.ErrSkip
-	}
-	ctx, sp := c.span(ctx, "exec", query)
-	res, err := ex.ExecContext(ctx, query, args)
-	end(sp, err)
-	if !errors.Is(err, driver.ErrSkip) {
-		c.n.Add(1)
-	}
-	return res, err
+	return counted(c, ctx, "exec", query, args, driver.ExecerContext.ExecContext)
 }
 
 func (c *countingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	q, ok := c.Conn.(driver.QueryerContext)
+	return counted(c, ctx, "query", query, args, driver.QueryerContext.QueryContext)
+}
+
+// counted runs one statement straight on the connection, through the
+// driver's interface I and its method run (a method expression, so no
+// statement pays for a closure), in its span, and counts it unless the
+// driver skipped it. Without I it is skipped: database/sql then prepares
+// the statement, and the prepared statement counts it.
+func counted[I, R any](c *countingConn, ctx context.Context, op, query string, args []driver.NamedValue,
+	run func(I, context.Context, string, []driver.NamedValue) (R, error)) (R, error) {
+	x, ok := c.Conn.(I)
 	if !ok {
-		return nil, driver.ErrSkip
+		var none R
+		return none, driver.ErrSkip
 	}
-	ctx, sp := c.span(ctx, "query", query)
-	rows, err := q.QueryContext(ctx, query, args)
+	ctx, sp := c.span(ctx, op, query)
+	r, err := run(x, ctx, query, args)
 	end(sp, err)
 	if !errors.Is(err, driver.ErrSkip) {
 		c.n.Add(1)
 	}
-	return rows, err
+	return r, err
 }
 
 func (c *countingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
@@ -198,25 +199,33 @@ type countingStmt struct {
 }
 
 func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	s.n.Add(1)
-	if ex, ok := s.Stmt.(driver.StmtExecContext); ok {
-		ctx, sp := StartSpan(ctx, s.system, "exec", s.query)
-		res, err := ex.ExecContext(ctx, args)
-		end(sp, err)
-		return res, err
-	}
-	return nil, errors.New("sqlcount: the driver's statement does not support ExecContext")
+	return inSpan(ctx, s, "exec", args, driver.StmtExecContext.ExecContext, errNoStmtExec)
 }
 
 func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	return inSpan(ctx, s, "query", args, driver.StmtQueryContext.QueryContext, errNoStmtQuery)
+}
+
+var (
+	errNoStmtExec  = errors.New("sqlcount: the driver's statement does not support ExecContext")
+	errNoStmtQuery = errors.New("sqlcount: the driver's statement does not support QueryContext")
+)
+
+// inSpan counts the prepared statement s and runs it, through the
+// driver's interface I and its method run, in its span; a driver's
+// statement without I fails with missing (both stores' drivers have I).
+func inSpan[I, R any](ctx context.Context, s *countingStmt, op string, args []driver.NamedValue,
+	run func(I, context.Context, []driver.NamedValue) (R, error), missing error) (R, error) {
 	s.n.Add(1)
-	if q, ok := s.Stmt.(driver.StmtQueryContext); ok {
-		ctx, sp := StartSpan(ctx, s.system, "query", s.query)
-		rows, err := q.QueryContext(ctx, args)
-		end(sp, err)
-		return rows, err
+	x, ok := s.Stmt.(I)
+	if !ok {
+		var none R
+		return none, missing
 	}
-	return nil, errors.New("sqlcount: the driver's statement does not support QueryContext")
+	ctx, sp := StartSpan(ctx, s.system, op, s.query)
+	r, err := run(x, ctx, args)
+	end(sp, err)
+	return r, err
 }
 
 // CheckNamedValue lets the driver's statement convert its own arguments

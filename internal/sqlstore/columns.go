@@ -57,6 +57,37 @@ func WantsStored(f interaction.Filter, n interaction.Network, t interaction.Type
 	return f.Type == "" || slices.Contains(f.Type.StoredTypes(), t)
 }
 
+// SummarySource is where Summaries reads a filter's counts from.
+type SummarySource uint8
+
+const (
+	// SummariesKept: the maintained counts, every row of the customers.
+	SummariesKept SummarySource = iota
+	// SummariesKeptOfTypes: the maintained counts of the filter's stored
+	// types.
+	SummariesKeptOfTypes
+	// SummariesInSpan: the rows within the filter's span, aggregated
+	// (counts of a span cannot be kept ahead of time).
+	SummariesInSpan
+	// SummariesNarrowed: a filter by status or campaign, which only the
+	// messages' status counts (or the messages) answer.
+	SummariesNarrowed
+)
+
+// SummariesFrom says where both stores read Summaries for f from: a
+// narrowing first, then a span, then a type, else the kept counts whole.
+func SummariesFrom(f interaction.Filter) SummarySource {
+	switch {
+	case f.Narrowed():
+		return SummariesNarrowed
+	case f.Span() != (interaction.Span{}):
+		return SummariesInSpan
+	case f.Type != "":
+		return SummariesKeptOfTypes
+	}
+	return SummariesKept
+}
+
 // TimelineShape is what a timeline statement's text depends on (both
 // stores build one text per shape and cache it): the columns it reads,
 // its order, its lists, which filters it has and whether it counts.
