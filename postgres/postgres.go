@@ -28,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/touchpoint/touchpoint/internal/coalesce"
 	"github.com/touchpoint/touchpoint/internal/sqlcount"
 	"github.com/touchpoint/touchpoint/internal/sqlstore"
 )
@@ -61,8 +62,9 @@ type DB struct {
 
 	applied []string // the migrations Open (or Migrate) applied
 
-	versions   versionReads                     // shared reads of data versions (version.go)
-	creds      sqlstore.CredentialCache[uint64] // versioned by heard.gen
+	heads      *coalesce.Group[headsKey, []string, headsAnswer] // see coalesce.go
+	versions   versionReads                                     // shared reads of data versions (version.go)
+	creds      sqlstore.CredentialCache[uint64]                 // versioned by heard.gen
 	heard      listenState
 	listenDSN  string             // "" for no listener (see credentials.go)
 	listenOnce sync.Once          // started by the first Credential
@@ -127,6 +129,7 @@ const advisoryLock = 727368 // "touchpoint" on a phone keypad, roughly
 // nothing to do).
 func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 	db := &DB{}
+	db.heads = newHeadsGroup(db)
 	pool := func(dsn string) *sqlx.DB {
 		x := sqlx.NewDb(sql.OpenDB(sqlcount.NewConnector(stdlib.GetDefaultDriver(), connectTimeout(genericPlans(dsn)), "postgresql", &db.stmts)), "pgx")
 		x.SetMaxOpenConns(maxConns)

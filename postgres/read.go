@@ -382,8 +382,19 @@ func (db *DB) SummariesWithHeads(ctx context.Context, org interaction.OrgID, cus
 }
 
 // CustomersWithHeads is CustomersByIdentifier and SummariesWithHeads for
-// the customers found, in one statement (see interaction.HeadReader).
+// the customers found, in one statement (see interaction.HeadReader),
+// shared with the calls of the same shape that wait beside it (see
+// coalesce.go).
 func (db *DB) CustomersWithHeads(ctx context.Context, org interaction.OrgID, kind interaction.IdentifierKind, values []string, f interaction.Filter, rows int, order interaction.Order, fields interaction.MessageFields) ([]interaction.Customer, []interaction.Summary, []interaction.Message, error) {
+	if f.Span() != (interaction.Span{}) || f.Narrowed() {
+		return db.customersWithHeads(ctx, org, kind, values, f, rows, order, fields)
+	}
+	k := headsKey{org: org, kind: kind, network: f.Network, typ: f.Type, rows: rows, order: order, fields: fields}
+	a, err := db.heads.Do(ctx, k, values)
+	return a.customers, a.summaries, a.heads, err
+}
+
+func (db *DB) customersWithHeads(ctx context.Context, org interaction.OrgID, kind interaction.IdentifierKind, values []string, f interaction.Filter, rows int, order interaction.Order, fields interaction.MessageFields) ([]interaction.Customer, []interaction.Summary, []interaction.Message, error) {
 	if _, ok := lookupColumns[kind]; !ok {
 		return nil, nil, nil, interaction.Errorf(interaction.KindInvalid, "invalid identifier name %q", kind)
 	}

@@ -47,6 +47,7 @@ func Run(t *testing.T, open Opener) {
 		"Credential":             testCredential,
 		"ImportRejectsAlike":     testImportRejectsAlike,
 		"DataVersionMoves":       testDataVersionMoves,
+		"ConcurrentLookups":      testConcurrentLookups,
 	})
 }
 
