@@ -365,7 +365,7 @@ func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratel
 	if sc, ok := db.(interface {
 		Scope(context.Context) context.Context
 	}); ok {
-		scope = sc.Scope // sqlite: one WAL stamp a request
+		scope = sc.Scope // sqlite: one WAL-index stamp a request
 	}
 	return httpapi.NewServer(cfg, httpapi.Deps{
 		Scope:    scope,

@@ -32,9 +32,9 @@
 // they count.
 //
 // Credentials: every request reads its key, kept in memory between
-// requests under a stamp of the WAL file, which any commit by any process
-// moves (credcache.go), so a revocation by `touchpoint keys revoke` is seen
-// on the next request.
+// requests under a stamp of the committed state (the WAL-index header),
+// which any commit by any process moves (credcache.go), so a revocation by
+// `touchpoint keys revoke` is seen on the next request.
 package sqlite
 
 import (
@@ -50,6 +50,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/driver"
 
 	"github.com/touchpoint/touchpoint/internal/sqlcount"
@@ -86,10 +87,14 @@ type DB struct {
 	// connection at Open (preparing inside a transaction would wait for
 	// the one connection the transaction holds).
 	upserts  map[stmtKey]*sqlx.Stmt
-	creds    sqlstore.CredentialCache[fileStamp]
-	wal      string       // the WAL file, whose stamp versions creds and versions
-	versions versionCache // data versions read under a settled WAL stamp (version.go)
-	applied  []string     // the migrations Open applied
+	creds    sqlstore.CredentialCache[stamp]
+	versions versionCache // data versions read under a stamp (version.go)
+	// index is the WAL-index header whose stamp versions creds and
+	// versions (nil where it cannot be mapped: nothing is cached); anchor
+	// is the connection that keeps the WAL-index open while it is mapped.
+	index   *walIndex
+	anchor  *sqlite3.Conn
+	applied []string // the migrations Open applied
 }
 
 // Open opens (creating if missing) the database file at path and applies any
@@ -98,7 +103,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
-	db := &DB{wal: walPath(path)}
+	db := &DB{}
 	drv := &driver.SQLite{}
 	// The driver registers itself as "sqlite3", which sqlx binds with '?'.
 	db.w = sqlx.NewDb(sql.OpenDB(sqlcount.NewConnector(drv, dsn(path, "_txlock=immediate"), "sqlite", &db.stmts)), "sqlite3")
@@ -123,7 +128,28 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.r.SetConnMaxIdleTime(5 * time.Minute)
 	db.reads = newReadPool(readOnly, max(4, 2*runtime.GOMAXPROCS(0)), &db.stmts)
 	db.Store = sqlstore.New(db.w, db.r, sqlstore.Dialect{Join: "CROSS JOIN", Violation: violation})
+	db.mapIndex(ctx, path, readOnly)
 	return db, nil
+}
+
+// mapIndex opens the anchor connection, has it read (which opens the
+// WAL-index), and maps the index's header. Without it nothing is cached,
+// which is slower, never wrong: an in-memory database has no index.
+func (db *DB) mapIndex(ctx context.Context, path, dsn string) {
+	c, err := sqlite3.OpenContext(ctx, dsn)
+	if err != nil {
+		return
+	}
+	if err := c.Exec(`SELECT count(*) FROM sqlite_schema`); err != nil {
+		c.Close()
+		return
+	}
+	x, err := openWALIndex(shmPath(path))
+	if err != nil {
+		c.Close()
+		return
+	}
+	db.anchor, db.index = c, x
 }
 
 func dsn(path string, extra ...string) string {
@@ -162,6 +188,11 @@ func (db *DB) Close() error {
 		errs = append(errs, st.Close())
 	}
 	errs = append(errs, db.w.Close())
+	if db.index != nil {
+		// The mapping first: once the anchor is gone, SQLite may
+		// truncate the file under it.
+		errs = append(errs, db.index.close(), db.anchor.Close())
+	}
 	return errors.Join(errs...)
 }
 

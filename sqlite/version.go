@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/ncruces/go-sqlite3"
 
@@ -17,57 +16,46 @@ const dataVersion = `SELECT d.version, o.time_zone, o.mask_otp FROM data_version
 // in the same transaction as anything that changes one of its answers,
 // with the organisation's settings.
 //
-// It is asked on every request. While nothing is written it is answered
-// from memory, under a stamp of the WAL file (credcache.go): any commit,
-// by any process, writes the WAL and moves its size or modification time.
-// A modification time is only as fine as the file system's clock, though
-// (a kernel tick; seconds on some file systems), and a commit within the
-// tick of the stamp, into a WAL restarted at the same size, would leave
-// the stamp as it was. So versions are kept only under a stamp older than
-// stampSettle when it is taken: any later commit is then stamped with a
-// later time. While writes go on, every request reads the version, a
-// primary-key lookup of a few microseconds.
+// It is asked on every request. While nothing is committed it is
+// answered from memory, under the database's stamp (credcache.go): any
+// commit, by any process, moves the stamp, and the next request reads the
+// version again, a primary-key lookup of a few microseconds.
 func (db *DB) DataVersion(ctx context.Context, org interaction.OrgID) (interaction.DataVersion, error) {
-	stamp, settled := db.settledStamp(ctx)
-	if settled {
-		if v, ok := db.versions.get(org, stamp); ok {
+	s, stamped := db.scopedStamp(ctx)
+	if stamped {
+		if v, ok := db.versions.get(org, s); ok {
 			return v, nil
 		}
 	}
 	v, err := db.readDataVersion(ctx, org)
-	if err == nil && settled {
-		db.versions.put(org, stamp, v) // read after the stamp: never older than it
+	if err == nil && stamped {
+		db.versions.put(org, s, v) // read after the stamp: never older than it
 	}
 	return v, err
 }
 
-// stampSettle is how old a WAL stamp must be for versions to be kept
-// under it: beyond the coarsest modification time of the file systems
-// SQLite's WAL runs on (FAT's two seconds).
-const stampSettle = 2 * time.Second
-
-// versionCache is the versions read under one WAL stamp.
+// versionCache is the versions read under one stamp.
 type versionCache struct {
 	mu    sync.Mutex
-	stamp fileStamp
+	stamp stamp
 	byOrg map[interaction.OrgID]interaction.DataVersion
 }
 
-func (c *versionCache) get(org interaction.OrgID, stamp fileStamp) (interaction.DataVersion, bool) {
+func (c *versionCache) get(org interaction.OrgID, s stamp) (interaction.DataVersion, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if stamp != c.stamp {
+	if s != c.stamp {
 		return interaction.DataVersion{}, false
 	}
 	v, ok := c.byOrg[org]
 	return v, ok
 }
 
-func (c *versionCache) put(org interaction.OrgID, stamp fileStamp, v interaction.DataVersion) {
+func (c *versionCache) put(org interaction.OrgID, s stamp, v interaction.DataVersion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if stamp != c.stamp || c.byOrg == nil || len(c.byOrg) >= maxCachedVersions {
-		c.stamp, c.byOrg = stamp, make(map[interaction.OrgID]interaction.DataVersion)
+	if s != c.stamp || c.byOrg == nil || len(c.byOrg) >= maxCachedVersions {
+		c.stamp, c.byOrg = s, make(map[interaction.OrgID]interaction.DataVersion)
 	}
 	c.byOrg[org] = v
 }

@@ -140,7 +140,7 @@ type Deps struct {
 	Versions interaction.Versioner
 	// Scope, when set, is given each API request's context before
 	// authentication, for what the store keeps for one request (SQLite:
-	// one stamp of its WAL for the credential and the data version).
+	// one stamp of its WAL-index for the credential and the data version).
 	Scope func(context.Context) context.Context
 }
 

@@ -9,8 +9,8 @@ import (
 // Every request reads its key and the key's organisation, and a revoked
 // key must fail as soon as the store knows of the revocation. Both stores
 // keep the lookups in a CredentialCache under a version that moves with
-// every change that may touch them (SQLite: a stamp of its WAL file, which
-// any commit by any process moves; PostgreSQL: a count of the
+// every change that may touch them (SQLite: its WAL-index header, which
+// any commit by any process rewrites; PostgreSQL: a count of the
 // notifications its listener has heard). An entry is returned only while
 // the version it was read under is the current one.
 //
