@@ -506,9 +506,10 @@ type plan struct {
 }
 
 type planField struct {
-	key  []byte // the quoted response key and its colon
-	kind fieldKind
-	sub  *plan // for lists of objects
+	alias string // the response key
+	key   []byte // the quoted response key and its colon
+	kind  fieldKind
+	sub   *plan // for lists of objects
 	// for a timeline's node: the plan of each member type, by kind
 	nodes [len(nodeTypes)]*plan
 }
@@ -520,19 +521,19 @@ func collect(op *graphql.OperationContext, sel ast.SelectionSet, typename string
 	if satisfies == nil {
 		satisfies = []string{typename}
 	}
-	seen := map[string]bool{}
-	for _, f := range graphql.CollectFields(op, sel, satisfies) {
+	fields := graphql.CollectFields(op, sel, satisfies)
+	p.fields = make([]planField, 0, len(fields))
+	for _, f := range fields {
 		// A key collected twice (under the union and under its member
 		// type, which gqlgen does not merge) is written once, the first,
 		// as gqlgen's FieldSet writes it.
-		if seen[f.Alias] {
+		if p.has(f.Alias) {
 			continue
 		}
-		seen[f.Alias] = true
-		var b strings.Builder
-		writeQuoted(&b, f.Alias)
-		b.WriteByte(':')
-		pf := planField{key: []byte(b.String()), kind: fTypename}
+		// The key quoted with its colon, in one allocation: plans are
+		// collected on every request.
+		key := append(appendQuoted(make([]byte, 0, len(f.Alias)+3), f.Alias), ':')
+		pf := planField{alias: f.Alias, key: key, kind: fTypename}
 		if f.Name != "__typename" {
 			pf.kind = known[f.Name] // validation guarantees the field exists
 		}
@@ -547,6 +548,17 @@ func collect(op *graphql.OperationContext, sel ast.SelectionSet, typename string
 		p.fields = append(p.fields, pf)
 	}
 	return p
+}
+
+// has reports whether p has a field under alias (a selection set has a
+// handful of fields: a scan beats a map).
+func (p *plan) has(alias string) bool {
+	for _, f := range p.fields {
+		if f.alias == alias {
+			return true
+		}
+	}
+	return false
 }
 
 // interactionsJSON is one customer's interactions, ready to write.
@@ -920,5 +932,3 @@ func appendQuoted(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
-
-func writeQuoted(b *strings.Builder, s string) { b.Write(appendQuoted(nil, s)) }

@@ -141,6 +141,19 @@ func (d data) v2(f interaction.Filter) v2Response {
 		}
 	}
 	out.Name = string(network)
+	// The items and every list of messages are cut from one slice each
+	// (capped), sized first: this runs on every request.
+	items, messages := 0, 0
+	for _, g := range d.groups {
+		if g.Network == network {
+			items += len(g.Items)
+			for _, s := range g.Items {
+				messages += len(s.Messages)
+			}
+		}
+	}
+	out.Interaction = make([]v2Interaction, 0, items)
+	all := make([]v2Message, 0, messages)
 	for _, g := range d.groups {
 		if g.Network != network {
 			continue
@@ -161,7 +174,9 @@ func (d data) v2(f interaction.Filter) v2Response {
 				returned = len(list)
 			default:
 				ms := s.Messages
-				list := make([]v2Message, len(ms))
+				start := len(all)
+				all = all[:start+len(ms)]
+				list := all[start : start+len(ms) : start+len(ms)]
 				for i, m := range ms {
 					list[i] = v2Message{ID: m.ID, Receiver: m.Receiver, Subject: d.subject(m), CampaignID: m.CampaignID,
 						Status: m.Status, SentDate: d.format(m.SentAt, layoutDMY), UserID: m.UserID}
