@@ -93,3 +93,19 @@ func TestSlotsFitEveryNetworkAndType(t *testing.T) {
 		t.Fatalf("slots are %dx%d for %d networks and %d types", len4, len17, len(Networks), len(Types))
 	}
 }
+
+// TestAssembleGroupsDoNotShareRoom: the groups' items are cut from one
+// slice; appending to one group's items must not write into the next's.
+func TestAssembleGroupsDoNotShareRoom(t *testing.T) {
+	t1 := time.Date(2025, 4, 14, 14, 23, 20, 0, time.UTC)
+	raw := []Summary{
+		{CustomerID: 1, Network: Capillary, Type: Email, Count: 2, Last: &t1},
+		{CustomerID: 1, Network: Twitter, Type: Tweet, Count: 1, Last: &t1},
+	}
+	gs := Assemble(1, raw, Filter{}, Layout{Email})
+	before := render(gs)
+	gs[0].Items = append(gs[0].Items, Item{Summary: Summary{Network: Capillary, Type: SMS, Count: 7}})
+	if got := render(gs[1:]); got != "twitter[tweet:1]" {
+		t.Errorf("after an append to %s: the next group is %s (was %s)", gs[0].Network, got, before)
+	}
+}
