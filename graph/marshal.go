@@ -225,17 +225,13 @@ func (g *givenInteractions) customerFields() []graphql.CollectedField {
 
 // identifiedJSON answers Query.customer or Query.customers whole when the
 // selection is one customersJSON writes and the store finds the customers
-// and reads their first interactions field in one statement
-// (loader.CustomersWithInteractions): the lookup then costs no round trip
-// of its own. Anything else (bad arguments, an error, a customer not
+// and reads their first interactions field's summaries (on PostgreSQL
+// with its first pages) in one statement (loader.CustomersWithInteractions):
+// the lookup then costs no statement of its own. Anything else (bad arguments, an error, a customer not
 // found by Query.customer, a store that cannot) gives nil, and the field
 // goes the usual way: the resolver, then customersJSON.
 func (r *Resolver) identifiedJSON(ctx context.Context, fc *graphql.FieldContext) graphql.Marshaler {
 	if !loader.For(ctx).ReadsByIdentifier() {
-		// In process (SQLite) there is no round trip to save, and the
-		// resolvers' path had the better tail: at 32 connections on 2
-		// CPUs, p99 6.7-7.0 ms against 10.7-11.1 this way, for 13% less
-		// throughput (one-customer question, alternated in one run).
 		return nil
 	}
 	var (

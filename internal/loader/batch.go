@@ -124,10 +124,14 @@ func notFound(id interaction.Identifier) error {
 }
 
 // ReadsByIdentifier reports whether the store finds customers and reads
-// their interactions with one statement (interaction.HeadReader), which
+// their summaries, and perhaps their first pages, with one statement
+// (interaction.HeadReader or interaction.SummaryFinder), which
 // CustomersWithInteractions then does.
 func (l *Loaders) ReadsByIdentifier() bool {
-	_, ok := l.store.(interaction.HeadReader)
+	if _, ok := l.store.(interaction.HeadReader); ok {
+		return true
+	}
+	_, ok := l.store.(interaction.SummaryFinder)
 	return ok
 }
 

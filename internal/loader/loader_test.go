@@ -347,8 +347,8 @@ func TestCustomersWithSummaries(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &recorder{}
 			l := New(summaryRecorder{rec}, 1, Options{})
-			if l.ReadsByIdentifier() {
-				t.Error("ReadsByIdentifier() over a store that reads no heads")
+			if !l.ReadsByIdentifier() {
+				t.Error("!ReadsByIdentifier() over a store that finds customers with their summaries")
 			}
 			cs, errs, groups, err := l.CustomersWithInteractions(context.Background(), interaction.ByMobile, []string{"1", "123", "missing"}, tc.req)
 			if err != nil {
