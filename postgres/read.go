@@ -170,12 +170,7 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 		lo, hi := f.Span().Millis()
 		query, args = summariesIn, []any{int64(org), customerIDs, lo, hi}
 	case sqlstore.SummariesKeptOfTypes:
-		stored := f.Type.StoredTypes()
-		types := make([]string, len(stored))
-		for i, t := range stored {
-			types[i] = string(t)
-		}
-		query, args = countsOfTypes, []any{int64(org), customerIDs, types}
+		query, args = countsOfTypes, []any{int64(org), customerIDs, storedTypes(f.Type)}
 	default: // sqlstore.SummariesKept
 		query, args = countsOf, []any{int64(org), customerIDs}
 	}
@@ -294,13 +289,19 @@ func headArgs(org interaction.OrgID, customers any, f interaction.Filter, rows i
 	netLo, netHi := sqlstore.NetworkRange(f.Network)
 	args := []any{int64(org), customers, netLo, netHi, rows}
 	if f.Type != "" {
-		var types []string
-		for _, t := range f.Type.StoredTypes() {
-			types = append(types, string(t))
-		}
-		args = append(args, types)
+		args = append(args, storedTypes(f.Type))
 	}
 	return args
+}
+
+// storedTypes is the array of t's stored types (see Type.StoredTypes).
+func storedTypes(t interaction.Type) []string {
+	stored := t.StoredTypes()
+	out := make([]string, len(stored))
+	for i, st := range stored {
+		out[i] = string(st)
+	}
+	return out
 }
 
 // headsContract checks a heads read's arguments against
@@ -433,6 +434,93 @@ func (db *DB) customersWithHeads(ctx context.Context, org interaction.OrgID, kin
 	}
 	sqlstore.SortPages(h.heads, order)
 	return cs, h.sums, h.heads, nil
+}
+
+var lookupCountQueries sqlstore.Texts[lookupCountShape, string]
+
+type lookupCountShape struct {
+	kind  interaction.IdentifierKind
+	typed bool
+}
+
+// lookupCountQuery is headsQuery's lookup without the heads: the
+// customers that $2 names (identifiers of kind) joined to their kept
+// counts within a network range ($3, $4) and, typed, of stored types $5.
+// A customer without counts comes once, with c's columns NULL.
+func lookupCountQuery(sh lookupCountShape) string {
+	return lookupCountQueries.Of(sh, func(sh lookupCountShape) string {
+		col := lookupColumns[sh.kind]
+		q := `SELECT u.id, u.mobile, u.email, u.external_id, c.customer_id IS NOT NULL,
+	COALESCE(c.network, ''), COALESCE(c.type, ''), COALESCE(c.n, 0), COALESCE(c.last_at, 0), COALESCE(c.used, FALSE)
+FROM customers AS u LEFT JOIN interaction_counts AS c
+	ON c.org_id = u.org_id AND c.customer_id = u.id AND c.network BETWEEN $3 AND $4`
+		if sh.typed {
+			q += ` AND c.type = ANY($5::text[])`
+		}
+		q += `
+WHERE u.org_id = $1 AND u.` + col[0] + ` = ANY($2::` + col[1] + `[])`
+		if col[1] == "text" {
+			q += ` AND u.` + col[0] + ` <> ''`
+		}
+		return q
+	})
+}
+
+// CustomersWithSummaries is CustomersByIdentifier and Summaries for the
+// customers found, in one statement (see interaction.SummaryFinder): a
+// question that renders counts but no messages (a dashboard's badges)
+// then costs one round trip instead of two.
+func (db *DB) CustomersWithSummaries(ctx context.Context, org interaction.OrgID, kind interaction.IdentifierKind, values []string, f interaction.Filter) ([]interaction.Customer, []interaction.Summary, error) {
+	if f.Span() != (interaction.Span{}) || f.Narrowed() {
+		return nil, nil, fmt.Errorf("postgres: customers with summaries need the kept counts, got %+v", f)
+	}
+	if _, ok := lookupColumns[kind]; !ok {
+		return nil, nil, interaction.Errorf(interaction.KindInvalid, "invalid identifier name %q", kind)
+	}
+	arg, ok := identifierArg(kind, values)
+	if !ok {
+		return nil, nil, nil
+	}
+	netLo, netHi := sqlstore.NetworkRange(f.Network)
+	args := []any{int64(org), arg, netLo, netHi}
+	if f.Type != "" {
+		args = append(args, storedTypes(f.Type))
+	}
+	var (
+		cs      = make([]interaction.Customer, 0, len(values))
+		sums    = make([]interaction.Summary, 0, len(values)*8)
+		seen    = make(map[int64]bool, len(values))
+		c       = interaction.Customer{OrgID: org}
+		s       interaction.Summary
+		n, t    []byte
+		last    int64
+		counted bool
+	)
+	dests := []any{&c.ID, &c.Mobile, &c.Email, &c.ExternalID, &counted, &n, &t, &s.Count, &last, &s.Used}
+	err := db.query(ctx, lookupCountQuery(lookupCountShape{kind: kind, typed: f.Type != ""}), args, func(r pgx.Rows) error {
+		if err := r.Scan(dests...); err != nil {
+			return err
+		}
+		// A customer's rows need not be together (the plan may join the
+		// counts by hash), so customers are told apart by id.
+		if !seen[c.ID] {
+			seen[c.ID] = true
+			cs = append(cs, c)
+		}
+		if !counted {
+			return nil
+		}
+		s.CustomerID = c.ID
+		s.Network, s.Type = sqlstore.NetworkOf(n), sqlstore.TypeOf(t)
+		at := fromMillis(last)
+		s.Last = &at
+		sums = append(sums, s)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres: customers by %s with summaries: %w", kind, err)
+	}
+	return cs, sums, nil
 }
 
 var pageQueries sqlstore.Texts[pageShape, string]

@@ -77,9 +77,11 @@ type HeadReader interface {
 }
 
 // SummaryFinder is a Reader that can find customers and read their kept
-// summaries in one statement. An embedded store implements it: there a
+// summaries in one statement. Both stores implement it: embedded, a
 // statement costs little beside its own work, but a question about one
-// customer by mobile or email is two of them before any page.
+// customer by mobile or email is two of them before any page; across a
+// network each statement saved is a round trip, for the questions a
+// HeadReader does not answer (counts without messages).
 type SummaryFinder interface {
 	Reader
 	// CustomersWithSummaries finds the customers CustomersByIdentifier
