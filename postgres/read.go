@@ -43,7 +43,7 @@ func (db *DB) query(ctx context.Context, sql string, args []any, row func(pgx.Ro
 	return rows.Err()
 }
 
-const credentialByID = `SELECT k.id, k.org_id, k.secret_hash, k.md5_hash, k.scopes, k.rate_limit, k.created_at, k.revoked_at,
+const credentialByID = `SELECT k.id, k.org_id, k.secret_hash, k.md5_hash, k.scopes, k.rate_limit, k.created_at, k.revoked_at, k.expires_at,
 	o.name, o.time_zone, o.mask_otp, o.rate_limit
 	FROM api_keys k JOIN orgs o ON o.id = k.org_id WHERE k.id = $1`
 
@@ -56,11 +56,11 @@ func (db *DB) readCredential(ctx context.Context, id string) (interaction.APIKey
 		return k, o, notFound
 	}
 	var created int64
-	var revoked *int64
+	var revoked, expires *int64
 	found := false
 	err := db.query(ctx, credentialByID, []any{id}, func(r pgx.Rows) error {
 		found = true
-		return r.Scan(&k.ID, &k.OrgID, &k.SecretHash, &k.MD5Hash, &k.Scopes, &k.RateLimit, &created, &revoked,
+		return r.Scan(&k.ID, &k.OrgID, &k.SecretHash, &k.MD5Hash, &k.Scopes, &k.RateLimit, &created, &revoked, &expires,
 			&o.Name, &o.TimeZone, &o.MaskOTP, &o.RateLimit)
 	})
 	switch {
@@ -69,11 +69,7 @@ func (db *DB) readCredential(ctx context.Context, id string) (interaction.APIKey
 	case !found:
 		return interaction.APIKey{}, interaction.Org{}, notFound
 	}
-	k.CreatedAt = fromMillis(created)
-	if revoked != nil {
-		at := fromMillis(*revoked)
-		k.RevokedAt = &at
-	}
+	k.CreatedAt, k.RevokedAt, k.ExpiresAt = fromMillis(created), fromNullMillis(revoked), fromNullMillis(expires)
 	o.ID = k.OrgID
 	return k, o, nil
 }
@@ -737,3 +733,12 @@ func (db *DB) listPages(ctx context.Context, org interaction.OrgID, q interactio
 func validText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// fromNullMillis is fromMillis of a nullable column, nil for NULL.
+func fromNullMillis(ms *int64) *time.Time {
+	if ms == nil {
+		return nil
+	}
+	t := fromMillis(*ms)
+	return &t
+}

@@ -166,7 +166,8 @@ type APIKey struct {
 	Scopes     string     `db:"scopes"`     // space-separated Scope values
 	RateLimit  int        `db:"rate_limit"` // requests a minute; 0 inherits the org's
 	CreatedAt  time.Time  `db:"created_at"`
-	RevokedAt  *time.Time `db:"revoked_at"`
+	RevokedAt  *time.Time `db:"revoked_at"` // counts by being set, never read against a clock
+	ExpiresAt  *time.Time `db:"expires_at"` // nil: never; compared with the server's clock (auth)
 }
 
 // Admin manages organisations and keys. It is used by the CLI and by

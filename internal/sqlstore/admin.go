@@ -29,8 +29,8 @@ const (
 	orgByID   = `SELECT ` + orgCols + ` FROM orgs WHERE id = ?`
 	orgNames  = `SELECT name FROM orgs ORDER BY name`
 	updateOrg = `UPDATE orgs SET time_zone = ?, mask_otp = ?, rate_limit = ? WHERE id = ?`
-	keyCols   = `id, org_id, secret_hash, md5_hash, scopes, rate_limit, created_at, revoked_at`
-	createKey = `INSERT INTO api_keys (` + keyCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`
+	keyCols   = `id, org_id, secret_hash, md5_hash, scopes, rate_limit, created_at, revoked_at, expires_at`
+	createKey = `INSERT INTO api_keys (` + keyCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)`
 	keyByID   = `SELECT ` + keyCols + ` FROM api_keys WHERE id = ?`
 	keysByOrg = `SELECT ` + keyCols + ` FROM api_keys WHERE org_id = ? ORDER BY created_at, id`
 	revokeKey = `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`
@@ -108,16 +108,18 @@ type keyRow struct {
 	RateLimit  int           `db:"rate_limit"`
 	CreatedAt  int64         `db:"created_at"`
 	RevokedAt  sql.NullInt64 `db:"revoked_at"`
+	ExpiresAt  sql.NullInt64 `db:"expires_at"`
 }
 
 func (r keyRow) key() interaction.APIKey {
 	return interaction.APIKey{ID: r.ID, OrgID: interaction.OrgID(r.OrgID), SecretHash: r.SecretHash, MD5Hash: r.MD5Hash,
-		Scopes: r.Scopes, RateLimit: r.RateLimit, CreatedAt: fromMillis(r.CreatedAt), RevokedAt: fromNullMillis(r.RevokedAt)}
+		Scopes: r.Scopes, RateLimit: r.RateLimit, CreatedAt: fromMillis(r.CreatedAt), RevokedAt: fromNullMillis(r.RevokedAt),
+		ExpiresAt: fromNullMillis(r.ExpiresAt)}
 }
 
 // CreateKey stores a new API key.
 func (db *Store) CreateKey(ctx context.Context, k interaction.APIKey) error {
-	_, err := db.w.ExecContext(ctx, db.w.Rebind(createKey), k.ID, k.OrgID, k.SecretHash, k.MD5Hash, k.Scopes, k.RateLimit, millis(k.CreatedAt))
+	_, err := db.w.ExecContext(ctx, db.w.Rebind(createKey), k.ID, k.OrgID, k.SecretHash, k.MD5Hash, k.Scopes, k.RateLimit, millis(k.CreatedAt), nullMillis(k.ExpiresAt))
 	switch {
 	case db.violation(err) == Unique:
 		return interaction.Errorf(interaction.KindConflict, "key %q already exists", k.ID)
@@ -178,7 +180,7 @@ type credentialRow struct {
 // Credential reads a key and its organisation in one statement.
 func (db *Store) Credential(ctx context.Context, id string) (interaction.APIKey, interaction.Org, error) {
 	var r credentialRow
-	err := db.getRead(ctx, &r, `SELECT k.id, k.org_id, k.secret_hash, k.md5_hash, k.scopes, k.rate_limit, k.created_at, k.revoked_at,
+	err := db.getRead(ctx, &r, `SELECT k.id, k.org_id, k.secret_hash, k.md5_hash, k.scopes, k.rate_limit, k.created_at, k.revoked_at, k.expires_at,
 		o.name AS org_name, o.time_zone AS org_time_zone, o.mask_otp AS org_mask_otp, o.rate_limit AS org_rate_limit
 		FROM api_keys k JOIN orgs o ON o.id = k.org_id WHERE k.id = ?`, id)
 	if errors.Is(err, sql.ErrNoRows) {

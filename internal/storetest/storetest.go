@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 		"AgreesWithAModel":       testAgreesWithAModel,
 		"CountsFollowImports":    testCountsFollowImports,
 		"Credential":             testCredential,
+		"KeyExpiry":              testKeyExpiry,
 		"ImportRejectsAlike":     testImportRejectsAlike,
 		"DataVersionMoves":       testDataVersionMoves,
 		"ConcurrentLookups":      testConcurrentLookups,
@@ -330,6 +331,65 @@ func testCredential(t *testing.T, open Opener) {
 		if _, _, err := cs.Credential(ctx, id); interaction.KindOf(err) != interaction.KindNotFound {
 			t.Errorf("credential %q: %v, want not found", id, err)
 		}
+	}
+}
+
+// testKeyExpiry: a key's expiry, set or not, comes back as it was made
+// (to the millisecond the stores keep) from every read of keys: Key, Keys
+// and the one-statement Credential where the store has it.
+func testKeyExpiry(t *testing.T, open Opener) {
+	db := open(t)
+	ctx := context.Background()
+	o, err := db.EnsureOrg(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, _ := db.(interface {
+		Credential(ctx context.Context, id string) (interaction.APIKey, interaction.Org, error)
+	})
+	created := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+	ptr := func(t time.Time) *time.Time { return &t }
+	tests := []struct {
+		id      string
+		expires *time.Time
+	}{
+		{"tp_never", nil},
+		{"tp_expires", ptr(time.Date(2027, 1, 2, 3, 4, 5, 678_000_000, time.UTC))},
+		{"tp_expired", ptr(created.Add(-time.Hour))}, // stores keep what they are given; auth decides
+	}
+	for i, tt := range tests {
+		k := interaction.APIKey{ID: tt.id, OrgID: o.ID, SecretHash: []byte{1}, MD5Hash: []byte{2}, Scopes: "read",
+			CreatedAt: created.Add(time.Duration(i) * time.Second), ExpiresAt: tt.expires}
+		if err := db.CreateKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, err := db.Keys(ctx, o.ID)
+	if err != nil || len(keys) != len(tests) {
+		t.Fatalf("keys = %+v, %v; want %d", keys, err, len(tests))
+	}
+	for i, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			check := func(how string, k interaction.APIKey) {
+				t.Helper()
+				if !reflect.DeepEqual(k.ExpiresAt, tt.expires) {
+					t.Errorf("%s: expires %v, want %v", how, k.ExpiresAt, tt.expires)
+				}
+			}
+			k, err := db.Key(ctx, tt.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check("Key", k)
+			check("Keys", keys[i])
+			if cs != nil {
+				k, _, err := cs.Credential(ctx, tt.id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				check("Credential", k)
+			}
+		})
 	}
 }
 

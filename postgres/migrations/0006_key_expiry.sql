@@ -1,0 +1,11 @@
+-- The PostgreSQL twin of sqlite/migrations/0005_key_expiry.sql: when a key
+-- stops working, in milliseconds since the epoch like revoked_at, NULL for
+-- never. A nullable column without a default is added to the catalogue
+-- alone, without rewriting the table.
+--
+-- The triggers on api_keys need nothing new: the data version's (0005)
+-- fires FOR EACH ROW on any UPDATE, and the credential notification's
+-- (0003) FOR EACH STATEMENT on any UPDATE, neither limited to columns
+-- (no UPDATE OF), so a change of expires_at moves the version and empties
+-- every server's credential cache.
+ALTER TABLE api_keys ADD COLUMN expires_at BIGINT;
