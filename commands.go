@@ -468,7 +468,7 @@ func keysCreateCommand(env environment) *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			id, secret, err := auth.CreateKey(cmd.Context(), s, org, sc, rate)
+			id, secret, err := auth.CreateKey(cmd.Context(), s, org, auth.KeySpec{Scopes: sc, RateLimit: rate}, nowUTC())
 			if err != nil {
 				return err
 			}

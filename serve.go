@@ -451,7 +451,7 @@ func loadDemo(ctx context.Context, db store, progress io.Writer) (string, error)
 
 	switch _, err := db.Key(ctx, demoKeyID); interaction.KindOf(err) {
 	case interaction.KindNotFound:
-		key := auth.KeyWithSecret(org.ID, demoKeyID, demoSecret, []interaction.Scope{interaction.ScopeRead}, 0, nowUTC())
+		key := auth.KeyWithSecret(org.ID, demoKeyID, demoSecret, auth.KeySpec{Scopes: []interaction.Scope{interaction.ScopeRead}}, nowUTC())
 		if err := db.CreateKey(ctx, key); err != nil {
 			return "", err
 		}

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/touchpoint/touchpoint/graph"
 	"github.com/touchpoint/touchpoint/internal/auth"
@@ -27,7 +28,7 @@ func edge(t *testing.T, opts ...func(*httpapi.Deps)) (base, key, spent string) {
 	db, org := testenv.DemoDB(t, 3)
 	ctx := context.Background()
 	mint := func(rate int) string {
-		id, secret, err := auth.CreateKey(ctx, db, org.Name, nil, rate)
+		id, secret, err := auth.CreateKey(ctx, db, org.Name, auth.KeySpec{RateLimit: rate}, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -137,7 +137,7 @@ func authenticate(t *testing.T, a *auth.Authenticator, header string) (interacti
 func TestChangesApplyOnNextRequest(t *testing.T) {
 	ctx := context.Background()
 	m := newMemAdmin()
-	id, secret, err := auth.CreateKey(ctx, m, "acme", nil, 0)
+	id, secret, err := auth.CreateKey(ctx, m, "acme", auth.KeySpec{}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,14 +168,16 @@ func TestChangesApplyOnNextRequest(t *testing.T) {
 func TestFailuresLookAlike(t *testing.T) {
 	ctx := context.Background()
 	m := newMemAdmin()
-	id, secret, _ := auth.CreateKey(ctx, m, "acme", nil, 0)
-	revoked, rsecret, _ := auth.CreateKey(ctx, m, "acme", nil, 0)
+	id, secret, _ := auth.CreateKey(ctx, m, "acme", auth.KeySpec{}, time.Now())
+	revoked, rsecret, _ := auth.CreateKey(ctx, m, "acme", auth.KeySpec{}, time.Now())
 	m.RevokeKey(ctx, revoked, time.Now())
-	a := &auth.Authenticator{Admin: m}
+	soon := time.Now().Add(time.Hour)
+	expired, esecret, _ := auth.CreateKey(ctx, m, "acme", auth.KeySpec{ExpiresAt: &soon}, time.Now())
+	a := &auth.Authenticator{Admin: m, Now: func() time.Time { return soon }}
 	var msgs []string
 	for _, h := range []string{
 		basic(id, "wrong"), basic(id, md5hex("wrong")), basic("tp_unknown", secret),
-		basic(revoked, rsecret), "Basic %%%", "",
+		basic(revoked, rsecret), basic(expired, esecret), "Basic %%%", "",
 	} {
 		_, err := authenticate(t, a, h)
 		if interaction.KindOf(err) != interaction.KindUnauthorized {
@@ -195,7 +197,7 @@ func TestFailuresLookAlike(t *testing.T) {
 // error (500, logged), not a reason to tell the caller its key is bad.
 func TestStoreFailureIsNotUnauthorized(t *testing.T) {
 	m := newMemAdmin()
-	id, secret, _ := auth.CreateKey(context.Background(), m, "acme", nil, 0)
+	id, secret, _ := auth.CreateKey(context.Background(), m, "acme", auth.KeySpec{}, time.Now())
 	cause := errors.New("disk on fire")
 	m.fail = cause
 	_, err := authenticate(t, &auth.Authenticator{Admin: m}, basic(id, secret))
@@ -209,7 +211,7 @@ func TestNewKey(t *testing.T) {
 	idPattern := regexp.MustCompile(`^tp_[a-z2-7]{16}$`)
 	seen := map[string]bool{}
 	for range 50 {
-		k, secret, err := auth.NewKey(3, []interaction.Scope{interaction.ScopeOTPRead}, 9, now)
+		k, secret, err := auth.NewKey(3, auth.KeySpec{Scopes: []interaction.Scope{interaction.ScopeOTPRead}, RateLimit: 9}, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -223,11 +225,20 @@ func TestNewKey(t *testing.T) {
 		if len(k.SecretHash) != 32 || len(k.MD5Hash) != 32 || strings.Contains(string(k.SecretHash), secret) {
 			t.Errorf("hashes %x %x", k.SecretHash, k.MD5Hash)
 		}
+		if k.ExpiresAt != nil {
+			t.Errorf("a key made without an expiry expires at %v", k.ExpiresAt)
+		}
+	}
+	// An expiry is kept in UTC, in a time of the key's own.
+	expiry := now.Add(time.Hour)
+	k, _, _ := auth.NewKey(3, auth.KeySpec{ExpiresAt: &expiry}, now)
+	if k.ExpiresAt == &expiry || !k.ExpiresAt.Equal(expiry) || k.ExpiresAt.Location() != time.UTC {
+		t.Errorf("expires %v, want %v in UTC, not the caller's pointer", k.ExpiresAt, expiry)
 	}
 }
 
 func TestVerify(t *testing.T) {
-	k, secret, _ := auth.NewKey(1, nil, 0, time.Now())
+	k, secret, _ := auth.NewKey(1, auth.KeySpec{}, time.Now())
 	zero := interaction.APIKey{SecretHash: make([]byte, 32), MD5Hash: make([]byte, 32)}
 	tests := []struct {
 		name     string
@@ -255,11 +266,77 @@ func TestVerify(t *testing.T) {
 	}
 }
 
-func TestCreateKeyRejectsNegativeRate(t *testing.T) {
+// TestCreateKeyRejects: a key that could never be used as asked is
+// refused as invalid input before anything is stored, not even its
+// organisation.
+func TestCreateKeyRejects(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) *time.Time { t := now.Add(d); return &t }
+	for _, tt := range []struct {
+		name string
+		spec auth.KeySpec
+	}{
+		{"a negative rate", auth.KeySpec{RateLimit: -1}},
+		{"an expiry now", auth.KeySpec{ExpiresAt: at(0)}},
+		{"an expiry past", auth.KeySpec{ExpiresAt: at(-time.Hour)}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newMemAdmin()
+			_, _, err := auth.CreateKey(context.Background(), m, "acme", tt.spec, now)
+			if interaction.KindOf(err) != interaction.KindInvalid || len(m.keys) != 0 || len(m.orgs) != 0 {
+				t.Errorf("err = %v, keys %d, orgs %d", err, len(m.keys), len(m.orgs))
+			}
+		})
+	}
+}
+
+// TestExpiry: a key works until its expiry by the authenticator's clock
+// and is refused from that instant on, as any bad credential is; a key
+// without an expiry works whatever the clock says.
+func TestExpiry(t *testing.T) {
+	ctx := context.Background()
+	made := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	expiry := made.Add(30 * 24 * time.Hour)
 	m := newMemAdmin()
-	_, _, err := auth.CreateKey(context.Background(), m, "acme", nil, -1)
-	if interaction.KindOf(err) != interaction.KindInvalid || len(m.keys) != 0 || len(m.orgs) != 0 {
-		t.Errorf("err = %v, keys %d, orgs %d", err, len(m.keys), len(m.orgs))
+	expiring, esecret, err := auth.CreateKey(ctx, m, "acme", auth.KeySpec{ExpiresAt: &expiry}, made)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forever, fsecret, err := auth.CreateKey(ctx, m, "acme", auth.KeySpec{}, made)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var now time.Time // the authenticator's clock, set by each case
+	a := &auth.Authenticator{Admin: m, Now: func() time.Time { return now }}
+	_, wrong := authenticate(t, a, basic(expiring, esecret+"x"))
+	for _, tt := range []struct {
+		name   string
+		now    time.Time
+		header string
+		ok     bool
+	}{
+		{"at creation", made, basic(expiring, esecret), true},
+		{"a millisecond before expiry", expiry.Add(-time.Millisecond), basic(expiring, esecret), true},
+		{"in the vendor's form, before expiry", expiry.Add(-time.Millisecond), basic(expiring, md5hex(esecret)), true},
+		{"exactly at expiry", expiry, basic(expiring, esecret), false},
+		{"after expiry", expiry.Add(time.Nanosecond), basic(expiring, esecret), false},
+		{"in the vendor's form, after expiry", expiry.Add(time.Hour), basic(expiring, md5hex(esecret)), false},
+		{"with a wrong secret, after expiry", expiry.Add(time.Hour), basic(expiring, esecret+"x"), false},
+		{"a clock behind the key's creation", made.Add(-time.Hour), basic(expiring, esecret), true},
+		{"no expiry, years on", made.AddDate(30, 0, 0), basic(forever, fsecret), true},
+		{"no expiry, at the other key's expiry", expiry, basic(forever, fsecret), true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			now = tt.now
+			p, err := authenticate(t, a, tt.header)
+			switch {
+			case tt.ok && (err != nil || p.KeyID == ""):
+				t.Errorf("principal %+v, err %v; want the key", p, err)
+			case !tt.ok && (interaction.KindOf(err) != interaction.KindUnauthorized || interaction.MessageOf(err) != interaction.MessageOf(wrong)):
+				// An expired key is told nothing a wrong secret is not.
+				t.Errorf("err = %v, want %v", err, wrong)
+			}
+		})
 	}
 }
 
@@ -267,7 +344,7 @@ func TestCreateKeyRejectsNegativeRate(t *testing.T) {
 // unknown key still hashes, so timing does not tell which part was wrong.
 func BenchmarkAuthenticate(b *testing.B) {
 	m := newMemAdmin()
-	id, secret, _ := auth.CreateKey(context.Background(), m, "acme", nil, 0)
+	id, secret, _ := auth.CreateKey(context.Background(), m, "acme", auth.KeySpec{}, time.Now())
 	a := &auth.Authenticator{Admin: m}
 	for _, c := range []struct{ name, header string }{
 		{"good", basic(id, secret)},

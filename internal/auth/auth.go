@@ -7,7 +7,8 @@
 // and must keep sending unchanged. Because every secret carries 256 bits of
 // entropy, a fast hash is enough: there is nothing to brute-force, so a
 // slow password hash would only slow every request. Comparisons are
-// constant-time, and failures never say which part was wrong.
+// constant-time, and failures never say which part was wrong: not even
+// that a key has expired (see Authenticator).
 package auth
 
 import (
@@ -30,8 +31,16 @@ import (
 
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 
-// NewKey makes a key for org with a fresh random secret, returned once.
-func NewKey(org interaction.OrgID, scopes []interaction.Scope, rate int, now time.Time) (interaction.APIKey, string, error) {
+// KeySpec is what a new key is made with, beside its organisation.
+type KeySpec struct {
+	Scopes    []interaction.Scope // read is added when missing
+	RateLimit int                 // requests a minute; 0 inherits the organisation's
+	ExpiresAt *time.Time          // when the key stops working; nil for never
+}
+
+// NewKey makes a key for org with a fresh random secret, returned once;
+// now is its creation time.
+func NewKey(org interaction.OrgID, spec KeySpec, now time.Time) (interaction.APIKey, string, error) {
 	idBytes := make([]byte, 10)
 	secretBytes := make([]byte, 32)
 	if _, err := rand.Read(idBytes); err != nil {
@@ -42,21 +51,26 @@ func NewKey(org interaction.OrgID, scopes []interaction.Scope, rate int, now tim
 	}
 	id := "tp_" + strings.ToLower(b32.EncodeToString(idBytes))
 	secret := base64.RawURLEncoding.EncodeToString(secretBytes)
-	return KeyWithSecret(org, id, secret, scopes, rate, now), secret, nil
+	return KeyWithSecret(org, id, secret, spec, now), secret, nil
 }
 
 // KeyWithSecret makes a key with a given id and secret (the demo key).
-func KeyWithSecret(org interaction.OrgID, id, secret string, scopes []interaction.Scope, rate int, now time.Time) interaction.APIKey {
+func KeyWithSecret(org interaction.OrgID, id, secret string, spec KeySpec, now time.Time) interaction.APIKey {
 	names := []string{string(interaction.ScopeRead)} // every key reads
-	for _, s := range scopes {
+	for _, s := range spec.Scopes {
 		if !slices.Contains(names, string(s)) {
 			names = append(names, string(s))
 		}
 	}
+	var expires *time.Time
+	if spec.ExpiresAt != nil {
+		at := spec.ExpiresAt.UTC() // a copy: the key does not share the caller's time
+		expires = &at
+	}
 	sum := md5.Sum([]byte(secret))
 	return interaction.APIKey{
 		ID: id, OrgID: org, SecretHash: hash(secret), MD5Hash: hash(hex.EncodeToString(sum[:])),
-		Scopes: strings.Join(names, " "), RateLimit: rate, CreatedAt: now.UTC(),
+		Scopes: strings.Join(names, " "), RateLimit: spec.RateLimit, CreatedAt: now.UTC(), ExpiresAt: expires,
 	}
 }
 
@@ -89,16 +103,21 @@ func ParseScopes(s string) ([]interaction.Scope, error) {
 }
 
 // CreateKey makes a key for the organisation called orgName, creating the
-// organisation if needed, and returns its id and secret.
-func CreateKey(ctx context.Context, admin interaction.Admin, orgName string, scopes []interaction.Scope, rate int) (id, secret string, err error) {
-	if rate < 0 {
+// organisation if needed, and returns its id and secret. now is the
+// creator's clock: the key's creation time, and what its expiry must come
+// after (a key that could never work is refused, not made).
+func CreateKey(ctx context.Context, admin interaction.Admin, orgName string, spec KeySpec, now time.Time) (id, secret string, err error) {
+	if spec.RateLimit < 0 {
 		return "", "", interaction.Errorf(interaction.KindInvalid, "rate must not be negative")
+	}
+	if spec.ExpiresAt != nil && !spec.ExpiresAt.After(now) {
+		return "", "", interaction.Errorf(interaction.KindInvalid, "expiry %s is not in the future", spec.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	org, err := admin.EnsureOrg(ctx, orgName)
 	if err != nil {
 		return "", "", err
 	}
-	k, secret, err := NewKey(org.ID, scopes, rate, time.Now())
+	k, secret, err := NewKey(org.ID, spec, now)
 	if err != nil {
 		return "", "", err
 	}
@@ -114,9 +133,20 @@ func CreateKey(ctx context.Context, admin interaction.Admin, orgName string, sco
 // without a restart. Both stores answer through CredentialStore: one
 // statement, or an answer from a cache the store keeps exact (see
 // sqlstore.CredentialCache). A store without it costs two primary-key
-// lookups (key, then organisation).
+// lookups (key, then organisation). An expired key fails from the first
+// request at or after its expiry by Now.
 type Authenticator struct {
 	Admin interaction.Admin
+	// Now is the clock key expiry is decided by; nil means time.Now.
+	// Tests set it to move past an expiry instead of sleeping until one.
+	Now func() time.Time
+}
+
+func (a *Authenticator) now() time.Time {
+	if a.Now == nil {
+		return time.Now()
+	}
+	return a.Now()
 }
 
 // absentKey stands in for a key that does not exist: its hashes are no
@@ -147,8 +177,22 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (inte
 	// Revoked is revoked_at being set, not compared with a clock: read
 	// against this replica's clock, a revocation stamped by a host whose
 	// clock runs ahead would leave the key working until the two agreed.
-	// Keys have no expiry, so authentication decides nothing by time.
-	if !Verify(key, password) || key.RevokedAt != nil {
+	//
+	// Expiry is a time, so it is compared with a clock: this replica's
+	// (Now), here on every request, after the store's lookup, so neither a
+	// cached credential nor a cached answer (the response cache runs after
+	// authentication) outlives it. Clock skew between hosts moves it by
+	// the skew: a replica whose clock runs s behind accepts the key for s
+	// after its expiry, one running ahead refuses it s early; and the
+	// expiry itself was reckoned on the clock of the host that made the
+	// key (keys create --expires 720h). Hosts kept on NTP are milliseconds
+	// apart, nothing beside expiries of hours or days.
+	//
+	// An expired key is refused as any bad credential is, with nothing
+	// said of why, and after the same work: every check runs, whichever
+	// fails.
+	verified, expired := Verify(key, password), key.Expired(a.now())
+	if !verified || expired || key.RevokedAt != nil {
 		return interaction.Principal{}, errUnauthorized
 	}
 	var scopes []interaction.Scope

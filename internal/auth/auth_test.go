@@ -42,14 +42,14 @@ func openSQLite(tb testing.TB) (*sqlite.DB, string) {
 func TestAuthenticate(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openSQLite(t)
-	id, secret, err := auth.CreateKey(ctx, db, "acme", []interaction.Scope{interaction.ScopeOTPRead}, 50)
+	id, secret, err := auth.CreateKey(ctx, db, "acme", auth.KeySpec{Scopes: []interaction.Scope{interaction.ScopeOTPRead}, RateLimit: 50}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(id, "tp_") || len(secret) < 40 {
 		t.Fatalf("key %q secret %q", id, secret)
 	}
-	revoked, rsecret, _ := auth.CreateKey(ctx, db, "acme", nil, 0)
+	revoked, rsecret, _ := auth.CreateKey(ctx, db, "acme", auth.KeySpec{}, time.Now())
 	if err := db.RevokeKey(ctx, revoked, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func FuzzParseBasic(f *testing.F) {
 }
 
 func BenchmarkVerify(b *testing.B) {
-	k, secret, _ := auth.NewKey(1, nil, 0, time.Now())
+	k, secret, _ := auth.NewKey(1, auth.KeySpec{}, time.Now())
 	for b.Loop() {
 		if !auth.Verify(k, secret) {
 			b.Fatal("verify failed")
@@ -156,7 +156,7 @@ func BenchmarkVerify(b *testing.B) {
 func TestUnknownKeyCostsAsMuch(t *testing.T) {
 	ctx := context.Background()
 	db, path := openSQLite(t)
-	id, secret, err := auth.CreateKey(ctx, db, "acme", nil, 0)
+	id, secret, err := auth.CreateKey(ctx, db, "acme", auth.KeySpec{}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,13 +186,52 @@ func TestUnknownKeyCostsAsMuch(t *testing.T) {
 	}
 }
 
+// TestExpiryOverCachedCredential: on SQLite, whose credential cache holds
+// the key's record (not a verdict), a key is refused once the clock
+// reaches its expiry although its record still comes from the cache, with
+// no statement and no change to the database.
+func TestExpiryOverCachedCredential(t *testing.T) {
+	ctx := context.Background()
+	db, path := openSQLite(t)
+	made := time.Now()
+	expiry := made.Add(time.Hour)
+	id, secret, err := auth.CreateKey(ctx, db, "acme", auth.KeySpec{ExpiresAt: &expiry}, made)
+	if err != nil {
+		t.Fatal(err)
+	}
+	past := made.Add(-time.Minute) // a WAL stamp old enough to trust, as above
+	if err := os.Chtimes(path+"-wal", past, past); err != nil {
+		t.Fatal(err)
+	}
+	now := made
+	a := &auth.Authenticator{Admin: db, Now: func() time.Time { return now }}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Authorization", basic(id, secret))
+	if _, err := a.Authenticate(ctx, r); err != nil { // the record is cached
+		t.Fatal(err)
+	}
+	before := db.Statements()
+	for _, tt := range []struct {
+		now time.Time
+		ok  bool
+	}{{made, true}, {expiry.Add(-time.Millisecond), true}, {expiry, false}, {expiry.Add(time.Hour), false}} {
+		now = tt.now
+		if _, err := a.Authenticate(ctx, r); (err == nil) != tt.ok {
+			t.Errorf("%v from expiry: %v, want ok %t", tt.now.Sub(expiry), err, tt.ok)
+		}
+	}
+	if n := db.Statements() - before; n != 0 {
+		t.Errorf("%d statements, want 0 (the record answered from the cache)", n)
+	}
+}
+
 // BenchmarkAuthenticateSQLite compares, over the real SQLite store, a known
 // key with a wrong secret and an unknown key: their ns/op should agree
 // within noise.
 func BenchmarkAuthenticateSQLite(b *testing.B) {
 	ctx := context.Background()
 	db, _ := openSQLite(b)
-	id, secret, _ := auth.CreateKey(ctx, db, "acme", nil, 0)
+	id, secret, _ := auth.CreateKey(ctx, db, "acme", auth.KeySpec{}, time.Now())
 	a := &auth.Authenticator{Admin: db}
 	for _, c := range []struct{ name, header string }{
 		{"wrong-secret", basic(id, secret+"x")},

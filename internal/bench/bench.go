@@ -120,7 +120,7 @@ func Run(ctx context.Context, o Options, env Env) error {
 	}
 	importRate := float64(rep.Accepted) / rep.Elapsed.Seconds()
 	logf("imported %d customers and %d messages in %v (%.0f records/s)", rep.Customers, rep.Messages, rep.Elapsed.Round(time.Millisecond), importRate)
-	key, secret, err := auth.CreateKey(ctx, db, "bench", nil, 0)
+	key, secret, err := auth.CreateKey(ctx, db, "bench", auth.KeySpec{}, time.Now())
 	if err != nil {
 		return err
 	}

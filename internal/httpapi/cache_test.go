@@ -270,7 +270,7 @@ func TestCacheAfterAuthAndLimits(t *testing.T) {
 			t.Fatal(err)
 		}
 		key := func(org string, scopes ...interaction.Scope) string {
-			id, secret, err := auth.CreateKey(ctx, f.db, org, scopes, 0)
+			id, secret, err := auth.CreateKey(ctx, f.db, org, auth.KeySpec{Scopes: scopes}, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -72,7 +72,7 @@ func newFixtureConfig(t testing.TB, cfg httpapi.Config, rate int, opts ...func(*
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	id, secret, err := auth.CreateKey(ctx, db, "acme", nil, rate)
+	id, secret, err := auth.CreateKey(ctx, db, "acme", auth.KeySpec{RateLimit: rate}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +282,7 @@ func echoNoLoader(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{
 func BenchmarkAuthRateLimit(b *testing.B) {
 	db := newFixture(b, 0).db
 	ctx := context.Background()
-	id, secret, _ := auth.CreateKey(ctx, db, "bench", nil, 1_000_000_000)
+	id, secret, _ := auth.CreateKey(ctx, db, "bench", auth.KeySpec{RateLimit: 1_000_000_000}, time.Now())
 	h := httpapi.NewServer(httpapi.DefaultConfig(), httpapi.Deps{
 		Logger: slog.New(slog.DiscardHandler), Auth: &auth.Authenticator{Admin: db}, Limiter: ratelimit.NewMemory(),
 		Reader: db, V2: http.HandlerFunc(echoNoLoader), V2Error: restError,

@@ -170,6 +170,11 @@ type APIKey struct {
 	ExpiresAt  *time.Time `db:"expires_at"` // nil: never; compared with the server's clock (auth)
 }
 
+// Expired reports whether the key has expired by now: at its ExpiresAt and
+// after, never when that is nil. One rule for authentication and for what
+// `keys list` shows.
+func (k APIKey) Expired(now time.Time) bool { return k.ExpiresAt != nil && !now.Before(*k.ExpiresAt) }
+
 // Admin manages organisations and keys. It is used by the CLI and by
 // authentication, not by the read path.
 type Admin interface {
