@@ -44,14 +44,14 @@ func (a *answering) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"masked": p.Org.MaskOTP && !p.Has(interaction.ScopeOTPRead)})
 }
 
-func cachedFixture(t *testing.T, rate int) (*fixture, *answering) {
+func cachedFixture(t *testing.T, rate int, opts ...func(*httpapi.Deps)) (*fixture, *answering) {
 	t.Helper()
 	a := &answering{}
-	f := newFixtureConfig(t, httpapi.DefaultConfig(), rate, func(d *httpapi.Deps) {
+	f := newFixtureConfig(t, httpapi.DefaultConfig(), rate, append([]func(*httpapi.Deps){func(d *httpapi.Deps) {
 		d.GraphQL, d.V2, d.V11 = a, a, a
 		d.Cache = respcache.New(1 << 20)
 		d.Versions = d.Reader.(interaction.Versioner)
-	})
+	}}, opts...)...)
 	return f, a
 }
 
@@ -232,7 +232,7 @@ func TestCacheValidators(t *testing.T) {
 }
 
 // TestCacheAfterAuthAndLimits: a cached answer is still refused to a
-// revoked key and to a key over its rate limit, and never served to
+// revoked or expired key and to a key over its rate limit, and never served to
 // another organisation, to a key that may see less, or under settings
 // that have changed since.
 func TestCacheAfterAuthAndLimits(t *testing.T) {
@@ -249,6 +249,61 @@ func TestCacheAfterAuthAndLimits(t *testing.T) {
 		}
 		if r, b := f.send(t, "GET", path, f.key, ""); r.StatusCode != 401 {
 			t.Errorf("revoked key: %d %s", r.StatusCode, b)
+		}
+	})
+	t.Run("expired", func(t *testing.T) {
+		// One clock for the edge and authentication, as serve has it,
+		// moved by the test: nothing in the store changes at expiry, so
+		// neither the data version nor the cached answers move.
+		clock := newClock()
+		f, a := cachedFixture(t, 0, func(d *httpapi.Deps) {
+			d.Now = clock.Now
+			d.Auth = &auth.Authenticator{Admin: d.Reader.(interaction.Admin), Now: clock.Now}
+		})
+		expiry := clock.Now().Add(time.Hour)
+		id, secret, err := auth.CreateKey(ctx, f.db, "acme", auth.KeySpec{ExpiresAt: &expiry}, clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := id + ":" + secret
+		routes := []exchange{
+			{"POST", "/graphql", `{"query":"{ x }"}`, nil},
+			{"GET", "/v1.1/customer/interaction?id=7", "", nil},
+			{"GET", path, "", nil},
+		}
+		etags := map[string]string{}
+		for _, rt := range routes {
+			for range 2 { // the second from the cache
+				r, b := f.send(t, rt.method, rt.path, key, rt.body)
+				if r.StatusCode != 200 {
+					t.Fatalf("%s before expiry: %d %s", rt.path, r.StatusCode, b)
+				}
+				etags[rt.path] = r.Header.Get("ETag")
+			}
+		}
+		if got := a.calls.Load(); got != int64(len(routes)) {
+			t.Fatalf("handler ran %d times, want %d: the answers were not cached", got, len(routes))
+		}
+		clock.Advance(time.Hour - time.Millisecond)
+		if r, b := f.send(t, "GET", path, key, ""); r.StatusCode != 200 {
+			t.Errorf("a millisecond before expiry: %d %s", r.StatusCode, b)
+		}
+		clock.Advance(time.Millisecond)
+		for _, rt := range routes {
+			r, b := f.send(t, rt.method, rt.path, key, rt.body)
+			if r.StatusCode != 401 || strings.Contains(b, `"n"`) || r.Header.Get("WWW-Authenticate") == "" {
+				t.Errorf("%s at expiry: %d %s", rt.path, r.StatusCode, b)
+			}
+			// Nor does a tag it was given earn it a 304.
+			if r, _ := f.send(t, rt.method, rt.path, key, rt.body, "If-None-Match", etags[rt.path]); r.StatusCode != 401 {
+				t.Errorf("%s at expiry with If-None-Match: %d", rt.path, r.StatusCode)
+			}
+		}
+		if r, _ := f.send(t, "GET", path, f.key, ""); r.StatusCode != 200 {
+			t.Errorf("the fixture's key, which has no expiry: %d", r.StatusCode)
+		}
+		if got := a.calls.Load(); got != int64(len(routes)) {
+			t.Errorf("handler ran %d times, want %d", got, len(routes))
 		}
 	})
 	t.Run("rate limited", func(t *testing.T) {
