@@ -12,8 +12,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/touchpoint/touchpoint/internal/auth"
 	"github.com/touchpoint/touchpoint/internal/demo"
+	"github.com/touchpoint/touchpoint/internal/interaction"
 	"github.com/touchpoint/touchpoint/postgres"
 	"github.com/touchpoint/touchpoint/sqlite"
 )
@@ -48,8 +51,8 @@ func TestHelp(t *testing.T) {
 		{[]string{"serve", "-h"}, []string{"touchpoint serve", "--addr", "--demo", "--introspection", "--db", "Examples:"}, []string{"--org", "--scopes"}},
 		{[]string{"import", "--help"}, []string{"--org", "--strict", "--batch", "Examples:"}, []string{"--addr", "--scopes"}},
 		{[]string{"keys", "-h"}, []string{"create", "list", "revoke"}, []string{"--rate", "--scopes", "--org"}},
-		{[]string{"keys", "create", "-h"}, []string{"--org", "--scopes", "--rate", "Examples:"}, []string{"--timezone", "--addr"}},
-		{[]string{"keys", "list", "-h"}, []string{"--org", "Examples:"}, []string{"--rate", "--scopes"}},
+		{[]string{"keys", "create", "-h"}, []string{"--org", "--scopes", "--rate", "--expires", "--expires-at", "Examples:"}, []string{"--timezone", "--addr"}},
+		{[]string{"keys", "list", "-h"}, []string{"--org", "Examples:"}, []string{"--rate", "--scopes", "--expires"}},
 		{[]string{"keys", "revoke", "-h"}, []string{"KEY", "Examples:"}, []string{"--rate", "--scopes", "--org"}},
 		{[]string{"help", "keys", "revoke"}, []string{"KEY", "Examples:"}, []string{"--rate", "--scopes"}},
 		{[]string{"orgs", "-h"}, []string{"show", "set"}, []string{"--timezone"}},
@@ -100,6 +103,14 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"keys", "frob"}, nil, "touchpoint keys [command]", `unknown keys command "frob"`},
 		{[]string{"keys", "revoke", "--db", db}, nil, "touchpoint keys revoke KEY", "needs KEY"},
 		{[]string{"keys", "create", "--db", db}, nil, "touchpoint keys create --org NAME", "needs --org"},
+		{[]string{"keys", "create", "--org", "x", "--expires", "0", "--db", db}, nil, "touchpoint keys create --org NAME", "--expires 0: want a positive duration"},
+		{[]string{"keys", "create", "--org", "x", "--expires", "-24h", "--db", db}, nil, "touchpoint keys create --org NAME", "--expires -24h: want a positive duration"},
+		{[]string{"keys", "create", "--org", "x", "--expires", "-3d", "--db", db}, nil, "touchpoint keys create --org NAME", "--expires -3d: want a positive duration"},
+		{[]string{"keys", "create", "--org", "x", "--expires", "soon", "--db", db}, nil, "touchpoint keys create --org NAME", `--expires: "soon": want a duration`},
+		{[]string{"keys", "create", "--org", "x", "--expires", "1.5d", "--db", db}, nil, "touchpoint keys create --org NAME", `--expires: "1.5d": want a duration`},
+		{[]string{"keys", "create", "--org", "x", "--expires-at", "2020-01-01T00:00:00Z", "--db", db}, nil, "touchpoint keys create --org NAME", "--expires-at 2020-01-01T00:00:00Z is not in the future"},
+		{[]string{"keys", "create", "--org", "x", "--expires-at", "2030-01-01", "--db", db}, nil, "touchpoint keys create --org NAME", `--expires-at "2030-01-01": want an RFC 3339 time`},
+		{[]string{"keys", "create", "--org", "x", "--expires", "1h", "--expires-at", "2030-01-01T00:00:00Z", "--db", db}, nil, "touchpoint keys create --org NAME", "give one"},
 		{[]string{"import", "--org", "x", "a", "b"}, nil, "touchpoint import --org NAME FILE|-", "takes FILE only"},
 		{[]string{"migrate", "extra"}, nil, "touchpoint migrate [flags]", "takes no arguments"},
 		{[]string{"serve", "--demo=maybe"}, nil, "touchpoint serve [flags]", "want auto, true or false"},
@@ -122,6 +133,137 @@ func TestUsageErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestKeyExpiry: keys create's two ways of saying when a key expires,
+// read against a fixed now.
+func TestKeyExpiry(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		expires, expiresAt string
+		want               time.Time // zero: never
+		err                string
+	}{
+		{"", "", time.Time{}, ""},
+		{"720h", "", now.Add(720 * time.Hour), ""},
+		{"90d", "", now.AddDate(0, 0, 90), ""},
+		{"1d", "", now.Add(24 * time.Hour), ""},
+		{"90m", "", now.Add(90 * time.Minute), ""},
+		{"", "2027-01-01T00:00:00Z", time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), ""},
+		{"", "2026-06-01T14:00:01+02:00", now.Add(time.Second), ""}, // kept in UTC
+		{"0s", "", time.Time{}, "want a positive duration"},
+		{"-1d", "", time.Time{}, "want a positive duration"},
+		{"99999999d", "", time.Time{}, "want a duration"}, // more days than a Duration holds
+		{"d", "", time.Time{}, "want a duration"},
+		{"", "2026-06-01T12:00:00Z", time.Time{}, "not in the future"}, // now itself
+		{"", "2026-06-01T14:00:00+02:00", time.Time{}, "not in the future"},
+		{"", "1 June 2027", time.Time{}, "RFC 3339"},
+		{"1h", "2027-01-01T00:00:00Z", time.Time{}, "give one"},
+	} {
+		t.Run(tt.expires+"|"+tt.expiresAt, func(t *testing.T) {
+			got, err := keyExpiry(tt.expires, tt.expiresAt, now)
+			switch {
+			case tt.err != "":
+				if exitCode(err) != exitUsage || !strings.Contains(err.Error(), tt.err) {
+					t.Errorf("got %v, %v; want a usage error with %q", got, err, tt.err)
+				}
+			case err != nil:
+				t.Errorf("error %v", err)
+			case tt.want.IsZero() != (got == nil) || got != nil && (!got.Equal(tt.want) || got.Location() != time.UTC):
+				t.Errorf("got %v, want %v in UTC", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestKeyStatus: what keys list says of a key, by its revocation and
+// expiry and the time it runs.
+func TestKeyStatus(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) *time.Time { t := now.Add(d); return &t }
+	for _, tt := range []struct {
+		revoked, expires *time.Time
+		want             string
+	}{
+		{nil, nil, "active"},
+		{nil, at(time.Hour), "active, expires 2026-06-01T13:00:00Z"},
+		{nil, at(time.Millisecond), "active, expires 2026-06-01T12:00:00Z"},
+		{nil, at(0), "expired 2026-06-01T12:00:00Z"},
+		{nil, at(-24 * time.Hour), "expired 2026-05-31T12:00:00Z"},
+		{at(-time.Hour), nil, "revoked 2026-06-01T11:00:00Z"},
+		{at(-time.Hour), at(time.Hour), "revoked 2026-06-01T11:00:00Z"},
+		{at(-time.Hour), at(-time.Minute), "revoked 2026-06-01T11:00:00Z"},
+	} {
+		if got := keyStatus(interaction.APIKey{RevokedAt: tt.revoked, ExpiresAt: tt.expires}, now); got != tt.want {
+			t.Errorf("revoked %v, expires %v: %q, want %q", tt.revoked, tt.expires, got, tt.want)
+		}
+	}
+}
+
+// TestKeysCreateWithExpiry: keys create stores the expiry it is given, and
+// keys list shows it, and shows when a key has expired.
+func TestKeysCreateWithExpiry(t *testing.T) {
+	eachStore(t, func(t *testing.T, dsn string) {
+		before := time.Now().UTC()
+		for _, tt := range []struct {
+			name  string
+			flags []string
+			want  func(string) bool // of the STATUS column
+		}{
+			{"never", nil, func(s string) bool { return s == "active" }},
+			{"at a time", []string{"--expires-at", "2100-01-02T03:04:05+01:00"}, func(s string) bool { return s == "active, expires 2100-01-02T02:04:05Z" }},
+			{"in days", []string{"--expires", "90d"}, func(s string) bool {
+				at, err := time.Parse("2006-01-02T15:04:05Z", strings.TrimPrefix(s, "active, expires "))
+				// to the second keys list shows, from a now taken during the command
+				return err == nil && !at.Before(before.AddDate(0, 0, 90).Truncate(time.Second)) && !at.After(time.Now().AddDate(0, 0, 90))
+			}},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				id, _, _ := strings.Cut(runIn(t, dsn, "", append([]string{"keys", "create", "--org", "acme"}, tt.flags...)...), ":")
+				if got := listedStatus(t, dsn, id); !tt.want(got) {
+					t.Errorf("keys list says %q", got)
+				}
+			})
+		}
+		t.Run("expired", func(t *testing.T) {
+			// Only a key made by other means can be listed expired: keys
+			// create refuses an expiry that is not in the future.
+			ctx := context.Background()
+			db, err := openStore(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			org, err := db.EnsureOrg(ctx, "acme")
+			if err != nil {
+				t.Fatal(err)
+			}
+			expired := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+			k := auth.KeyWithSecret(org.ID, "tp_expired", "secret", auth.KeySpec{ExpiresAt: &expired}, expired.Add(-time.Hour))
+			if err := db.CreateKey(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+			if got := listedStatus(t, dsn, k.ID); got != "expired 2001-02-03T04:05:06Z" {
+				t.Errorf("keys list says %q", got)
+			}
+		})
+	})
+}
+
+// listedStatus is the STATUS keys list shows for key id of organisation
+// acme.
+func listedStatus(t *testing.T, dsn, id string) string {
+	t.Helper()
+	out := runIn(t, dsn, "", "keys", "list", "--org", "acme")
+	header, _, _ := strings.Cut(out, "\n")
+	col := strings.Index(header, "STATUS")
+	for line := range strings.Lines(out) {
+		if strings.HasPrefix(line, id+" ") && col > 0 && len(line) > col {
+			return strings.TrimSpace(line[col:])
+		}
+	}
+	t.Fatalf("keys list does not show %s:\n%s", id, out)
+	return ""
 }
 
 // TestEnvironment: a variable sets its flag's default, the flag wins over

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"os"
 	"strconv"
@@ -444,13 +445,15 @@ func runImport(ctx context.Context, env environment, dsn, org, name string, opts
 }
 
 func keysCreateCommand(env environment) *cobra.Command {
-	var db, org, scopes string
+	var db, org, scopes, expires, expiresAt string
 	var rate int
 	c := &cobra.Command{
 		Use:   "create --org NAME",
 		Short: "Create an API key and print KEY:SECRET (the secret is shown only once)",
 		Example: `  touchpoint keys create --org acme
-  touchpoint keys create --org acme --scopes read,otp:read --rate 600`,
+  touchpoint keys create --org acme --scopes read,otp:read --rate 600
+  touchpoint keys create --org acme --expires 90d
+  touchpoint keys create --org acme --expires-at 2027-01-01T00:00:00Z`,
 		Args: args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if org == "" {
@@ -463,18 +466,26 @@ func keysCreateCommand(env environment) *cobra.Command {
 			if rate < 0 {
 				return usageErrorf("--rate must not be negative")
 			}
+			now := nowUTC()
+			expiry, err := keyExpiry(expires, expiresAt, now)
+			if err != nil {
+				return err
+			}
 			s, err := openStore(cmd.Context(), db)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			id, secret, err := auth.CreateKey(cmd.Context(), s, org, auth.KeySpec{Scopes: sc, RateLimit: rate}, nowUTC())
+			id, secret, err := auth.CreateKey(cmd.Context(), s, org, auth.KeySpec{Scopes: sc, RateLimit: rate, ExpiresAt: expiry}, now)
 			if err != nil {
 				return err
 			}
 			// Exactly one line on stdout, so scripts can capture it.
 			fmt.Fprintf(env.stdout, "%s:%s\n", id, secret)
 			fmt.Fprintf(env.stderr, "created key %s for organisation %q; the secret is shown only once\n", id, org)
+			if expiry != nil {
+				fmt.Fprintf(env.stderr, "key %s expires at %s\n", id, listTime(*expiry))
+			}
 			return nil
 		},
 	}
@@ -483,7 +494,81 @@ func keysCreateCommand(env environment) *cobra.Command {
 	flagVar(fs, &org, "org", "", "", "organisation the key belongs to (created if missing)")
 	flagVar(fs, &scopes, "scopes", "", string(interaction.ScopeRead), "comma-separated scopes: read, otp:read")
 	flagVar(fs, &rate, "rate", "", 0, "requests a minute for this key (0: the organisation's limit)")
+	flagVar(fs, &expires, "expires", "", "", "the key stops working this long from now: 720h, 90d (default never)")
+	flagVar(fs, &expiresAt, "expires-at", "", "", "the key stops working at this RFC 3339 time, e.g. 2027-01-01T00:00:00Z (default never)")
 	return c
+}
+
+// keyExpiry reads keys create's --expires (a Go duration, or whole days
+// like 90d, from now) or --expires-at (an RFC 3339 time) into when the key
+// stops working, nil for never. One that could never work, or both flags
+// at once, is a usage error, found before the database is opened.
+func keyExpiry(expires, expiresAt string, now time.Time) (*time.Time, error) {
+	var at time.Time
+	switch {
+	case expires != "" && expiresAt != "":
+		return nil, usageErrorf("--expires and --expires-at both say when the key expires: give one")
+	case expires != "":
+		d, err := parseLifetime(expires)
+		if err != nil {
+			return nil, usageErrorf("--expires: %v", err)
+		}
+		if d <= 0 {
+			return nil, usageErrorf("--expires %s: want a positive duration", expires)
+		}
+		at = now.Add(d)
+	case expiresAt != "":
+		t, err := time.Parse(time.RFC3339, expiresAt)
+		if err != nil {
+			return nil, usageErrorf("--expires-at %q: want an RFC 3339 time such as 2027-01-01T00:00:00Z", expiresAt)
+		}
+		if !t.After(now) {
+			return nil, usageErrorf("--expires-at %s is not in the future (now %s)", expiresAt, listTime(now))
+		}
+		at = t.UTC()
+	default:
+		return nil, nil
+	}
+	return &at, nil
+}
+
+// maxDays is the most whole days a time.Duration holds.
+const maxDays = math.MaxInt64 / int64(24*time.Hour)
+
+// parseLifetime is time.ParseDuration, which has no unit longer than an
+// hour, with whole days besides: a key's life is counted in them.
+func parseLifetime(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.ParseInt(n, 10, 64)
+		if err != nil || days > maxDays || days < -maxDays {
+			return 0, fmt.Errorf("%q: want a duration such as 720h, or whole days such as 90d", s)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q: want a duration such as 720h, or whole days such as 90d", s)
+	}
+	return d, nil
+}
+
+// listTime is how keys list and keys create show a time: UTC, to the
+// second.
+func listTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
+
+// keyStatus is a key's STATUS in keys list at now: revoked, expired (by
+// now, the clock the list runs on; a server decides by its own), or
+// active, with when it expires if it does.
+func keyStatus(k interaction.APIKey, now time.Time) string {
+	switch {
+	case k.RevokedAt != nil:
+		return "revoked " + listTime(*k.RevokedAt)
+	case k.Expired(now):
+		return "expired " + listTime(*k.ExpiresAt)
+	case k.ExpiresAt != nil:
+		return "active, expires " + listTime(*k.ExpiresAt)
+	}
+	return "active"
 }
 
 func keysListCommand(env environment) *cobra.Command {
@@ -511,19 +596,16 @@ func keysListCommand(env environment) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			now := nowUTC()
 			tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "KEY\tSCOPES\tRATE\tCREATED\tSTATUS")
 			for _, k := range keys {
-				status := "active"
-				if k.RevokedAt != nil {
-					status = "revoked " + k.RevokedAt.UTC().Format("2006-01-02T15:04:05Z")
-				}
 				rate := "org"
 				if k.RateLimit > 0 {
 					rate = strconv.Itoa(k.RateLimit)
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.ID, strings.ReplaceAll(k.Scopes, " ", ","), rate,
-					k.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"), status)
+					listTime(k.CreatedAt), keyStatus(k, now))
 			}
 			return tw.Flush()
 		},
