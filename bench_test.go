@@ -195,7 +195,7 @@ func BenchmarkStores(b *testing.B) {
 			}
 			cfg := httpapi.DefaultConfig()
 			cfg.DefaultRateLimit = 1 << 30
-			h := newHandler(cfg, db, slog.New(slog.DiscardHandler), ratelimit.NewMemory(), graph.HandlerConfig{Introspection: true}, "", 0)
+			h := newHandler(cfg, db, slog.New(slog.DiscardHandler), ratelimit.NewMemory(), nil, graph.HandlerConfig{Introspection: true}, "", 0)
 			for _, rq := range requests {
 				b.Run(rq.name, func(b *testing.B) {
 					for b.Loop() {

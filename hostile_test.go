@@ -122,7 +122,7 @@ func inProcess(t testing.TB) http.Handler {
 	}
 	cfg := httpapi.DefaultConfig()
 	cfg.DefaultRateLimit = 1 << 30
-	return newHandler(cfg, db, slog.New(slog.DiscardHandler), ratelimit.NewMemory(), graph.HandlerConfig{Introspection: true}, "", 1<<20)
+	return newHandler(cfg, db, slog.New(slog.DiscardHandler), ratelimit.NewMemory(), nil, graph.HandlerConfig{Introspection: true}, "", 1<<20)
 }
 
 // FuzzGraphQLEndpoint throws arbitrary bodies and content types at the real

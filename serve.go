@@ -231,7 +231,7 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 		shared.Probe(ctx)
 		limiter = shared
 	}
-	handler := newHandler(cfg, db, logger, limiter, gql, demoCreds, cacheBytes)
+	handler := newHandler(cfg, db, logger, limiter, time.Now, gql, demoCreds, cacheBytes)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
@@ -346,10 +346,12 @@ func readTrustedDocuments(path string) (*graph.TrustedDocuments, error) {
 }
 
 // newHandler wires the service: the HTTP edge around the GraphQL handler,
-// the REST shims and the playground, all reading from db. gql holds the
-// GraphQL settings serve's flags decide; the response cache holds
-// cacheBytes when that is positive.
-func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratelimit.Limiter, gql graph.HandlerConfig, demoCreds string, cacheBytes int64) http.Handler {
+// the REST shims and the playground, all reading from db. now is the one
+// clock that decides by time, the rate limits and key expiry (nil:
+// time.Now; tests move it instead of waiting). gql holds the GraphQL
+// settings serve's flags decide; the response cache holds cacheBytes when
+// that is positive.
+func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratelimit.Limiter, now func() time.Time, gql graph.HandlerConfig, demoCreds string, cacheBytes int64) http.Handler {
 	m := metrics.New(db)
 	var cache *respcache.Cache
 	if cacheBytes > 0 {
@@ -371,8 +373,9 @@ func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratel
 		Scope:    scope,
 		Degraded: degraded,
 		Logger:   logger,
-		Auth:     &auth.Authenticator{Admin: db},
+		Auth:     &auth.Authenticator{Admin: db, Now: now},
 		Limiter:  limiter,
+		Now:      now,
 		Reader:   db,
 		Ready:    db.Ready,
 		Observer: m,
