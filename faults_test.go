@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -84,25 +83,22 @@ func limitedClient(t *testing.T, base, cred string) client {
 }
 
 // sendN sends n v2 requests one after another and returns how many were
-// served (200) and the 99th percentile of their latency.
-func sendN(c client, n int) (served int, p99 time.Duration) {
+// served (not 429).
+func sendN(c client, n int) (served int) {
 	c.t.Helper()
-	var took []time.Duration
 	for range n {
-		start := time.Now()
 		status, _, _ := c.do("GET", "/v2/customers/interaction?identifierName=mobile&identifierValue=1", "")
-		took = append(took, time.Since(start))
 		if status != http.StatusTooManyRequests {
 			served++
 		}
 	}
-	slices.Sort(took)
-	return served, took[len(took)*99/100]
+	return served
 }
 
 // TestPausedRedis: with the replicas' Redis paused (SIGSTOP on a
-// redis-server of the test's own), requests keep a p99 under 100 ms and a
-// key's limit still holds, enforced by the replica alone; the outage is
+// redis-server of the test's own), requests are still served and a key's
+// limit still holds, enforced by the replica alone (that they stop waiting
+// on Redis is ratelimit's TestSharedPausedRedis); the outage is
 // logged once and shows in /readyz and /metrics; and the replica shares
 // its limits again once Redis resumes.
 func TestPausedRedis(t *testing.T) {
@@ -112,12 +108,8 @@ func TestPausedRedis(t *testing.T) {
 	base, logs := startServerLogs(t, path, "--demo=false", "--redis", rs.Addr)
 	c := limitedClient(t, base, cred)
 	rs.Pause()
-	served, p99 := sendN(c, 60)
-	if served != 20 {
+	if served := sendN(c, 60); served != 20 {
 		t.Errorf("%d of 60 requests served with Redis paused, want the key's 20", served)
-	}
-	if p99 >= 100*time.Millisecond {
-		t.Errorf("p99 %v with Redis paused, want under 100ms", p99)
 	}
 	anon := client{t: t, base: base}
 	if status, body, _ := anon.do("GET", "/readyz", ""); status != 200 || !strings.Contains(body, "degraded: rate limits") {
@@ -156,7 +148,7 @@ func TestServeWithoutRedis(t *testing.T) {
 	cred := keyWithRate(t, path, "5")
 	base, _ := startServerLogs(t, path, "--demo=false", "--redis", addr)
 	c := limitedClient(t, base, cred)
-	if served, _ := sendN(c, 12); served != 5 {
+	if served := sendN(c, 12); served != 5 {
 		t.Errorf("%d of 12 served without Redis, want the key's 5", served)
 	}
 	anon := client{t: t, base: base}
