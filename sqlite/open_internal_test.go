@@ -3,7 +3,11 @@ package sqlite
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/touchpoint/touchpoint/internal/importer"
+	"github.com/touchpoint/touchpoint/internal/interaction"
 )
 
 // openTemp opens a fresh, migrated store in t's temporary directory,
@@ -23,4 +27,25 @@ func openAt(t testing.TB, path string) *DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// openLoaded is openTemp with the records of ndjson imported into each of
+// the organisations named, whose ids it returns in that order; any error
+// or rejected record fails t.
+func openLoaded(t testing.TB, ndjson string, orgs ...string) (*DB, []interaction.OrgID) {
+	t.Helper()
+	db := openTemp(t)
+	ctx := context.Background()
+	ids := make([]interaction.OrgID, len(orgs))
+	for i, name := range orgs {
+		org, err := db.EnsureOrg(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep, err := importer.Import(ctx, strings.NewReader(ndjson), db, org.ID, importer.Options{}); err != nil || rep.Rejected > 0 {
+			t.Fatal(err, rep.Rejections)
+		}
+		ids[i] = org.ID
+	}
+	return db, ids
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
-	"github.com/touchpoint/touchpoint/internal/importer"
 	"github.com/touchpoint/touchpoint/internal/interaction"
 )
 
@@ -21,12 +20,6 @@ import (
 // a partition of 106 rows). Counted in the statement's virtual machine
 // steps.
 func TestCutPageReadsItsPartition(t *testing.T) {
-	ctx := context.Background()
-	db := openTemp(t)
-	org, err := db.EnsureOrg(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var b strings.Builder
 	b.WriteString(`{"record":"customer","id":1,"mobile":"919800000001"}` + "\n")
 	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -38,14 +31,13 @@ func TestCutPageReadsItsPartition(t *testing.T) {
 		fmt.Fprintf(&b, `{"record":"message","id":%d,"customer_id":1,"network":"capillary","type":"%s","status":"SENT","sent_at":"%s"}`+"\n",
 			i+1, typ, at.Add(time.Duration(i)*time.Minute).Format(time.RFC3339))
 	}
-	if rep, err := importer.Import(ctx, strings.NewReader(b.String()), db, org.ID, importer.Options{}); err != nil || rep.Rejected > 0 {
-		t.Fatal(err, rep.Rejections)
-	}
+	db, orgs := openLoaded(t, b.String(), "acme")
+	ctx := context.Background()
 	for _, order := range []interaction.Order{interaction.NewestFirst, interaction.OldestFirst} {
 		text := pageQuery(pageShape{fields: interaction.FieldStatus, parts: partCut, order: order})
 		var steps, rows int
 		err := db.reads.query(ctx, text, func(st *sqlite3.Stmt) error {
-			return bindAll(bindKey(st, 1, int64(org.ID)), st.BindText(6, `[[1,"capillary","email"]]`),
+			return bindAll(bindKey(st, 1, int64(orgs[0])), st.BindText(6, `[[1,"capillary","email"]]`),
 				st.BindInt64(7, -1<<63), st.BindInt64(8, 1<<63-1), bindKey(st, 9, 19))
 		}, func(_ *readConn, st *sqlite3.Stmt) error {
 			rows++

@@ -8,7 +8,6 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
-	"github.com/touchpoint/touchpoint/internal/importer"
 	"github.com/touchpoint/touchpoint/internal/interaction"
 )
 
@@ -18,24 +17,17 @@ import (
 // statement again on every run, a third of a request's CPU; so did
 // binding organisation 1 after organisation 2, or an offset of 0 after 4.)
 func TestReadStatementsArePreparedOnce(t *testing.T) {
-	ctx := context.Background()
-	db := openTemp(t)
-	var orgs []interaction.OrgID
-	for _, name := range []string{"a", "b"} {
-		org, _ := db.EnsureOrg(ctx, name)
-		orgs = append(orgs, org.ID)
-		var b strings.Builder
-		for c := 1; c <= 20; c++ {
-			fmt.Fprintf(&b, `{"record":"customer","id":%d,"mobile":"91%d"}`+"\n", c, c)
-			for k := range 40 * (c % 2) { // long partitions for the cut part
-				fmt.Fprintf(&b, `{"record":"message","id":%d,"customer_id":%d,"network":"capillary","type":"sms","sent_at":"2025-01-01T10:00:00Z"}`+"\n", c*100+k, c)
-			}
-			fmt.Fprintf(&b, `{"record":"message","id":%d,"customer_id":%d,"network":"capillary","type":"email","sent_at":"2025-01-01T10:00:00Z"}`+"\n", c, c)
+	// The same records in two organisations.
+	var b strings.Builder
+	for c := 1; c <= 20; c++ {
+		fmt.Fprintf(&b, `{"record":"customer","id":%d,"mobile":"91%d"}`+"\n", c, c)
+		for k := range 40 * (c % 2) { // long partitions for the cut part
+			fmt.Fprintf(&b, `{"record":"message","id":%d,"customer_id":%d,"network":"capillary","type":"sms","sent_at":"2025-01-01T10:00:00Z"}`+"\n", c*100+k, c)
 		}
-		if _, err := importer.Import(ctx, strings.NewReader(b.String()), db, org.ID, importer.Options{}); err != nil {
-			t.Fatal(err)
-		}
+		fmt.Fprintf(&b, `{"record":"message","id":%d,"customer_id":%d,"network":"capillary","type":"email","sent_at":"2025-01-01T10:00:00Z"}`+"\n", c, c)
 	}
+	db, orgs := openLoaded(t, b.String(), "a", "b")
+	ctx := context.Background()
 	for k := 1; k <= 100; k++ {
 		c, org, limit := k%20+1, orgs[k%2], 1+4*(k/2%2)
 		cs, err := db.CustomersByIdentifier(ctx, org, interaction.ByMobile, []string{fmt.Sprint("91", c)})
