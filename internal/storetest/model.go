@@ -226,10 +226,7 @@ func testAgreesWithAModel(t *testing.T, open Opener) {
 	db := open(t)
 	ctx := context.Background()
 	rounds, m := history(1)
-	org, err := db.EnsureOrg(ctx, "model")
-	if err != nil {
-		t.Fatal(err)
-	}
+	org := ensureOrg(t, db, "model")
 	for _, r := range rounds {
 		rep, err := importer.Import(ctx, strings.NewReader(r), db, org.ID, importer.Options{BatchSize: 37})
 		if err != nil || rep.Rejected > 0 {

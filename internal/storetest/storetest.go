@@ -60,14 +60,20 @@ func runEach[O any](t *testing.T, open O, cases map[string]func(*testing.T, O)) 
 	}
 }
 
-func load(t *testing.T, db Store, org string, ndjson string) interaction.Org {
+// ensureOrg is db.EnsureOrg(name), failing t on an error.
+func ensureOrg(t *testing.T, db Store, name string) interaction.Org {
 	t.Helper()
-	ctx := context.Background()
-	o, err := db.EnsureOrg(ctx, org)
+	o, err := db.EnsureOrg(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := importer.Import(ctx, strings.NewReader(ndjson), db, o.ID, importer.Options{})
+	return o
+}
+
+func load(t *testing.T, db Store, org string, ndjson string) interaction.Org {
+	t.Helper()
+	o := ensureOrg(t, db, org)
+	rep, err := importer.Import(context.Background(), strings.NewReader(ndjson), db, o.ID, importer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,10 +253,7 @@ func testAdmin(t *testing.T, open Opener) {
 	if names, err := db.OrgNames(ctx); err != nil || len(names) != 0 {
 		t.Errorf("a new store's organisations = %q, %v; want none", names, err)
 	}
-	o, err := db.EnsureOrg(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := ensureOrg(t, db, "acme")
 	if again, _ := db.EnsureOrg(ctx, "acme"); again.ID != o.ID {
 		t.Fatal("EnsureOrg created a second org")
 	}
@@ -299,10 +302,7 @@ func testCredential(t *testing.T, open Opener) {
 		t.Skip("the store reads keys and organisations apart")
 	}
 	ctx := context.Background()
-	o, err := db.EnsureOrg(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := ensureOrg(t, db, "acme")
 	o.TimeZone, o.MaskOTP, o.RateLimit = "Asia/Kolkata", true, 30
 	if err := db.UpdateOrg(ctx, o); err != nil {
 		t.Fatal(err)
@@ -340,10 +340,7 @@ func testCredential(t *testing.T, open Opener) {
 func testKeyExpiry(t *testing.T, open Opener) {
 	db := open(t)
 	ctx := context.Background()
-	o, err := db.EnsureOrg(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := ensureOrg(t, db, "acme")
 	cs, _ := db.(interface {
 		Credential(ctx context.Context, id string) (interaction.APIKey, interaction.Org, error)
 	})
@@ -516,10 +513,7 @@ func testWritesAreCounted(t *testing.T, open Opener) {
 func testCreateKeyErrors(t *testing.T, open Opener) {
 	db := open(t)
 	ctx := context.Background()
-	o, err := db.EnsureOrg(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := ensureOrg(t, db, "acme")
 	k := interaction.APIKey{ID: "tp_1", OrgID: o.ID, SecretHash: []byte{1}, MD5Hash: []byte{2}, Scopes: "read", CreatedAt: time.Now()}
 	if err := db.CreateKey(ctx, k); err != nil {
 		t.Fatal(err)
