@@ -12,7 +12,6 @@ import (
 
 	"github.com/touchpoint/touchpoint/graph"
 	"github.com/touchpoint/touchpoint/internal/interaction"
-	"github.com/touchpoint/touchpoint/internal/loader"
 	"github.com/touchpoint/touchpoint/internal/testenv"
 )
 
@@ -26,9 +25,7 @@ func TestStoreOutOfTime(t *testing.T) {
 	gql := graph.NewHandler(graph.HandlerConfig{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	ask := func(t *testing.T, ctx context.Context, method string, reader interaction.Reader) (*httptest.ResponseRecorder, response) {
 		req := gqlRequest{Query: `{ customer(id: "565039505") { id interactions { network } } }`}.newRequest(method, "")
-		ctx = interaction.NewContext(ctx, interaction.Principal{Org: org, KeyID: "test", Scopes: []interaction.Scope{interaction.ScopeRead}})
-		ctx = loader.NewContext(ctx, loader.New(reader, org.ID, loader.DefaultOptions))
-		return serve(t, gql, req.WithContext(ctx))
+		return serve(t, gql, req.WithContext(edgeContext(ctx, reader, org, []interaction.Scope{interaction.ScopeRead})))
 	}
 	// runOut stands for a store that stops answering mid-request: its first
 	// lookup waits until the request's context has ended, then asks the

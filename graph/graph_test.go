@@ -38,11 +38,17 @@ func newEnvConfig(t testing.TB, customers int, cfg graph.HandlerConfig) *env {
 	e := &env{db: db, org: org, scopes: []interaction.Scope{interaction.ScopeRead}}
 	gql := graph.NewHandler(cfg)
 	e.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := interaction.NewContext(r.Context(), interaction.Principal{Org: e.org, KeyID: "test", Scopes: e.scopes})
-		ctx = loader.NewContext(ctx, loader.New(db, e.org.ID, loader.DefaultOptions))
-		gql.ServeHTTP(w, r.WithContext(ctx))
+		gql.ServeHTTP(w, r.WithContext(edgeContext(r.Context(), db, e.org, e.scopes)))
 	})
 	return e
+}
+
+// edgeContext is ctx as the edge hands a request of org on to GraphQL:
+// with the principal of a key "test" holding scopes, and loaders reading
+// from r.
+func edgeContext(ctx context.Context, r interaction.Reader, org interaction.Org, scopes []interaction.Scope) context.Context {
+	ctx = interaction.NewContext(ctx, interaction.Principal{Org: org, KeyID: "test", Scopes: scopes})
+	return loader.NewContext(ctx, loader.New(r, org.ID, loader.DefaultOptions))
 }
 
 func (e *env) query(t testing.TB, q string, vars map[string]any) response {
@@ -348,8 +354,7 @@ func TestPersistedQueriesAndIntrospection(t *testing.T) {
 	var logs bytes.Buffer
 	off := graph.NewHandler(graph.HandlerConfig{Introspection: false, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	e.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := interaction.NewContext(r.Context(), interaction.Principal{Org: e.org, KeyID: "test"})
-		off.ServeHTTP(w, r.WithContext(loader.NewContext(ctx, loader.New(e.db, e.org.ID, loader.Options{}))))
+		off.ServeHTTP(w, r.WithContext(edgeContext(r.Context(), e.db, e.org, nil)))
 	})
 	for _, q := range []string{
 		`{ __schema { queryType { name } } }`,

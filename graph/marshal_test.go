@@ -13,7 +13,6 @@ import (
 	"github.com/touchpoint/touchpoint/graph"
 	"github.com/touchpoint/touchpoint/internal/importer"
 	"github.com/touchpoint/touchpoint/internal/interaction"
-	"github.com/touchpoint/touchpoint/internal/loader"
 )
 
 // tricky holds a customer whose texts need every kind of escaping, and
@@ -44,8 +43,7 @@ func TestFastMarshallingMatchesGqlgen(t *testing.T) {
 		defer graph.SetFastMarshalling(true)
 		gql := graph.NewHandler(graph.HandlerConfig{Introspection: true})
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx := interaction.NewContext(r.Context(), interaction.Principal{Org: org, KeyID: "test", Scopes: []interaction.Scope{interaction.ScopeRead}})
-			gql.ServeHTTP(w, r.WithContext(loader.NewContext(ctx, loader.New(e.db, org.ID, loader.DefaultOptions))))
+			gql.ServeHTTP(w, r.WithContext(edgeContext(r.Context(), e.db, org, []interaction.Scope{interaction.ScopeRead})))
 		})
 	}
 	fast, plain := handler(true), handler(false)
