@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/touchpoint/touchpoint/internal/bench"
@@ -32,6 +33,28 @@ var benchServerCommand = func(args []string) (*exec.Cmd, error) {
 		return nil, err
 	}
 	return exec.Command(exe, args...), nil
+}
+
+// ceilingCommand is B0's server for bench, in a process of its own as the
+// server under test is: hidden, since it is the harness's and nobody
+// else's.
+func ceilingCommand(env environment) *cobra.Command {
+	var o bench.CeilingOptions
+	c := &cobra.Command{
+		Use:    bench.CeilingCommand,
+		Short:  "Serve fixed bytes (bench's B0 ceiling)",
+		Hidden: true,
+		Args:   args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			tuneGC(env.getenv) // as serve does
+			return bench.ServeCeiling(cmd.Context(), o)
+		},
+	}
+	fs := c.Flags()
+	flagVar(fs, &o.Addr, "addr", "", "127.0.0.1:0", "address to listen on")
+	flagVar(fs, &o.Size, "size", "", 0, "bytes of every answer")
+	flagVar(fs, &o.Status, "status", "", 200, "status of every answer")
+	return c
 }
 
 // runBench runs the harness over a store this binary opens, against a

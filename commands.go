@@ -111,6 +111,7 @@ without a command are serve's.`,
 		migrateCommand(env),
 		demoCommand(env),
 		benchCommand(env),
+		ceilingCommand(env),
 	)
 	// A help topic (no Run): `touchpoint help environment`, listed under
 	// "Additional help topics". Its text comes from the flag definitions

@@ -175,62 +175,31 @@ func Run(ctx context.Context, o Options, env Env) error {
 
 		next := func(w, n int) *http.Request { return sc.request(base, w, n) }
 		loadgen.Run(ctx, client, o.Concurrency, 0, o.Warmup, next) // warm-up, not measured
-		c0, err := srv.counters()
-		if err != nil {
-			return err
-		}
-		cpu0, cpuOK := srv.cpu()
-		profiled := make(chan error, 1)
-		if o.CPUProfile != "" {
-			path := fmt.Sprintf("%s-%d.pprof", o.CPUProfile, len(rows)+1)
-			go func() { profiled <- srv.profile(o.Duration, path) }()
-			logf("profiling the server into %s", path)
-		}
-		row.res = loadgen.Run(ctx, client, o.Concurrency, 0, o.Duration, next)
-		cpu1, _ := srv.cpu()
-		c1, err := srv.counters()
-		if err != nil {
-			return err
-		}
-		row.hitRatio = -1
-		if c1.hits+c1.misses > c0.hits+c0.misses {
-			row.hitRatio = (c1.hits - c0.hits) / (c1.hits - c0.hits + c1.misses - c0.misses)
-		}
-		if o.CPUProfile != "" {
-			if err := <-profiled; err != nil {
-				return err
-			}
-		}
-		if n := row.res.Requests; n > 0 {
-			row.allocs = (c1.mallocs - c0.mallocs) / float64(n)
-			row.stmts = (c1.stmts - c0.stmts) / float64(n)
-			if cpuOK {
-				row.cpu = (cpu1 - cpu0) / time.Duration(n)
-			}
-		}
 
 		// B0: the same HTTP stack writing precomputed bytes of the same
-		// size, with the same status.
-		fixed := bytes.Repeat([]byte("x"), len(sample))
-		b0, stop0, err := listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			io.Copy(io.Discard, r.Body)
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(status)
-			w.Write(fixed)
-		}))
+		// size, with the same status, in a process of its own. B1: the
+		// same data straight from the store, JSON-encoded.
+		b0, err := startCeiling(ctx, env.Server, len(sample), status)
 		if err != nil {
 			return err
 		}
-		row.b0 = loadgen.Run(ctx, client, o.Concurrency, o.Warmup/2, o.Duration, func(w, n int) *http.Request { return sc.request(b0, w, n) })
-		stop0()
-
-		// B1: the same data straight from the store, JSON-encoded.
 		b1, stop1, err := listen(sc.direct)
 		if err != nil {
+			b0.stop()
 			return err
 		}
-		row.b1 = loadgen.Run(ctx, client, o.Concurrency, o.Warmup/2, o.Duration, func(w, n int) *http.Request { return sc.request(b1, w, n) })
+		err = row.measure(ctx, o, srv, func(d time.Duration) loadgen.Result {
+			return loadgen.Run(ctx, client, o.Concurrency, 0, d, next)
+		}, func(d time.Duration) loadgen.Result {
+			return loadgen.Run(ctx, client, o.Concurrency, 0, d, func(w, n int) *http.Request { return sc.request(b0.base, w, n) })
+		}, func(d time.Duration) loadgen.Result {
+			return loadgen.Run(ctx, client, o.Concurrency, 0, d, func(w, n int) *http.Request { return sc.request(b1, w, n) })
+		}, len(rows)+1, logf)
+		b0.stop()
 		stop1()
+		if err != nil {
+			return err
+		}
 		rows = append(rows, row)
 	}
 	var ru syscall.Rusage
@@ -470,6 +439,67 @@ func writeFiles(dir, report string, rows []measurement) error {
 		if err := f.Close(); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// slices is how many turns the server and its two ceilings take in a
+// scenario's measured time, alternately: the machine's speed drifts
+// within seconds (other tenants, the load generator's own work), and
+// measured one after the other the three would see different machines.
+const slices = 4
+
+// measure fills m with the server's and the ceilings' results, each
+// driven by its run for slices turns of o.Duration/slices, alternately;
+// the server's CPU, allocations, statements and cache hits are read
+// around its own turns only. With o.CPUProfile, the server is profiled
+// over the whole alternation (it is idle during the ceilings' turns) into
+// the scenario's n-th file.
+func (m *measurement) measure(ctx context.Context, o Options, srv *server, tp, b0, b1 func(time.Duration) loadgen.Result, n int, logf func(string, ...any)) error {
+	profiled := make(chan error, 1)
+	if o.CPUProfile != "" {
+		path := fmt.Sprintf("%s-%d.pprof", o.CPUProfile, n)
+		// Three runs a turn, and a little for the turns' seams.
+		go func() { profiled <- srv.profile(3*o.Duration+time.Second, path) }()
+		logf("profiling the server into %s", path)
+	}
+	b0(o.Warmup / 2) // warm-ups, not measured
+	b1(o.Warmup / 2)
+	turn := o.Duration / slices
+	var cpu time.Duration
+	var delta counters
+	cpuOK := true
+	for range slices {
+		c0, err := srv.counters()
+		if err != nil {
+			return err
+		}
+		cpu0, ok0 := srv.cpu()
+		m.res.Add(tp(turn))
+		cpu1, ok1 := srv.cpu()
+		c1, err := srv.counters()
+		if err != nil {
+			return err
+		}
+		cpu += cpu1 - cpu0
+		cpuOK = cpuOK && ok0 && ok1
+		delta.add(c0, c1)
+		m.b0.Add(b0(turn))
+		m.b1.Add(b1(turn))
+	}
+	m.hitRatio = -1
+	if delta.hits+delta.misses > 0 {
+		m.hitRatio = delta.hits / (delta.hits + delta.misses)
+	}
+	if n := m.res.Requests; n > 0 {
+		m.allocs = delta.mallocs / float64(n)
+		m.stmts = delta.stmts / float64(n)
+		if cpuOK {
+			m.cpu = cpu / time.Duration(n)
+		}
+	}
+	if o.CPUProfile != "" {
+		return <-profiled
 	}
 	return nil
 }

@@ -55,21 +55,30 @@ func startServer(ctx context.Context, command func([]string) (*exec.Cmd, error),
 	if s.cmd, err = command(args); err != nil {
 		return nil, err
 	}
-	s.cmd.Stdout, s.cmd.Stderr = io.Discard, io.Discard
-	if err := s.cmd.Start(); err != nil {
+	if err := s.start(ctx, "/healthz"); err != nil {
 		return nil, err
 	}
+	return s, nil
+}
+
+// start starts s's command and waits until path answers: with 200, or
+// (B0, which answers everything alike) with anything.
+func (s *server) start(ctx context.Context, path string) error {
+	s.cmd.Stdout, s.cmd.Stderr = io.Discard, io.Discard
+	if err := s.cmd.Start(); err != nil {
+		return err
+	}
 	for deadline := time.Now().Add(30 * time.Second); ; {
-		resp, err := http.Get(s.base + "/healthz")
+		resp, err := http.Get(s.base + path)
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return s, nil
+			if resp.StatusCode == 200 || path == "/" {
+				return nil
 			}
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			s.stop()
-			return nil, fmt.Errorf("bench server did not start on %s: %v", addr, err)
+			return fmt.Errorf("bench server did not start on %s: %v", s.base, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -127,6 +136,14 @@ func cpuOf(stat []byte) (time.Duration, bool) {
 // misses (zero without).
 type counters struct {
 	stmts, mallocs, hits, misses float64
+}
+
+// add adds what the counters moved by from before to after.
+func (c *counters) add(before, after counters) {
+	c.stmts += after.stmts - before.stmts
+	c.mallocs += after.mallocs - before.mallocs
+	c.hits += after.hits - before.hits
+	c.misses += after.misses - before.misses
 }
 
 // counters reads the server's counters with one scrape.

@@ -23,6 +23,17 @@ type Result struct {
 	Bytes     int64
 }
 
+// Add adds o, another run's result, to r: as if the two had been one run
+// of their two durations.
+func (r *Result) Add(o Result) {
+	r.Requests += o.Requests
+	r.Errors += o.Errors
+	r.Elapsed += o.Elapsed
+	r.Bytes += o.Bytes
+	r.Latencies = append(r.Latencies, o.Latencies...)
+	slices.Sort(r.Latencies)
+}
+
 // RPS is requests (successful or not) per second.
 func (r Result) RPS() float64 {
 	if r.Elapsed <= 0 {

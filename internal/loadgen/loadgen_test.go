@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -28,6 +29,30 @@ func TestRun(t *testing.T) {
 	}
 	if r.Percentile(50) <= 0 || r.Percentile(99) < r.Percentile(50) || r.RPS() <= 0 {
 		t.Errorf("p50 %v p99 %v rps %v", r.Percentile(50), r.Percentile(99), r.RPS())
+	}
+}
+
+// TestAdd: two runs added are one run of both durations: rate from the
+// sums, percentiles over both runs' latencies.
+func TestAdd(t *testing.T) {
+	ms := func(ds ...int) []time.Duration {
+		out := make([]time.Duration, len(ds))
+		for i, d := range ds {
+			out[i] = time.Duration(d) * time.Millisecond
+		}
+		return out
+	}
+	var r Result
+	r.Add(Result{Requests: 3, Errors: 1, Elapsed: time.Second, Latencies: ms(1, 5, 9), Bytes: 30})
+	r.Add(Result{Requests: 1, Elapsed: time.Second, Latencies: ms(2), Bytes: 10})
+	if r.Requests != 4 || r.Errors != 1 || r.Bytes != 40 || r.RPS() != 2 {
+		t.Errorf("sum = %d requests, %d errors, %d bytes, %v req/s; want 4, 1, 40, 2", r.Requests, r.Errors, r.Bytes, r.RPS())
+	}
+	if got, want := r.Latencies, ms(1, 2, 5, 9); !slices.Equal(got, want) {
+		t.Errorf("latencies %v, want %v (sorted)", got, want)
+	}
+	if p := r.Percentile(50); p != 2*time.Millisecond {
+		t.Errorf("p50 %v, want 2ms", p)
 	}
 }
 
