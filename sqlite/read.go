@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -163,16 +162,7 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 			err = bindAll(err, st.BindText(3, string(stored[0])), st.BindText(4, string(stored[len(stored)-1])))
 		}
 		return err
-	}, func(rc *readConn, st *sqlite3.Stmt) error {
-		n, t := sqlstore.NetworkOf(st.ColumnRawText(1)), sqlstore.TypeOf(st.ColumnRawText(2))
-		if (f.Network != "" && n != f.Network) || (f.Type != "" && !slices.Contains(stored, t)) {
-			return nil
-		}
-		last := fromMillis(st.ColumnInt64(4))
-		out = append(out, interaction.Summary{CustomerID: st.ColumnInt64(0), Network: n, Type: t,
-			Count: st.ColumnInt(3), Last: &last, Used: st.ColumnBool(5)})
-		return nil
-	})
+	}, summaryRows(f, &out))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: summaries: %w", err)
 	}
@@ -183,19 +173,26 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 // campaign: messages only (missed calls and surveys have neither).
 func (db *DB) narrowedSummaries(ctx context.Context, org interaction.OrgID, customerIDs []int64, f interaction.Filter) ([]interaction.Summary, error) {
 	var out []interaction.Summary
-	err := db.statusRows(ctx, org, customerIDs, f, true, func(rc *readConn, st *sqlite3.Stmt) error {
+	if err := db.statusRows(ctx, org, customerIDs, f, true, summaryRows(f, &out)); err != nil {
+		return nil, fmt.Errorf("sqlite: summaries: %w", err)
+	}
+	return out, nil
+}
+
+// summaryRows reads rows of (customer, network, type, count, newest time,
+// used) into out, keeping those of f's network and stored types (the
+// statements filter by customer and, at most, type).
+func summaryRows(f interaction.Filter, out *[]interaction.Summary) func(*readConn, *sqlite3.Stmt) error {
+	return func(_ *readConn, st *sqlite3.Stmt) error {
 		n, t := sqlstore.NetworkOf(st.ColumnRawText(1)), sqlstore.TypeOf(st.ColumnRawText(2))
 		if !sqlstore.WantsStored(f, n, t) {
 			return nil
 		}
 		last := fromMillis(st.ColumnInt64(4))
-		out = append(out, interaction.Summary{CustomerID: st.ColumnInt64(0), Network: n, Type: t, Count: st.ColumnInt(3), Last: &last})
+		*out = append(*out, interaction.Summary{CustomerID: st.ColumnInt64(0), Network: n, Type: t,
+			Count: st.ColumnInt(3), Last: &last, Used: st.ColumnBool(5)})
 		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: summaries: %w", err)
 	}
-	return out, nil
 }
 
 // pageQueries caches the page statement's text by the columns it reads and
