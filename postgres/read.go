@@ -567,7 +567,7 @@ SELECT x.* FROM unnest($6::bigint[], $12::text[], $13::text[]) AS p(c, n, t) CRO
 
 // MessagePages reads the head of every partition in q with one statement.
 func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interaction.PageQuery) ([]interaction.Message, error) {
-	if len(q.Partitions) == 0 || q.Rows <= 0 {
+	if q.Empty() {
 		return nil, nil
 	}
 	plan := sqlstore.PlanPages(q)
@@ -716,13 +716,10 @@ func (db *DB) SurveyPages(ctx context.Context, org interaction.OrgID, q interact
 }
 
 func (db *DB) listPages(ctx context.Context, org interaction.OrgID, q interaction.PageQuery, query string, row func(pgx.Rows) error) error {
-	if len(q.Partitions) == 0 || q.Rows <= 0 {
+	if q.Empty() {
 		return nil
 	}
-	ids := make([]int64, len(q.Partitions))
-	for i, p := range q.Partitions {
-		ids[i] = p.CustomerID
-	}
+	ids := sqlstore.PartitionCustomers(q)
 	lo, hi := q.Span.Millis()
 	return db.query(ctx, query, []any{int64(org), ids, lo, hi}, row)
 }

@@ -283,7 +283,7 @@ func buildPageQuery(sh pageShape) string {
 // MessagePages reads the head of every partition in q with one statement,
 // planned by sqlstore.PlanPages.
 func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interaction.PageQuery) ([]interaction.Message, error) {
-	if len(q.Partitions) == 0 || q.Rows <= 0 {
+	if q.Empty() {
 		return nil, nil
 	}
 	plan := sqlstore.PlanPages(q)
@@ -442,13 +442,10 @@ func (db *DB) SurveyPages(ctx context.Context, org interaction.OrgID, q interact
 }
 
 func (db *DB) listPages(ctx context.Context, org interaction.OrgID, q interaction.PageQuery, query string, row func(*readConn, *sqlite3.Stmt)) error {
-	if len(q.Partitions) == 0 || q.Rows <= 0 {
+	if q.Empty() {
 		return nil
 	}
-	ids := make([]int64, len(q.Partitions))
-	for i, p := range q.Partitions {
-		ids[i] = p.CustomerID
-	}
+	ids := sqlstore.PartitionCustomers(q)
 	lo, hi := q.Span.Millis()
 	return db.reads.query(ctx, query, func(st *sqlite3.Stmt) error {
 		return bindAll(bindKey(st, 1, int64(org)), st.BindText(2, jsonInts(ids)), st.BindInt64(3, lo), st.BindInt64(4, hi))

@@ -123,6 +123,10 @@ type PageQuery struct {
 	Network  Network
 }
 
+// Empty reports whether q can match no row: it names no partition or asks
+// for no rows of each. A store answers it without a statement.
+func (q PageQuery) Empty() bool { return len(q.Partitions) == 0 || q.Rows <= 0 }
+
 // Span is a time range; a zero bound is open. Both bounds are inclusive.
 type Span struct {
 	Since, Until time.Time

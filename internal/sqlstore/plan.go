@@ -190,6 +190,16 @@ func HeadOf[V any](vs []V, q interaction.PageQuery, customer func(V) int64) []V 
 	return out
 }
 
+// PartitionCustomers is the customer of each of q's partitions, in their
+// order: the stores read missed calls and surveys by customer.
+func PartitionCustomers(q interaction.PageQuery) []int64 {
+	ids := make([]int64, len(q.Partitions))
+	for i, p := range q.Partitions {
+		ids[i] = p.CustomerID
+	}
+	return ids
+}
+
 // ExpectedRows is how many rows a page query returns at most, going by its
 // counts: a capacity to allocate up front.
 func ExpectedRows(q interaction.PageQuery) int {
