@@ -552,7 +552,7 @@ func buildPageQuery(sh pageShape) string {
 	if sh.campaigns {
 		narrow += fmt.Sprintf(" AND m.campaign_id = ANY($%d::bigint[])", next)
 	}
-	q := `SELECT ` + cols + ` FROM messages AS m
+	return `SELECT ` + cols + ` FROM messages AS m
 	WHERE m.org_id = $1 AND m.customer_id = ANY($2::bigint[]) AND m.network BETWEEN $10 AND $11 AND m.sent_at BETWEEN $7 AND $8` + narrow + `
 UNION ALL
 SELECT ` + cols + ` FROM messages AS m
@@ -562,7 +562,6 @@ SELECT x.* FROM unnest($6::bigint[], $12::text[], $13::text[]) AS p(c, n, t) CRO
 	SELECT ` + cols + ` FROM messages AS m
 	WHERE m.org_id = $1 AND m.customer_id = p.c AND m.network = p.n AND m.type = p.t AND m.sent_at BETWEEN $7 AND $8` + narrow + `
 	ORDER BY m.sent_at ` + order + `, m.id ` + order + ` LIMIT $9) AS x`
-	return q
 }
 
 // MessagePages reads the head of every partition in q with one statement.

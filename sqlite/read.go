@@ -276,8 +276,7 @@ func buildPageQuery(sh pageShape) string {
 			AND x.sent_at BETWEEN ?7 AND ?8`+narrow("x")+`
 		ORDER BY x.sent_at `+order+`, x.id `+order+` LIMIT 1 OFFSET ?9), `+open+`)`)
 	}
-	q := strings.Join(parts, "\nUNION ALL\n")
-	return q
+	return strings.Join(parts, "\nUNION ALL\n")
 }
 
 // MessagePages reads the head of every partition in q with one statement,
