@@ -106,14 +106,7 @@ func (allowAll) Allow(context.Context, string, int, time.Time) (ratelimit.Decisi
 // difference as a share of the full request.
 func BenchmarkAuthOverhead(b *testing.B) {
 	ctx := context.Background()
-	db, err := openStore(ctx, filepath.Join(b.TempDir(), "touchpoint.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := loadDemo(ctx, db, io.Discard); err != nil {
-		b.Fatal(err)
-	}
+	db := demoStore(b, filepath.Join(b.TempDir(), "touchpoint.db"))
 	org, _ := db.OrgByName(ctx, demo.OrgName)
 	cfg := httpapi.DefaultConfig()
 	cfg.DefaultRateLimit = 1 << 30
@@ -184,15 +177,7 @@ func BenchmarkStores(b *testing.B) {
 	}
 	for _, store := range []string{"sqlite", "postgres"} {
 		b.Run(store, func(b *testing.B) {
-			ctx := context.Background()
-			db, err := openStore(ctx, stores[store](b))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
-			if _, err := loadDemo(ctx, db, io.Discard); err != nil {
-				b.Fatal(err)
-			}
+			db := demoStore(b, stores[store](b))
 			cfg := httpapi.DefaultConfig()
 			cfg.DefaultRateLimit = 1 << 30
 			h := newHandler(cfg, db, slog.New(slog.DiscardHandler), ratelimit.NewMemory(), nil, graph.HandlerConfig{Introspection: true}, "", 0)

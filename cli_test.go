@@ -229,11 +229,7 @@ func TestKeysCreateWithExpiry(t *testing.T) {
 			// Only a key made by other means can be listed expired: keys
 			// create refuses an expiry that is not in the future.
 			ctx := context.Background()
-			db, err := openStore(ctx, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db := openTestStore(t, dsn)
 			org, err := db.EnsureOrg(ctx, "acme")
 			if err != nil {
 				t.Fatal(err)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -33,15 +32,7 @@ func (c *testClock) Set(t time.Time) { c.ns.Store(t.UnixNano()) }
 // secret gets, in each route's envelope.
 func TestExpiredKeyOverCachedAnswers(t *testing.T) {
 	eachStore(t, func(t *testing.T, dsn string) {
-		ctx := context.Background()
-		db, err := openStore(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if _, err := loadDemo(ctx, db, io.Discard); err != nil {
-			t.Fatal(err)
-		}
+		db := demoStore(t, dsn)
 		clock := &testClock{}
 		clock.Set(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
 		srv := httptest.NewServer(newHandler(httpapi.DefaultConfig(), db, slog.New(slog.DiscardHandler), ratelimit.NewMemory(),
@@ -49,7 +40,7 @@ func TestExpiredKeyOverCachedAnswers(t *testing.T) {
 		t.Cleanup(srv.Close)
 
 		expiry := clock.Now().Add(30 * 24 * time.Hour)
-		id, secret, err := auth.CreateKey(ctx, db, demo.OrgName, auth.KeySpec{ExpiresAt: &expiry}, clock.Now())
+		id, secret, err := auth.CreateKey(context.Background(), db, demo.OrgName, auth.KeySpec{ExpiresAt: &expiry}, clock.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

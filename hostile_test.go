@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -111,15 +110,7 @@ func aliases(n int) string {
 // has it, so hostile bodies go through its keying too.
 func inProcess(t testing.TB) http.Handler {
 	t.Helper()
-	ctx := context.Background()
-	db, err := openStore(ctx, filepath.Join(t.TempDir(), "touchpoint.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := loadDemo(ctx, db, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	db := demoStore(t, filepath.Join(t.TempDir(), "touchpoint.db"))
 	cfg := httpapi.DefaultConfig()
 	cfg.DefaultRateLimit = 1 << 30
 	return newHandler(cfg, db, slog.New(slog.DiscardHandler), ratelimit.NewMemory(), nil, graph.HandlerConfig{Introspection: true}, "", 1<<20)

@@ -301,6 +301,28 @@ func eachStore(t *testing.T, fn func(t *testing.T, dsn string)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, pgtest.DSN(t)) })
 }
 
+// openTestStore opens (and migrates) the store at dsn for tb, closed when
+// tb ends.
+func openTestStore(tb testing.TB, dsn string) store {
+	tb.Helper()
+	db, err := openStore(context.Background(), dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// demoStore is openTestStore with the demo data loaded.
+func demoStore(tb testing.TB, dsn string) store {
+	tb.Helper()
+	db := openTestStore(tb, dsn)
+	if _, err := loadDemo(context.Background(), db, io.Discard); err != nil {
+		tb.Fatal(err)
+	}
+	return db
+}
+
 // TestPlaygroundDefaultQuery: the query the playground opens with runs
 // without errors against the demo data.
 func TestPlaygroundDefaultQuery(t *testing.T) {
