@@ -7,11 +7,13 @@ import (
 	"unicode/utf8"
 )
 
-// The v2 payload is the hot one (every REST v2 call renders it), so it is
-// written by hand-rolled appenders instead of encoding/json's reflection:
+// The success payloads of both versions are the hot ones (every REST call
+// renders one), so they are written by hand-rolled appenders instead of
+// encoding/json's reflection, which was a tenth of a v1.1 request's CPU:
 // the same bytes, as TestAppendJSONMatchesEncodingJSON checks against
 // encoding/json for the types' every field and for hostile strings. The
-// structs and their tags stay the description of the payload.
+// structs and their tags stay the description of the payload (and XML
+// still encodes them).
 
 func (r *v2Response) appendJSON(b []byte) []byte {
 	b = append(b, `{"name":`...)
@@ -114,6 +116,93 @@ func (s *v2Survey) appendJSON(b []byte) []byte {
 		return append(b, "null}"...) // stored responses are always valid JSON
 	}
 	b = append(b, c.Bytes()...)
+	return append(b, '}')
+}
+
+// appendJSON writes the v1.1 JSON envelope, {"response": r}, as
+// writeV11 has encoding/json write it.
+func (r *v11Response) appendJSON(b []byte) []byte {
+	b = append(b, `{"response":{"status":`...)
+	b = r.Status.appendJSON(b)
+	if r.Customer != nil {
+		b = append(b, `,"customer":`...)
+		b = r.Customer.appendJSON(b)
+	}
+	return append(b, "}}\n"...) // json.Encoder ends with a newline
+}
+
+func (s *v11Status) appendJSON(b []byte) []byte {
+	b = append(b, `{"success":`...)
+	b = appendString(b, s.Success)
+	b = append(b, `,"code":`...)
+	b = strconv.AppendInt(b, int64(s.Code), 10)
+	b = append(b, `,"message":`...)
+	b = appendString(b, s.Message)
+	return append(b, '}')
+}
+
+func (c *v11Customer) appendJSON(b []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = appendString(b, c.ID)
+	b = append(b, `,"mobile":`...)
+	b = appendString(b, c.Mobile)
+	b = append(b, `,"email":`...)
+	b = appendString(b, c.Email)
+	b = append(b, `,"external_id":`...)
+	b = appendString(b, c.ExternalID)
+	if c.Interactions != nil {
+		b = append(b, `,"interactions":{"network":`...)
+		b = appendArray(b, c.Interactions.Network)
+		b = append(b, '}')
+	}
+	b = append(b, `,"item_status":`...)
+	b = c.ItemStatus.appendJSON(b)
+	return append(b, '}')
+}
+
+func (n *v11Network) appendJSON(b []byte) []byte {
+	b = append(b, `{"name":`...)
+	b = appendString(b, n.Name)
+	b = append(b, `,"interaction":`...)
+	b = appendArray(b, n.Interaction)
+	return append(b, '}')
+}
+
+func (it *v11Interaction) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	if it.Messages != nil {
+		b = append(b, `"messages":{"message":`...)
+		b = appendArray(b, it.Messages.Message)
+		b = append(b, "},"...)
+	}
+	b = append(b, `"last_interaction_time":`...)
+	b = appendString(b, it.LastInteractionTime)
+	b = append(b, `,"used_status":`...)
+	b = strconv.AppendBool(b, it.UsedStatus)
+	b = append(b, `,"count":`...)
+	b = strconv.AppendInt(b, int64(it.Count), 10)
+	b = append(b, `,"type":`...)
+	b = appendString(b, it.Type)
+	return append(b, '}')
+}
+
+func (m *v11Message) appendJSON(b []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = strconv.AppendInt(b, m.ID, 10)
+	b = append(b, `,"sender":`...)
+	b = appendString(b, m.Sender)
+	b = append(b, `,"reciever":`...)
+	b = appendString(b, m.Reciever)
+	b = append(b, `,"subject":`...)
+	b = appendString(b, m.Subject)
+	b = append(b, `,"status":`...)
+	b = appendString(b, m.Status)
+	b = append(b, `,"sent_time":`...)
+	b = appendString(b, m.SentTime)
+	b = append(b, `,"delivered_time":`...)
+	b = appendString(b, m.DeliveredTime)
+	b = append(b, `,"campaign_id":`...)
+	b = appendString(b, m.CampaignID)
 	return append(b, '}')
 }
 

@@ -212,9 +212,7 @@ func writeV11(w http.ResponseWriter, r *http.Request, asXML bool, status int, v 
 		writeXML(w, r, status, v)
 		return
 	}
-	writeJSON(w, r, status, struct {
-		Response v11Response `json:"response"`
-	}{v})
+	write(w, r, status, "application/json; charset=utf-8", v.appendJSON(make([]byte, 0, 4096)))
 }
 
 // WriteV11Error writes err in the v1.1 envelope, in the format the request
