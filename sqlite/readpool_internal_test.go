@@ -3,11 +3,15 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/ncruces/go-sqlite3"
 
+	"github.com/touchpoint/touchpoint/internal/importer"
 	"github.com/touchpoint/touchpoint/internal/interaction"
 )
 
@@ -51,4 +55,81 @@ func TestReadStatementsArePreparedOnce(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestHeldSnapshotsSeeEveryCommit: a connection that keeps its read
+// transaction between statements (readPool's held snapshots) reuses it
+// only while nothing is committed: every commit, by this handle or by
+// another process's, is seen by the next read, on every connection.
+func TestHeldSnapshotsSeeEveryCommit(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.db")
+	db, other := openAt(t, path), openAt(t, path)
+	org, err := db.EnsureOrg(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		by := db
+		if i%2 == 1 {
+			by = other // another process's commit
+		}
+		mobile := fmt.Sprint(919000000000 + i)
+		rec := fmt.Sprintf(`{"record":"customer","id":%d,"mobile":"%s"}`+"\n", i+1, mobile)
+		if rep, err := importer.Import(ctx, strings.NewReader(rec), by, org.ID, importer.Options{}); err != nil || rep.Rejected > 0 {
+			t.Fatal(err, rep.Rejections)
+		}
+		// As many reads as the pool has connections, at once, so that each
+		// connection's held snapshot is put to the test.
+		var wg sync.WaitGroup
+		errs := make(chan error, db.reads.max)
+		for range db.reads.max {
+			wg.Go(func() {
+				cs, err := db.CustomersByIdentifier(ctx, org.ID, interaction.ByMobile, []string{mobile})
+				if err == nil && len(cs) != 1 {
+					err = fmt.Errorf("after commit %d: customer %s not found", i, mobile)
+				}
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestStaleSnapshotsAreReleased: an idle connection's snapshot, made stale
+// by a commit, is let go, so that a checkpoint can copy the whole WAL back
+// into the database (while it is held, the checkpoint stops short of it
+// and the WAL grows with every import).
+func TestStaleSnapshotsAreReleased(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.db")
+	db, other := openAt(t, path), openAt(t, path)
+	org, err := db.EnsureOrg(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CustomersByIdentifier(ctx, org.ID, interaction.ByMobile, []string{"919000000001"}); err != nil {
+		t.Fatal(err) // a connection now holds a snapshot
+	}
+	rec := `{"record":"customer","id":1,"mobile":"919000000001"}` + "\n"
+	if rep, err := importer.Import(ctx, strings.NewReader(rec), other, org.ID, importer.Options{}); err != nil || rep.Rejected > 0 {
+		t.Fatal(err, rep.Rejections)
+	}
+	var log, done int
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(releaseEvery) {
+		var busy int
+		if err := other.w.QueryRowxContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &log, &done); err != nil {
+			t.Fatal(err)
+		}
+		if done == log {
+			return
+		}
+	}
+	t.Errorf("the WAL's %d frames never all checkpointed (%d): an idle connection kept its stale snapshot", log, done)
 }
