@@ -63,22 +63,14 @@ func TestReadStatementsArePreparedOnce(t *testing.T) {
 // another process's, is seen by the next read, on every connection.
 func TestHeldSnapshotsSeeEveryCommit(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "t.db")
-	db, other := openAt(t, path), openAt(t, path)
-	org, err := db.EnsureOrg(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, other, org := openTwice(t)
 	for i := range 40 {
 		by := db
 		if i%2 == 1 {
 			by = other // another process's commit
 		}
 		mobile := fmt.Sprint(919000000000 + i)
-		rec := fmt.Sprintf(`{"record":"customer","id":%d,"mobile":"%s"}`+"\n", i+1, mobile)
-		if rep, err := importer.Import(ctx, strings.NewReader(rec), by, org.ID, importer.Options{}); err != nil || rep.Rejected > 0 {
-			t.Fatal(err, rep.Rejections)
-		}
+		importCustomer(t, by, org, i+1, mobile)
 		// As many reads as the pool has connections, at once, so that each
 		// connection's held snapshot is put to the test.
 		var wg sync.WaitGroup
@@ -108,19 +100,11 @@ func TestHeldSnapshotsSeeEveryCommit(t *testing.T) {
 // and the WAL grows with every import).
 func TestStaleSnapshotsAreReleased(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "t.db")
-	db, other := openAt(t, path), openAt(t, path)
-	org, err := db.EnsureOrg(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, other, org := openTwice(t)
 	if _, err := db.CustomersByIdentifier(ctx, org.ID, interaction.ByMobile, []string{"919000000001"}); err != nil {
 		t.Fatal(err) // a connection now holds a snapshot
 	}
-	rec := `{"record":"customer","id":1,"mobile":"919000000001"}` + "\n"
-	if rep, err := importer.Import(ctx, strings.NewReader(rec), other, org.ID, importer.Options{}); err != nil || rep.Rejected > 0 {
-		t.Fatal(err, rep.Rejections)
-	}
+	importCustomer(t, other, org, 1, "919000000001")
 	var log, done int
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(releaseEvery) {
 		var busy int
@@ -132,4 +116,26 @@ func TestStaleSnapshotsAreReleased(t *testing.T) {
 		}
 	}
 	t.Errorf("the WAL's %d frames never all checkpointed (%d): an idle connection kept its stale snapshot", log, done)
+}
+
+// openTwice opens a store with an organisation, and a second handle on
+// its file that stands for another process's.
+func openTwice(t *testing.T) (db, other *DB, org interaction.Org) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "t.db")
+	db, other = openAt(t, path), openAt(t, path)
+	org, err := db.EnsureOrg(context.Background(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, other, org
+}
+
+// importCustomer commits one customer through db's importer.
+func importCustomer(t *testing.T, db *DB, org interaction.Org, id int, mobile string) {
+	t.Helper()
+	rec := fmt.Sprintf(`{"record":"customer","id":%d,"mobile":"%s"}`+"\n", id, mobile)
+	if rep, err := importer.Import(context.Background(), strings.NewReader(rec), db, org.ID, importer.Options{}); err != nil || rep.Rejected > 0 {
+		t.Fatal(err, rep.Rejections)
+	}
 }
