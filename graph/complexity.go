@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -206,8 +208,8 @@ func (r *costRecorder) largest(n int) []fieldCost {
 
 // costKey names one operation's cost: the parsed document (the query
 // cache hands the same one out for the same text, so the pointer stands
-// for the text), the operation and the variables' values, as JSON, when it
-// declares any (a page size or a list of values can be a variable).
+// for the text), the operation and what of its variables' values a cost
+// can depend on (costVars), when it declares any.
 type costKey struct {
 	doc  *ast.QueryDocument
 	op   string
@@ -220,13 +222,51 @@ func costKeyOf(oc *graphql.OperationContext, op *ast.OperationDefinition) (costK
 	}
 	k := costKey{doc: oc.Doc, op: oc.OperationName}
 	if len(op.VariableDefinitions) > 0 {
-		b, err := json.Marshal(oc.Variables) // map keys sorted: one text per set of values
-		if err != nil {
-			return costKey{}, false
-		}
-		k.vars = string(b)
+		k.vars = string(appendCostVars(nil, oc.Variables))
 	}
 	return k, true
+}
+
+// appendCostVars writes what of a variables' value an operation's cost
+// can depend on: numbers (page sizes), booleans, nulls and the lengths of
+// lists (customers' values), with every string
+// written as the same "s". Costs read no string's content (see
+// setComplexity), and one-customer questions differ only in a string
+// variable (the mobile asked for), so their cost is walked once, not once
+// per customer. Objects are written with their keys sorted, so that one
+// set of values has one text.
+func appendCostVars(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case string:
+		return append(b, `"s"`...)
+	case map[string]any:
+		keys := slices.Sorted(maps.Keys(v))
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendQuote(b, k)
+			b = append(b, ':')
+			b = appendCostVars(b, v[k])
+		}
+		return append(b, '}')
+	case []any:
+		b = append(b, '[')
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendCostVars(b, e)
+		}
+		return append(b, ']')
+	default:
+		j, err := json.Marshal(v) // numbers (json.Number, int64, float64), booleans, null
+		if err != nil {
+			return fmt.Appendf(b, "%T:%v", v, v)
+		}
+		return append(b, j...)
+	}
 }
 
 // costCache keeps the costs of operations within the limit, so a question
