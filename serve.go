@@ -76,7 +76,7 @@ func (o *serveOptions) define(fs *pflag.FlagSet) {
 	flagVar(fs, &o.rateLimit, "rate-limit", "", httpapi.DefaultConfig().DefaultRateLimit, "requests a minute per API key unless the key or organisation says otherwise")
 	flagVar(fs, &o.cache, "cache", "TOUCHPOINT_CACHE", true, "keep successful answers in memory under their organisation's data version, and answer If-None-Match with 304 (off: every request is computed)")
 	flagVar(fs, &o.cacheMiB, "cache-size", "TOUCHPOINT_CACHE_SIZE", 128, "MiB of answers the cache holds, shared fairly between organisations")
-	flagVar(fs, &o.maxInFlight, "max-in-flight", "TOUCHPOINT_MAX_IN_FLIGHT", -1, "API requests served at once, the rest queued; 0 for no bound, -1 to size it for the store: 2 per CPU on SQLite, 4 per CPU on PostgreSQL")
+	flagVar(fs, &o.maxInFlight, "max-in-flight", "TOUCHPOINT_MAX_IN_FLIGHT", -1, "API requests served at once, the rest queued; 0 for no bound, -1 to size it for the store: 2 per CPU on SQLite, 8 per CPU on PostgreSQL")
 }
 
 func serveCommand(env environment) *cobra.Command {
@@ -281,15 +281,21 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 // request is CPU from end to end, so more of them at once than the CPUs can
 // run only share the CPUs out: measured at 32 connections on 2 CPUs, two
 // per CPU gave REST v2 a p99 of 9-11 ms against 12-13 ms unbounded, at the
-// same throughput. On PostgreSQL a request also waits on the network and
-// the server, so more may be under way, but not so many that the database's
-// processes queue for the same CPUs: measured at 32 connections on 2 CPUs
-// with the server beside it, 4 per CPU against 32 gave the one-customer
-// question a p99 of 9.2-9.6 ms against 12.8-13.3 (the dashboard 26 against
-// 42, the timeline 36 against 52) for 1-3% of the throughput.
+// same throughput. On PostgreSQL a request spends most of its time
+// waiting, on the network and the database, or in postgres's coalescer
+// for the statement it will share with the requests beside it, so more
+// are under way: the more wait together, the fewer statements answer
+// them. Measured with wrk at 32 connections on 2 CPUs beside the database
+// (sidebyside.sh's data, one run, alternated), 8 per CPU against 4: one
+// customer asked again and again 7,880-7,940 -> 9,330 req/s (p99 8.8-9.0
+// ms both), random customers 4,130-4,310 -> 5,310-5,500 (p99 16-17 both),
+// the 50-customer dashboard 2,190 -> 2,910 (p99 26 -> 24). (16 per CPU
+// gained a little more, but the timeline, which shares no statements and
+// whose tail on PostgreSQL is erratic at any bound, more often showed
+// p99 beyond 100 ms.)
 func inFlightFor(dsn string) int {
 	if postgres.IsDSN(dsn) {
-		return 4 * runtime.GOMAXPROCS(0)
+		return 8 * runtime.GOMAXPROCS(0)
 	}
 	return 2 * runtime.GOMAXPROCS(0)
 }
