@@ -344,21 +344,20 @@ type store interface {
 }
 
 func openStore(ctx context.Context, dsn string) (store, error) {
-	return openStoreRead(ctx, dsn, "")
+	return openStoreWith(ctx, dsn, postgres.Options{})
 }
 
-// openStoreRead opens PostgreSQL for a postgres:// URL (with queries on
-// readDSN when set) and a SQLite file otherwise, applying pending
-// migrations either way.
-func openStoreRead(ctx context.Context, dsn, readDSN string) (store, error) {
+// openStoreWith opens PostgreSQL for a postgres:// URL (with o) and a
+// SQLite file otherwise, applying pending migrations either way.
+func openStoreWith(ctx context.Context, dsn string, o postgres.Options) (store, error) {
 	if postgres.IsDSN(dsn) {
-		db, err := postgres.Open(ctx, dsn, postgres.Options{ReadDSN: readDSN})
+		db, err := postgres.Open(ctx, dsn, o)
 		if err != nil {
 			return nil, fmt.Errorf("open database %s: %w", redact(dsn), err)
 		}
 		return db, nil
 	}
-	if readDSN != "" {
+	if o.ReadDSN != "" {
 		return nil, usageErrorf("--read-db needs a PostgreSQL --db")
 	}
 	db, err := sqlite.Open(ctx, dsn)

@@ -179,7 +179,8 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 		}
 	}()
 
-	db, err := openStoreRead(ctx, postgres.WithStatementTimeout(o.db, o.stmtTimeout), postgres.WithStatementTimeout(o.readDB, o.stmtTimeout))
+	db, err := openStoreWith(ctx, postgres.WithStatementTimeout(o.db, o.stmtTimeout),
+		postgres.Options{ReadDSN: postgres.WithStatementTimeout(o.readDB, o.stmtTimeout), Warm: true})
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -130,5 +131,25 @@ func TestReadReplicaDSN(t *testing.T) {
 	}
 	if _, err := db.OrgByName(context.Background(), "x"); err != nil {
 		t.Errorf("read through the replica pool: %v", err)
+	}
+}
+
+// TestWarmPoolOpensWhole: a server's store (Options.Warm) opens its read
+// pool whole before any query needs it, and a command's opens nothing
+// beyond what it uses.
+func TestWarmPoolOpensWhole(t *testing.T) {
+	warm := open(t, postgres.Options{Warm: true})
+	want := warm.Stats().MaxOpenConnections
+	var got int
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if got = warm.Stats().OpenConnections; got == want {
+			break
+		}
+	}
+	if got != want {
+		t.Errorf("warm pool: %d connections open, want %d", got, want)
+	}
+	if n := open(t, postgres.Options{}).Stats().OpenConnections; n != 0 {
+		t.Errorf("cold pool: %d connections open before a query, want 0", n)
 	}
 }
