@@ -149,12 +149,12 @@ func (p *readPool) snapshot(rc *readConn) error {
 }
 
 // end ends rc's read transaction. A read-only transaction has nothing to
-// commit, so this cannot fail on the data; if it fails at all the
-// connection is still usable, in autocommit mode, which is all that is
-// checked afterwards.
+// commit, so COMMIT cannot fail on the data; should it fail all the same
+// (a statement left running), ROLLBACK ends it, so that the next BEGIN
+// never finds a transaction open.
 func (rc *readConn) end() {
-	if !rc.c.GetAutocommit() {
-		rc.exec("COMMIT")
+	if !rc.c.GetAutocommit() && rc.exec("COMMIT") != nil {
+		rc.exec("ROLLBACK")
 	}
 	rc.held = false
 }

@@ -139,3 +139,27 @@ func importCustomer(t *testing.T, db *DB, org interaction.Org, id int, mobile st
 		t.Fatal(err, rep.Rejections)
 	}
 }
+
+// TestCanceledReadsLeaveSnapshotsUsable: a read whose context has ended
+// fails, and the connection it ran on goes on answering, with the latest
+// commit, afterwards.
+func TestCanceledReadsLeaveSnapshotsUsable(t *testing.T) {
+	ctx := context.Background()
+	db, other, org := openTwice(t)
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	for i := range 3 * db.reads.max {
+		if _, err := db.CustomersByIdentifier(ctx, org.ID, interaction.ByMobile, []string{"919000000001"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.CustomersByIdentifier(canceled, org.ID, interaction.ByMobile, []string{"919000000001"}); err == nil {
+			t.Fatalf("read %d under a canceled context: no error", i)
+		}
+	}
+	importCustomer(t, other, org, 1, "919000000001")
+	for range 3 * db.reads.max {
+		if cs, err := db.CustomersByIdentifier(ctx, org.ID, interaction.ByMobile, []string{"919000000001"}); err != nil || len(cs) != 1 {
+			t.Fatalf("after canceled reads and a commit: %v, %v; want the customer", cs, err)
+		}
+	}
+}
