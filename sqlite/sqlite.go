@@ -8,9 +8,7 @@
 // read-only connections (readpool.go) used directly, without database/sql,
 // by the read path (read.go): database/sql boxes every column of every row
 // into an interface and back, which cost more than SQLite's own work on a
-// page of messages; those connections keep their read transactions open
-// between statements while nothing is committed (held snapshots, see
-// readPool). SQLite allows one writer at a time anyway; funnelling writes
+// page of messages. SQLite allows one writer at a time anyway; funnelling writes
 // through a single connection turns lock contention into a queue in Go,
 // while WAL lets the readers go on reading the last committed snapshot
 // during an import.
@@ -152,7 +150,6 @@ func (db *DB) mapIndex(ctx context.Context, path, dsn string) {
 		return
 	}
 	db.anchor, db.index = c, x
-	db.reads.holdSnapshots(x.stamp)
 }
 
 func dsn(path string, extra ...string) string {
