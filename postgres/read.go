@@ -261,21 +261,28 @@ func buildHeadsQuery(shape headShape) string {
 	if shape.typed {
 		typed = ` AND c.type = ANY($6::text[])`
 	}
-	var q string
 	if shape.lookup == "" {
-		q = `SELECT c.customer_id, c.network, c.type, c.n, c.last_at, c.used, ` + outer + `
+		return `SELECT c.customer_id, c.network, c.type, c.n, c.last_at, c.used, ` + outer + `
 FROM interaction_counts AS c` + heads + `
 WHERE c.org_id = $1 AND c.customer_id = ANY($2::bigint[]) AND c.network BETWEEN $3 AND $4` + typed
-	} else {
-		col := lookupColumns[shape.lookup]
-		q = `SELECT u.id, u.mobile, u.email, u.external_id, c.customer_id IS NOT NULL,
-	COALESCE(c.network, ''), COALESCE(c.type, ''), COALESCE(c.n, 0), COALESCE(c.last_at, 0), COALESCE(c.used, FALSE), ` + outer + `
+	}
+	return lookupCounts(shape.lookup, ", "+outer, typed, heads)
+}
+
+// lookupCounts is the customers that $2 names (identifiers of kind)
+// joined to their kept counts within a network range ($3, $4) and the
+// typed condition: a customer without counts comes once, with the counts'
+// columns NULL. cols are selected after the counts' and join is joined
+// after them (headsQuery's heads; none for lookupCountQuery).
+func lookupCounts(kind interaction.IdentifierKind, cols, typed, join string) string {
+	col := lookupColumns[kind]
+	q := `SELECT u.id, u.mobile, u.email, u.external_id, c.customer_id IS NOT NULL,
+	COALESCE(c.network, ''), COALESCE(c.type, ''), COALESCE(c.n, 0), COALESCE(c.last_at, 0), COALESCE(c.used, FALSE)` + cols + `
 FROM customers AS u LEFT JOIN interaction_counts AS c
-	ON c.org_id = u.org_id AND c.customer_id = u.id AND c.network BETWEEN $3 AND $4` + typed + heads + `
+	ON c.org_id = u.org_id AND c.customer_id = u.id AND c.network BETWEEN $3 AND $4` + typed + join + `
 WHERE u.org_id = $1 AND u.` + col[0] + ` = ANY($2::` + col[1] + `[])`
-		if col[1] == "text" {
-			q += ` AND u.` + col[0] + ` <> ''`
-		}
+	if col[1] == "text" {
+		q += ` AND u.` + col[0] + ` <> ''`
 	}
 	return q
 }
@@ -439,26 +446,15 @@ type lookupCountShape struct {
 	typed bool
 }
 
-// lookupCountQuery is headsQuery's lookup without the heads: the
-// customers that $2 names (identifiers of kind) joined to their kept
-// counts within a network range ($3, $4) and, typed, of stored types $5.
-// A customer without counts comes once, with c's columns NULL.
+// lookupCountQuery is headsQuery's lookup without the heads, typed by
+// stored types $5.
 func lookupCountQuery(sh lookupCountShape) string {
 	return lookupCountQueries.Of(sh, func(sh lookupCountShape) string {
-		col := lookupColumns[sh.kind]
-		q := `SELECT u.id, u.mobile, u.email, u.external_id, c.customer_id IS NOT NULL,
-	COALESCE(c.network, ''), COALESCE(c.type, ''), COALESCE(c.n, 0), COALESCE(c.last_at, 0), COALESCE(c.used, FALSE)
-FROM customers AS u LEFT JOIN interaction_counts AS c
-	ON c.org_id = u.org_id AND c.customer_id = u.id AND c.network BETWEEN $3 AND $4`
+		typed := ""
 		if sh.typed {
-			q += ` AND c.type = ANY($5::text[])`
+			typed = ` AND c.type = ANY($5::text[])`
 		}
-		q += `
-WHERE u.org_id = $1 AND u.` + col[0] + ` = ANY($2::` + col[1] + `[])`
-		if col[1] == "text" {
-			q += ` AND u.` + col[0] + ` <> ''`
-		}
-		return q
+		return lookupCounts(sh.kind, "", typed, "")
 	})
 }
 
