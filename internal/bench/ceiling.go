@@ -34,12 +34,16 @@ type CeilingOptions struct {
 // 304 scenario: B0 in-process against out-of-process, see the README).
 func ServeCeiling(ctx context.Context, o CeilingOptions) error {
 	fixed := bytes.Repeat([]byte("x"), o.Size)
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// Every path but /healthz gets the fixed answer; /healthz says it is
+	// up, as the server under test's does, whatever the answer's status.
+	h := http.NewServeMux()
+	h.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(o.Status)
 		w.Write(fixed)
 	})
+	h.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
 		return err
@@ -67,7 +71,7 @@ func startCeiling(ctx context.Context, command func([]string) (*exec.Cmd, error)
 	if s.cmd, err = command(args); err != nil {
 		return nil, err
 	}
-	if err := s.start(ctx, "/"); err != nil {
+	if err := s.start(ctx); err != nil {
 		return nil, fmt.Errorf("B0: %w", err)
 	}
 	return s, nil

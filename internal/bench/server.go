@@ -55,24 +55,23 @@ func startServer(ctx context.Context, command func([]string) (*exec.Cmd, error),
 	if s.cmd, err = command(args); err != nil {
 		return nil, err
 	}
-	if err := s.start(ctx, "/healthz"); err != nil {
+	if err := s.start(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// start starts s's command and waits until path answers: with 200, or
-// (B0, which answers everything alike) with anything.
-func (s *server) start(ctx context.Context, path string) error {
+// start starts s's command and waits until its /healthz answers 200.
+func (s *server) start(ctx context.Context) error {
 	s.cmd.Stdout, s.cmd.Stderr = io.Discard, io.Discard
 	if err := s.cmd.Start(); err != nil {
 		return err
 	}
 	for deadline := time.Now().Add(30 * time.Second); ; {
-		resp, err := http.Get(s.base + path)
+		resp, err := http.Get(s.base + "/healthz")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == 200 || path == "/" {
+			if resp.StatusCode == 200 {
 				return nil
 			}
 		}
