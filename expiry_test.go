@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
+
 	"testing"
 	"time"
 
@@ -15,14 +15,8 @@ import (
 	"github.com/touchpoint/touchpoint/internal/demo"
 	"github.com/touchpoint/touchpoint/internal/httpapi"
 	"github.com/touchpoint/touchpoint/internal/ratelimit"
+	"github.com/touchpoint/touchpoint/internal/testenv"
 )
-
-// testClock is a server's clock moved by a test; the server's goroutines
-// read it while the test sets it.
-type testClock struct{ ns atomic.Int64 }
-
-func (c *testClock) Now() time.Time  { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *testClock) Set(t time.Time) { c.ns.Store(t.UnixNano()) }
 
 // TestExpiredKeyOverCachedAnswers runs the real handler, response cache on
 // as serve has it, on both stores: a key whose answers are cached on every
@@ -33,8 +27,7 @@ func (c *testClock) Set(t time.Time) { c.ns.Store(t.UnixNano()) }
 func TestExpiredKeyOverCachedAnswers(t *testing.T) {
 	eachStore(t, func(t *testing.T, dsn string) {
 		db := demoStore(t, dsn)
-		clock := &testClock{}
-		clock.Set(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
+		clock := testenv.NewClock(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
 		srv := httptest.NewServer(newHandler(httpapi.DefaultConfig(), db, slog.New(slog.DiscardHandler), ratelimit.NewMemory(),
 			clock.Now, graph.HandlerConfig{Introspection: true}, "", 1<<20))
 		t.Cleanup(srv.Close)
