@@ -370,11 +370,11 @@ func newHandler(cfg httpapi.Config, db store, logger *slog.Logger, limiter ratel
 		m.RedisUp(s.Up)
 		degraded = s.Degraded
 	}
-	var scope func(context.Context) context.Context
+	var scope func(context.Context) (context.Context, func())
 	if sc, ok := db.(interface {
-		Scope(context.Context) context.Context
+		Scope(context.Context) (context.Context, func())
 	}); ok {
-		scope = sc.Scope // sqlite: one WAL-index stamp a request
+		scope = sc.Scope // sqlite: one WAL-index stamp and one read transaction a request
 	}
 	return httpapi.NewServer(cfg, httpapi.Deps{
 		Scope:    scope,

@@ -69,7 +69,9 @@ type stampMemo struct {
 // sees one state of the database throughout, not a commit half-way. The
 // stamp is taken after the request arrived, so what it vouches for is
 // never older than the last commit before then, which is all a request
-// can ask.
-func (db *DB) Scope(ctx context.Context) context.Context {
-	return context.WithValue(ctx, stampKey{}, &stampMemo{})
+// can ask. The request's reads share one read transaction too (see
+// snapshot), which release ends; the caller calls release once its reads
+// are done, and may call it again.
+func (db *DB) Scope(ctx context.Context) (_ context.Context, release func()) {
+	return db.reads.withSnapshot(context.WithValue(ctx, stampKey{}, &stampMemo{}))
 }

@@ -94,7 +94,8 @@ func TestScopeTakesOneStamp(t *testing.T) {
 	if _, err := db.EnsureOrg(ctx, "acme"); err != nil {
 		t.Fatal(err)
 	}
-	req := db.Scope(ctx)
+	req, release := db.Scope(ctx)
+	defer release()
 	first, ok := db.scopedStamp(req)
 	if !ok {
 		t.Fatal("no stamp of a database on disk")
@@ -108,7 +109,9 @@ func TestScopeTakesOneStamp(t *testing.T) {
 	if fresh, _ := db.takeStamp(); fresh == first {
 		t.Fatal("the commit left the stamp as it was")
 	}
-	for name, c := range map[string]context.Context{"a new scope": db.Scope(ctx), "no scope": ctx} {
+	fresh, done := db.Scope(ctx)
+	defer done()
+	for name, c := range map[string]context.Context{"a new scope": fresh, "no scope": ctx} {
 		if s, _ := db.scopedStamp(c); s == first {
 			t.Errorf("%s: the stamp from before the commit", name)
 		}

@@ -198,3 +198,62 @@ func TestMissingDependencyPanicsAtStart(t *testing.T) {
 	}()
 	httpapi.NewServer(httpapi.DefaultConfig(), httpapi.Deps{Reader: newFixture(t, 0).db})
 }
+
+// TestScopeReleasedAsTheAnswerStarts: what the store keeps for a request's
+// reads (Deps.Scope) is let go once, when the handler starts its answer,
+// before a byte of it can wait on the client; a handler that writes
+// nothing, and a request refused before its handler, let it go too.
+func TestScopeReleasedAsTheAnswerStarts(t *testing.T) {
+	type scopeKey struct{}
+	released := make(chan int, 8) // how many times a scope was released
+	var atWrite []bool            // whether it was, when the handler wrote
+	f := newFixture(t, 0, func(d *httpapi.Deps) {
+		d.Scope = func(ctx context.Context) (context.Context, func()) {
+			n := new(int)
+			return context.WithValue(ctx, scopeKey{}, n), func() { *n++; released <- *n }
+		}
+		d.V2 = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n := r.Context().Value(scopeKey{}).(*int)
+			if r.URL.Query().Get("silent") != "" {
+				return
+			}
+			w.WriteHeader(200)
+			atWrite = append(atWrite, *n == 1)
+			w.Write([]byte("{}"))
+		})
+	})
+	tests := []struct {
+		name, path, cred string
+		status           int
+		wrote            bool
+	}{
+		{"answer", "/v2/customers/interaction", f.key, 200, true},
+		{"no answer", "/v2/customers/interaction?silent=1", f.key, 200, false},
+		{"refused", "/v2/customers/interaction", "tp_nobody:guess", 401, false},
+	}
+	for _, tt := range tests {
+		atWrite = nil
+		resp, body := f.do(t, "GET", tt.path, tt.cred, nil)
+		if resp.StatusCode != tt.status {
+			t.Fatalf("%s: %d %s", tt.name, resp.StatusCode, body)
+		}
+		// The handler has returned before the client has all of the
+		// answer, but the release may come after the last byte: wait.
+		select {
+		case n := <-released:
+			if n != 1 {
+				t.Errorf("%s: released %d times", tt.name, n)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: never released", tt.name)
+		}
+		select {
+		case n := <-released:
+			t.Errorf("%s: released again (%d)", tt.name, n)
+		default:
+		}
+		if tt.wrote && (len(atWrite) != 1 || !atWrite[0]) {
+			t.Errorf("%s: released before the answer's first byte: %v, want [true]", tt.name, atWrite)
+		}
+	}
+}

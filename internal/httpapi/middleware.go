@@ -50,6 +50,18 @@ type reqInfo struct {
 	key    string
 	status int
 	bytes  int64
+	// release lets go of what the store kept for the request's reads
+	// (Deps.Scope); called once, when the answer starts to be written or
+	// the handler returns, whichever is first.
+	release func()
+}
+
+// written is called as the answer starts: the reads are done by then.
+func (i *reqInfo) written() {
+	if r := i.release; r != nil {
+		i.release = nil
+		r()
+	}
 }
 
 type infoKey struct{}
@@ -84,6 +96,7 @@ type statusWriter struct {
 // WriteHeader also gives every 503 a Retry-After, whichever route's error
 // writer wrote it.
 func (w *statusWriter) WriteHeader(code int) {
+	w.info.written()
 	if w.info.status == 0 {
 		w.info.status = code
 	}
@@ -94,6 +107,7 @@ func (w *statusWriter) WriteHeader(code int) {
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
+	w.info.written()
 	if w.info.status == 0 {
 		w.info.status = http.StatusOK
 	}
@@ -264,7 +278,8 @@ func (s *server) api(route string, ew ErrorWriter, h http.Handler) http.Handler 
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 		if s.d.Scope != nil {
-			ctx = s.d.Scope(ctx)
+			ctx, info.release = s.d.Scope(ctx)
+			defer info.written()
 		}
 		p, err := s.d.Auth.Authenticate(ctx, r)
 		if err != nil {

@@ -140,8 +140,12 @@ type Deps struct {
 	Versions interaction.Versioner
 	// Scope, when set, is given each API request's context before
 	// authentication, for what the store keeps for one request (SQLite:
-	// one stamp of its WAL-index for the credential and the data version).
-	Scope func(context.Context) context.Context
+	// one stamp of its WAL-index for the credential and the data version,
+	// and one read transaction for its reads). The edge calls release
+	// when the answer starts to be written, or the handler returns
+	// without writing: a client slow to read its answer holds nothing of
+	// the store's.
+	Scope func(context.Context) (_ context.Context, release func())
 }
 
 // Observer receives what the access log records, and loader batch sizes,

@@ -1,0 +1,145 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/touchpoint/touchpoint/internal/importer"
+	"github.com/touchpoint/touchpoint/internal/interaction"
+)
+
+const snapshotCustomer = `{"record":"customer","id":1,"mobile":"911"}
+{"record":"message","id":1,"customer_id":1,"network":"capillary","type":"sms","sent_at":"2025-01-01T10:00:00Z"}
+`
+
+// importMore commits one more SMS for the customer of snapshotCustomer.
+func importMore(t *testing.T, db *DB, org interaction.OrgID, id string) {
+	t.Helper()
+	rec := `{"record":"message","id":` + id + `,"customer_id":1,"network":"capillary","type":"sms","sent_at":"2025-01-02T10:00:00Z"}`
+	if rep, err := importer.Import(context.Background(), strings.NewReader(rec), db, org, importer.Options{}); err != nil || rep.Rejected > 0 {
+		t.Fatal(err, rep.Rejections)
+	}
+}
+
+// smsSeen reads the customer's SMS count and page as one request does,
+// with ctx.
+func smsSeen(t *testing.T, db *DB, ctx context.Context, org interaction.OrgID) (count, page int) {
+	t.Helper()
+	cs, err := db.CustomersByIdentifier(ctx, org, interaction.ByMobile, []string{"911"})
+	if err != nil || len(cs) != 1 {
+		t.Fatal(cs, err)
+	}
+	got, err := interaction.Read(ctx, db, org, []int64{cs[0].ID}, interaction.Request{
+		Filter: interaction.Filter{Type: interaction.SMS}, Page: interaction.Page{Limit: 10}, Lists: interaction.AllLists})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range got[0] {
+		for _, it := range g.Items {
+			if it.Type == interaction.SMS {
+				count += it.Count
+				page += len(it.Messages)
+			}
+		}
+	}
+	return count, page
+}
+
+// TestScopeReadsOneSnapshot: a request's reads run in one read
+// transaction, so a commit half-way through the request is not seen by
+// its later reads (its counts and its pages agree), and is seen by the
+// next request, and by reads outside a scope, at once.
+func TestScopeReadsOneSnapshot(t *testing.T) {
+	db, orgs := openLoaded(t, snapshotCustomer, "acme")
+	org := orgs[0]
+	ctx := context.Background()
+
+	req, release := db.Scope(ctx)
+	if c, p := smsSeen(t, db, req, org); c != 1 || p != 1 {
+		t.Fatalf("before the commit: count %d, page %d; want 1, 1", c, p)
+	}
+	importMore(t, db, org, "2")
+	if c, p := smsSeen(t, db, req, org); c != 1 || p != 1 {
+		t.Errorf("the same request after a commit: count %d, page %d; want the snapshot's 1, 1", c, p)
+	}
+	if c, p := smsSeen(t, db, ctx, org); c != 2 || p != 2 {
+		t.Errorf("outside the scope: count %d, page %d; want 2, 2", c, p)
+	}
+	release()
+	if c, p := smsSeen(t, db, req, org); c != 2 || p != 2 {
+		t.Errorf("after release: count %d, page %d; want 2, 2 (reads no longer scoped)", c, p)
+	}
+	release() // a second release is harmless
+	next, done := db.Scope(ctx)
+	defer done()
+	if c, p := smsSeen(t, db, next, org); c != 2 || p != 2 {
+		t.Errorf("the next request: count %d, page %d; want 2, 2", c, p)
+	}
+}
+
+// TestScopeReleaseFreesConnectionAndCheckpoint: while a scope's
+// transaction is open it holds one connection and keeps the checkpoint
+// from the frames committed since; release gives both back, so the WAL
+// can be checkpointed whole and the connection serves the next request.
+func TestScopeReleaseFreesConnectionAndCheckpoint(t *testing.T) {
+	db, orgs := openLoaded(t, snapshotCustomer, "acme")
+	org := orgs[0]
+	ctx := context.Background()
+
+	req, release := db.Scope(ctx)
+	smsSeen(t, db, req, org)
+	if s := db.Stats(); s.InUse != 1 {
+		t.Errorf("during the request: %d connections in use, want 1 (one a request)", s.InUse)
+	}
+	importMore(t, db, org, "2")
+	if busy := checkpoint(t, db); !busy {
+		t.Error("a checkpoint completed past an open snapshot")
+	}
+	release()
+	if s := db.Stats(); s.InUse != 0 {
+		t.Errorf("after release: %d connections in use, want 0", s.InUse)
+	}
+	if busy := checkpoint(t, db); busy {
+		t.Error("after release the checkpoint still could not finish")
+	}
+}
+
+// checkpoint asks for a whole checkpoint of the WAL and reports whether a
+// reader kept it from finishing.
+func checkpoint(t *testing.T, db *DB) (busy bool) {
+	t.Helper()
+	var b, logFrames, done int
+	if err := db.w.QueryRowx(`PRAGMA wal_checkpoint(FULL)`).Scan(&b, &logFrames, &done); err != nil {
+		t.Fatal(err)
+	}
+	return b != 0 || done != logFrames
+}
+
+// TestScopeStatementsRunOneAtATime: a request's statements may be asked
+// for from several goroutines (gqlgen resolves root fields concurrently);
+// on the one connection they take turns, and each gets its own rows.
+func TestScopeStatementsRunOneAtATime(t *testing.T) {
+	db, orgs := openLoaded(t, snapshotCustomer, "acme")
+	req, release := db.Scope(context.Background())
+	defer release()
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			cs, err := db.CustomersByIdentifier(req, orgs[0], interaction.ByMobile, []string{"911"})
+			if err == nil && (len(cs) != 1 || cs[0].Mobile != "911") {
+				err = fmt.Errorf("rows %v", cs)
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if s := db.Stats(); s.InUse != 1 {
+		t.Errorf("%d connections in use by one request, want 1", s.InUse)
+	}
+}
