@@ -15,9 +15,11 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/touchpoint/touchpoint/internal/demo"
 	"github.com/touchpoint/touchpoint/internal/httpapi"
 	"github.com/touchpoint/touchpoint/internal/importer"
 	"github.com/touchpoint/touchpoint/internal/interaction"
@@ -617,4 +619,47 @@ func TestInternalErrorLoggedWithRequestID(t *testing.T) {
 
 		})
 	}
+}
+
+// TestConcurrentAnswersKeepTheirBytes: answers are built in pooled
+// buffers; served at once, in any order, each is the bytes it is when
+// served alone (a buffer back in the pool before its answer was written,
+// or shared by two, would mix answers).
+func TestConcurrentAnswersKeepTheirBytes(t *testing.T) {
+	e := newEnv(t, 60)
+	var targets []string
+	for _, try := range demo.Tries(demo.Options{Customers: 60}, 3) {
+		targets = append(targets,
+			"/v1.1/customer/interaction?format=json&limit=50&mobile="+try.Mobile,
+			"/v2/customers/interaction?identifierName=mobile&limit=50&network="+string(try.Network)+"&identifierValue="+try.Mobile)
+	}
+	handler := func(target string) http.Handler {
+		if strings.HasPrefix(target, "/v1.1") {
+			return e.rawV11
+		}
+		return e.rawV2
+	}
+	want := make(map[string]string, len(targets))
+	for _, target := range targets {
+		if rec := e.get(handler(target), target); rec.Code == 200 {
+			want[target] = rec.Body.String()
+		} else {
+			t.Fatalf("%s: %d %s", target, rec.Code, rec.Body)
+		}
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 4 * len(targets) {
+				target := targets[(i*7+g*13)%len(targets)]
+				rec := httptest.NewRecorder()
+				handler(target).ServeHTTP(rec, httptest.NewRequest("GET", target, nil))
+				if got := rec.Body.String(); got != want[target] {
+					t.Errorf("%s served concurrently:\n%.200s\nalone:\n%.200s", target, got, want[target])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

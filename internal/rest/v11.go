@@ -212,7 +212,7 @@ func writeV11(w http.ResponseWriter, r *http.Request, asXML bool, status int, v 
 		writeXML(w, r, status, v)
 		return
 	}
-	write(w, r, status, "application/json; charset=utf-8", v.appendJSON(make([]byte, 0, 4096)))
+	writeAppended(w, r, status, &v)
 }
 
 // WriteV11Error writes err in the v1.1 envelope, in the format the request

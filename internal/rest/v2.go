@@ -86,7 +86,7 @@ func V2(o Options) http.Handler {
 			d, err = load(r.Context(), req, interaction.LayoutV2, v2Lists, v2Fields)
 			if err == nil {
 				resp := d.v2(req.filter)
-				write(w, r, http.StatusOK, "application/json; charset=utf-8", resp.appendJSON(make([]byte, 0, 4096)))
+				writeAppended(w, r, http.StatusOK, &resp)
 				return
 			}
 		}
