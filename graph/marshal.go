@@ -88,7 +88,7 @@ func marshalTimeline(ctx context.Context, next graphql.Resolver) (any, error) {
 	if err != nil || !ok || conn == nil {
 		return res, err
 	}
-	return &timelineJSON{plan: collect(graphql.GetOperationContext(ctx), fc.Field.Selections, "TimelineConnection"), conn: conn,
+	return &timelineJSON{plan: planFor(ctx, fc.Field, "TimelineConnection"), conn: conn,
 		w: interactionsJSON{loc: locationOf(ctx)}}, nil
 }
 
@@ -100,7 +100,7 @@ func marshalInteractions(ctx context.Context, next graphql.Resolver) (any, error
 	if err != nil || !ok {
 		return res, err
 	}
-	return &interactionsJSON{plan: planFor(ctx, fc.Field), nis: nis, loc: locationOf(ctx)}, nil
+	return &interactionsJSON{plan: planFor(ctx, fc.Field, "NetworkInteractions"), nis: nis, loc: locationOf(ctx)}, nil
 }
 
 func locationOf(ctx context.Context) *time.Location {
@@ -172,7 +172,7 @@ func (r *Resolver) customersJSON(ctx context.Context, fc *graphql.FieldContext, 
 					return nil
 				}
 			}
-			plan := collect(op, f.Selections, "NetworkInteractions")
+			plan := planFor(ctx, f, "NetworkInteractions")
 			cf.interactions = make([]*interactionsJSON, len(results))
 			for i, nis := range results {
 				cf.interactions[i] = &interactionsJSON{plan: plan, nis: nis, loc: loc}
@@ -186,7 +186,7 @@ func (r *Resolver) customersJSON(ctx context.Context, fc *graphql.FieldContext, 
 			if err != nil {
 				return nil
 			}
-			plan := collect(op, f.Selections, "TimelineConnection")
+			plan := planFor(ctx, f, "TimelineConnection")
 			cf.timelines = make([]*timelineJSON, len(results))
 			for i, conn := range results {
 				cf.timelines[i] = &timelineJSON{plan: plan, conn: conn, w: interactionsJSON{loc: loc}}
@@ -393,26 +393,34 @@ type plans struct {
 
 type plansKey struct{}
 
-// withPlans gives every request a plan cache of its own (a plan depends on
-// the request's variables, through @skip and @include).
+// withPlans gives every request a plan cache of its own, for documents
+// whose plans depend on the request's variables (see planFor).
 func withPlans(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), plansKey{}, &plans{})))
 	})
 }
 
-func planFor(ctx context.Context, f graphql.CollectedField) *plan {
+// planFor returns the plan of f's selection as typename. A document
+// without directives has the same plans on every request (only @skip and
+// @include make a selection depend on the variables), and gqlgen's query
+// cache hands every request for it the same parsed document: its plans
+// are kept across requests (sharedPlans). Others are kept for the request.
+func planFor(ctx context.Context, f graphql.CollectedField, typename string) *plan {
 	op := graphql.GetOperationContext(ctx)
+	if !hasDirectives(op.Doc) {
+		return sharedPlans.plan(op, f, typename)
+	}
 	ps, ok := ctx.Value(plansKey{}).(*plans)
 	if !ok {
-		return collect(op, f.Selections, "NetworkInteractions")
+		return collect(op, f.Selections, typename)
 	}
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
-	if p, ok := ps.m[f.Field]; ok {
+	if p, ok := ps.m[f.Field]; ok && p.typename == typename {
 		return p
 	}
-	p := collect(op, f.Selections, "NetworkInteractions")
+	p := collect(op, f.Selections, typename)
 	if ps.m == nil {
 		ps.m = make(map[*ast.Field]*plan)
 	}

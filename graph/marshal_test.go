@@ -93,6 +93,19 @@ func TestFastMarshallingMatchesGqlgen(t *testing.T) {
 		{`{ customers(by: ID, values: ["1000001", "1000002"]) { timeline(first: 3, statuses: ["DELIVERED"]) { edges { node { ... on Message { id status } } } } } }`, nil},
 		{`query($l: Int, $t: InteractionType) { customers(by: MOBILE, values: ["9177", "919988221100"]) {
 			interactions(limit: $l, type: $t) { interactions { type messages { id } } } } }`, map[string]any{"l": 1, "t": "PHONE"}},
+		// Documents asked again with other variables: plans kept from the
+		// first time must not carry its @skip and @include over.
+		{`query($skip: Boolean!, $inc: Boolean!) { customers(by: MOBILE, values: ["9177", "917385022695"]) {
+			interactions { ...N interactions { ... on Interaction { count @skip(if: $skip) type @include(if: $inc) } messages { ...M } } } } }
+			fragment N on NetworkInteractions { network @include(if: $inc) }
+			fragment M on Message { id sentAt @skip(if: $skip) status }`, map[string]any{"skip": false, "inc": true}},
+		{`query($skip: Boolean!) { customers(by: MOBILE, values: ["9177"]) { interactions { network @skip(if: $skip) interactions { messages { id } } } } }`,
+			map[string]any{"skip": true}},
+		{`query($skip: Boolean!) { customer(id: "77") { t: timeline(last: 2, types: [SMS, PHONE, MISSED_CALL]) { e: edges { c: cursor n: node { ...T ... on Message { id @skip(if: $skip) } } }
+			p: pageInfo { s: startCursor } } u: timeline(first: 0) { pageInfo { endCursor hasNextPage } totalCount } } }
+			fragment T on TimelineItem { __typename }`, map[string]any{"skip": true}},
+		{`query($l: Int, $t: InteractionType) { customers(by: MOBILE, values: ["9177", "919988221100"]) {
+			interactions(limit: $l, type: $t) { interactions { type messages { id } } } } }`, map[string]any{"l": 3, "t": "SMS"}},
 	}
 	// Errors too: the one-pass path gives them back to the generated
 	// executor, which must answer as it always does.
@@ -112,6 +125,7 @@ func TestFastMarshallingMatchesGqlgen(t *testing.T) {
 			t.Errorf("query %s answered no error: %s", q, want)
 		}
 	}
+	kept := graph.SharedPlans()
 	for _, tt := range queries {
 		want, got := do(plain, tt.q, tt.vars), do(fast, tt.q, tt.vars)
 		if got != want {
@@ -120,5 +134,8 @@ func TestFastMarshallingMatchesGqlgen(t *testing.T) {
 		if strings.Contains(want, `"errors"`) {
 			t.Errorf("query %s answered errors: %s", tt.q, want)
 		}
+	}
+	if graph.SharedPlans() <= kept {
+		t.Error("no plan of a directive-free document kept across requests")
 	}
 }
