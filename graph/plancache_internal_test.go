@@ -13,7 +13,7 @@ import (
 // and returns its operation and the interactions field as collected.
 func interactionsField(t *testing.T, q string) (*graphql.OperationContext, graphql.CollectedField) {
 	t.Helper()
-	doc, errs := gqlparser.LoadQuery(NewExecutableSchema(Config{}).Schema(), q)
+	doc, errs := gqlparser.LoadQueryWithRules(NewExecutableSchema(Config{}).Schema(), q, nil)
 	if errs != nil {
 		t.Fatal(errs)
 	}
@@ -85,7 +85,7 @@ func TestHasDirectives(t *testing.T) {
 		{`{ customer(id: "1") @skip(if: false) { id } }`, true},
 	}
 	for _, tt := range tests {
-		doc, errs := gqlparser.LoadQuery(schema, tt.q)
+		doc, errs := gqlparser.LoadQueryWithRules(schema, tt.q, nil)
 		if errs != nil {
 			t.Fatalf("%s: %v", tt.q, errs)
 		}
