@@ -111,8 +111,8 @@ func (p *readPool) put(rc *readConn) { p.free <- rc }
 func (p *readPool) query(ctx context.Context, query string, bind func(*sqlite3.Stmt) error, row func(*readConn, *sqlite3.Stmt) error) (err error) {
 	if s, ok := ctx.Value(snapshotKey{}).(*snapshot); ok {
 		s.mu.Lock()
-		defer s.mu.Unlock()
 		if !s.done {
+			defer s.mu.Unlock()
 			if s.rc == nil {
 				if s.rc, err = p.begin(ctx); err != nil {
 					return err
@@ -120,6 +120,7 @@ func (p *readPool) query(ctx context.Context, query string, bind func(*sqlite3.S
 			}
 			return p.run(ctx, s.rc, query, bind, row)
 		}
+		s.mu.Unlock() // released: reads after the answer began run unscoped
 	}
 	rc, err := p.get(ctx)
 	if err != nil {
