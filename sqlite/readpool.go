@@ -249,11 +249,17 @@ func (p *readPool) discard(rc *readConn) {
 		}
 	}
 	p.mu.Unlock()
-	for _, st := range rc.stmts {
-		st.Close()
-	}
-	rc.c.Close()
+	rc.close()
 	<-p.open
+}
+
+// close closes rc's statements, then rc.
+func (rc *readConn) close() error {
+	errs := make([]error, 0, len(rc.stmts)+1)
+	for _, st := range rc.stmts {
+		errs = append(errs, st.Close())
+	}
+	return errors.Join(append(errs, rc.c.Close())...)
 }
 
 func (rc *readConn) prepare(query string) (*sqlite3.Stmt, error) {
@@ -322,10 +328,7 @@ func (p *readPool) close() error {
 	p.closed = true
 	var errs []error
 	for _, rc := range p.all {
-		for _, st := range rc.stmts {
-			errs = append(errs, st.Close())
-		}
-		errs = append(errs, rc.c.Close())
+		errs = append(errs, rc.close())
 	}
 	p.all = nil
 	return errors.Join(errs...)
