@@ -40,7 +40,8 @@ func (db *DB) Credential(ctx context.Context, id string) (interaction.APIKey, in
 // scopedStamp is the database's stamp: within a request's Scope taken
 // once, by the first lookup that needs it.
 func (db *DB) scopedStamp(ctx context.Context) (stamp, bool) {
-	if m, ok := ctx.Value(stampKey{}).(*stampMemo); ok {
+	if sc := scopeOf(ctx); sc != nil {
+		m := &sc.stamp
 		m.once.Do(func() { m.stamp, m.ok = db.takeStamp() })
 		return m.stamp, m.ok
 	}
@@ -53,8 +54,6 @@ func (db *DB) takeStamp() (stamp, bool) {
 	}
 	return db.index.stamp()
 }
-
-type stampKey struct{}
 
 // stampMemo is a request's one stamp.
 type stampMemo struct {
@@ -73,5 +72,21 @@ type stampMemo struct {
 // snapshot), which release ends; the caller calls release once its reads
 // are done, and may call it again.
 func (db *DB) Scope(ctx context.Context) (_ context.Context, release func()) {
-	return db.reads.withSnapshot(context.WithValue(ctx, stampKey{}, &stampMemo{}))
+	sc := &requestScope{}
+	return context.WithValue(ctx, scopeKey{}, sc), func() { db.reads.release(&sc.snap) }
+}
+
+// requestScope is what a Scope keeps for its request, under one context
+// value: the stamp and the read transaction.
+type requestScope struct {
+	stamp stampMemo
+	snap  snapshot
+}
+
+type scopeKey struct{}
+
+// scopeOf returns ctx's request scope, or nil outside one.
+func scopeOf(ctx context.Context) *requestScope {
+	sc, _ := ctx.Value(scopeKey{}).(*requestScope)
+	return sc
 }

@@ -109,7 +109,8 @@ func (p *readPool) put(rc *readConn) { p.free <- rc }
 // and in its transaction; otherwise on any idle connection, in a
 // transaction of its own.
 func (p *readPool) query(ctx context.Context, query string, bind func(*sqlite3.Stmt) error, row func(*readConn, *sqlite3.Stmt) error) (err error) {
-	if s, ok := ctx.Value(snapshotKey{}).(*snapshot); ok {
+	if sc := scopeOf(ctx); sc != nil {
+		s := &sc.snap
 		s.mu.Lock()
 		if !s.done {
 			defer s.mu.Unlock()
@@ -183,14 +184,6 @@ type snapshot struct {
 	mu   sync.Mutex // statements of one request run one at a time
 	rc   *readConn  // nil until the first statement
 	done bool       // released: later reads run as if unscoped
-}
-
-type snapshotKey struct{}
-
-// withSnapshot returns ctx with room for a snapshot, and its release.
-func (p *readPool) withSnapshot(ctx context.Context) (context.Context, func()) {
-	s := &snapshot{}
-	return context.WithValue(ctx, snapshotKey{}, s), func() { p.release(s) }
 }
 
 // begin takes a connection and begins its read transaction (deferred:
