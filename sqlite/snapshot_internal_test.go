@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/touchpoint/touchpoint/internal/importer"
 	"github.com/touchpoint/touchpoint/internal/interaction"
@@ -141,5 +142,43 @@ func TestScopeStatementsRunOneAtATime(t *testing.T) {
 	}
 	if s := db.Stats(); s.InUse != 1 {
 		t.Errorf("%d connections in use by one request, want 1", s.InUse)
+	}
+}
+
+// TestReleaseDiscardsAConnectionStillInATransaction: a connection whose
+// transaction did not end at release is closed, not pooled, and frees
+// its place: the next request gets a connection that sees the latest
+// commit, not the old snapshot.
+func TestReleaseDiscardsAConnectionStillInATransaction(t *testing.T) {
+	db, orgs := openLoaded(t, snapshotCustomer, "acme")
+	org := orgs[0]
+	req, release := db.Scope(context.Background())
+	smsSeen(t, db, req, org)
+	rc := scopeOf(req).snap.rc
+	// Its COMMIT now ends nothing, as a COMMIT that failed would.
+	fake, _, err := rc.c.Prepare(`SELECT 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.stmts["COMMIT"].Close()
+	rc.stmts["COMMIT"] = fake
+	importMore(t, db, org, "2")
+	release() // closes rc: it is not to be used after
+	for _, c := range db.reads.all {
+		if c == rc {
+			t.Fatal("a connection still in its transaction went back to the pool")
+		}
+	}
+	// Every place under the bound can be taken again (all at once: a
+	// place lost would leave the last waiting out the deadline), each
+	// connection seeing the commit made after the old snapshot began.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for range db.reads.max {
+		next, done := db.Scope(ctx)
+		defer done()
+		if c, p := smsSeen(t, db, next, org); c != 2 || p != 2 {
+			t.Errorf("a later request: count %d, page %d; want 2, 2", c, p)
+		}
 	}
 }
