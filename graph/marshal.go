@@ -405,11 +405,15 @@ func withPlans(next http.Handler) http.Handler {
 // without directives has the same plans on every request (only @skip and
 // @include make a selection depend on the variables), and gqlgen's query
 // cache hands every request for it the same parsed document: its plans
-// are kept across requests (sharedPlans). Others are kept for the request.
+// are kept across requests (sharedPlans), so a kept plan is found without
+// looking at the document. Others are kept for the request.
 func planFor(ctx context.Context, f graphql.CollectedField, typename string) *plan {
+	if p, ok := sharedPlans.get(f.Field, typename); ok {
+		return p
+	}
 	op := graphql.GetOperationContext(ctx)
 	if !hasDirectives(op.Doc) {
-		return sharedPlans.plan(op, f, typename)
+		return sharedPlans.put(f.Field, typename, collect(op, f.Selections, typename))
 	}
 	ps, ok := ctx.Value(plansKey{}).(*plans)
 	if !ok {

@@ -5,7 +5,6 @@ import (
 	"sync"
 	"weak"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -32,19 +31,22 @@ type planKey struct {
 	typename string
 }
 
-func (c *planCache) plan(op *graphql.OperationContext, f graphql.CollectedField, typename string) *plan {
-	k := planKey{weak.Make(f.Field), typename}
+// get returns the plan kept for field as typename.
+func (c *planCache) get(field *ast.Field, typename string) (*plan, bool) {
 	c.mu.RLock()
-	p, ok := c.m[k]
+	p, ok := c.m[planKey{weak.Make(field), typename}]
 	c.mu.RUnlock()
-	if ok {
-		return p
-	}
-	p = collect(op, f.Selections, typename)
+	return p, ok
+}
+
+// put keeps p for field as typename, unless the cache is full, and
+// returns the plan kept: p, or the one another request kept meanwhile.
+func (c *planCache) put(field *ast.Field, typename string, p *plan) *plan {
+	k := planKey{weak.Make(field), typename}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old, ok := c.m[k]; ok {
-		return old // collected meanwhile by another request
+		return old
 	}
 	if len(c.m) >= c.max {
 		return p
@@ -53,7 +55,7 @@ func (c *planCache) plan(op *graphql.OperationContext, f graphql.CollectedField,
 		c.m = make(map[planKey]*plan)
 	}
 	c.m[k] = p
-	runtime.AddCleanup(f.Field, c.forget, k)
+	runtime.AddCleanup(field, c.forget, k)
 	return p
 }
 

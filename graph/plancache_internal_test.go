@@ -28,9 +28,12 @@ func TestPlanCacheForgetsCollectedDocuments(t *testing.T) {
 	c := &planCache{max: 10}
 	keep := func() {
 		op, f := interactionsField(t, `{ customer(id: "1") { interactions { network interactions { type count } } } }`)
-		p := c.plan(op, f, "NetworkInteractions")
-		if again := c.plan(op, f, "NetworkInteractions"); again != p {
-			t.Error("the same field's plan collected twice")
+		p := c.put(f.Field, "NetworkInteractions", collect(op, f.Selections, "NetworkInteractions"))
+		if again, ok := c.get(f.Field, "NetworkInteractions"); !ok || again != p {
+			t.Error("the field's plan not kept")
+		}
+		if again := c.put(f.Field, "NetworkInteractions", collect(op, f.Selections, "NetworkInteractions")); again != p {
+			t.Error("a second put replaced the kept plan")
 		}
 		if len(p.fields) != 2 || p.fields[0].alias != "network" || p.fields[1].sub == nil {
 			t.Errorf("plan %+v", p.fields)
@@ -57,7 +60,7 @@ func TestPlanCacheBounded(t *testing.T) {
 	for range 5 {
 		op, f := interactionsField(t, `{ customer(id: "1") { interactions { network } } }`)
 		docs = append(docs, op.Doc)
-		if p := c.plan(op, f, "NetworkInteractions"); len(p.fields) != 1 {
+		if p := c.put(f.Field, "NetworkInteractions", collect(op, f.Selections, "NetworkInteractions")); len(p.fields) != 1 {
 			t.Errorf("plan %+v", p.fields)
 		}
 	}
