@@ -151,7 +151,8 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	srv := handler.New(NewExecutableSchema(c))
 	srv.AddTransport(getJSON{})
 	srv.AddTransport(postJSON{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](orDefault(cfg.QueryCacheSize, 1000)))
+	parsed := lru.New[*ast.QueryDocument](orDefault(cfg.QueryCacheSize, 1000))
+	srv.SetQueryCache(parsed)
 	if cfg.TrustedDocuments != nil {
 		srv.Use(trustedOnly{cfg.TrustedDocuments})
 	} else {
@@ -163,7 +164,10 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	if limits == (gqlguard.Limits{}) {
 		limits = gqlguard.DefaultLimits
 	}
-	srv.Use(gqlguard.Extension{Limits: limits})
+	srv.Use(gqlguard.Extension{Limits: limits, Passed: func(ctx context.Context, query string) bool {
+		_, ok := parsed.Get(ctx, query)
+		return ok
+	}})
 	if limits.Tokens > 0 {
 		srv.SetParserTokenLimit(limits.Tokens)
 	}

@@ -1,9 +1,12 @@
 package gqlguard
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/touchpoint/touchpoint/internal/gqlguard/guardtest"
 )
@@ -40,6 +43,35 @@ func TestCheck(t *testing.T) {
 			}
 			if code != tt.code {
 				t.Errorf("Check = %v, want code %q", err, tt.code)
+			}
+		})
+	}
+}
+
+// TestExtensionSkipsPassedDocuments: the extension refuses a document over
+// a limit unless Passed says the handler already holds it parsed and
+// validated (which only a document that passed can be).
+func TestExtensionSkipsPassedDocuments(t *testing.T) {
+	over := "{ " + strings.Repeat("x: __typename ", 51) + "}"
+	tests := []struct {
+		name   string
+		passed func(context.Context, string) bool
+		want   string
+	}{
+		{"no Passed", nil, "ALIAS_LIMIT_EXCEEDED"},
+		{"not passed", func(context.Context, string) bool { return false }, "ALIAS_LIMIT_EXCEEDED"},
+		{"passed", func(_ context.Context, q string) bool { return q == over }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := Extension{Limits: DefaultLimits, Passed: tt.passed}
+			err := e.MutateOperationParameters(context.Background(), &graphql.RawParams{Query: over})
+			code := ""
+			if err != nil {
+				code, _ = err.Extensions["code"].(string)
+			}
+			if code != tt.want {
+				t.Errorf("MutateOperationParameters = %v, want code %q", err, tt.want)
 			}
 		})
 	}
