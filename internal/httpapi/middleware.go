@@ -54,6 +54,9 @@ type reqInfo struct {
 	// (Deps.Scope); called once, when the answer starts to be written or
 	// the handler returns, whichever is first.
 	release func()
+	// conn is the request's connection when its writes can be held
+	// (WholeAnswers), else nil.
+	conn *heldConn
 }
 
 // written is called as the answer starts: the reads are done by then.
@@ -91,6 +94,8 @@ func newID() string {
 type statusWriter struct {
 	http.ResponseWriter
 	info *reqInfo
+	// holding: the connection holds the answer's writes (see conn.go).
+	holding bool
 }
 
 // WriteHeader also gives every 503 a Retry-After, whichever route's error
@@ -111,6 +116,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.info.status == 0 {
 		w.info.status = http.StatusOK
 	}
+	w.holdIfWhole()
 	n, err := w.ResponseWriter.Write(b)
 	w.info.bytes += int64(n)
 	return n, err
@@ -130,7 +136,7 @@ func (s *server) open(route string, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		info := &reqInfo{id: r.Header.Get(RequestIDHeader), route: route}
+		info := &reqInfo{id: r.Header.Get(RequestIDHeader), route: route, conn: connFrom(r.Context())}
 		if !validID.MatchString(info.id) {
 			info.id = newID()
 		}
@@ -144,6 +150,9 @@ func (s *server) open(route string, next http.Handler) http.Handler {
 		ctx, span := tracer.Start(ctx, "HTTP "+r.Method, trace.WithSpanKind(trace.SpanKindServer))
 		sw := &statusWriter{ResponseWriter: w, info: info}
 		start := time.Now()
+		// Runs last: after a panic's error answer and the access log, when
+		// net/http would have flushed the answer (see conn.go).
+		defer sw.sendHeld()
 		defer func() {
 			defer func() {
 				if !span.IsRecording() {
