@@ -259,7 +259,7 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 	}
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(httpapi.WholeAnswers(srv, ln)) }()
+	go func() { errc <- srv.Serve(httpapi.Listener(srv, ln)) }()
 	select {
 	case err := <-errc:
 		return err

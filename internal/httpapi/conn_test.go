@@ -48,7 +48,7 @@ func (c *countingConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
-// wholeServer serves the edge with h as its v2 route, over WholeAnswers
+// wholeServer serves the edge with h as its v2 route, over Listener
 // unless plain, and counts the writes of its connections.
 func wholeServer(t testing.TB, h http.HandlerFunc, plain bool) (*fixture, *countingListener) {
 	f := newFixture(t, 1000, func(d *httpapi.Deps) { d.V2 = h })
@@ -56,7 +56,7 @@ func wholeServer(t testing.TB, h http.HandlerFunc, plain bool) (*fixture, *count
 	cl := &countingListener{Listener: srv.Listener}
 	srv.Listener = cl
 	if !plain {
-		srv.Listener = httpapi.WholeAnswers(srv.Config, cl)
+		srv.Listener = httpapi.Listener(srv.Config, cl)
 	}
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -144,7 +144,7 @@ func TestWholeAnswers(t *testing.T) {
 	}
 }
 
-// TestWholeAnswersNeedsTheWrapper: without WholeAnswers, net/http writes a
+// TestWholeAnswersNeedsTheWrapper: without Listener, net/http writes a
 // large answer in several writes (what the test above would count if
 // holding stopped working).
 func TestWholeAnswersNeedsTheWrapper(t *testing.T) {
@@ -163,12 +163,12 @@ func TestWholeAnswersNeedsTheWrapper(t *testing.T) {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if got := cl.count(); got < 2 {
-		t.Errorf("net/http alone wrote a 12 KiB answer in %d write(s); the premise of WholeAnswers is gone", got)
+		t.Errorf("net/http alone wrote a 12 KiB answer in %d write(s); the premise of holding is gone", got)
 	}
 }
 
 // BenchmarkWholeAnswers: an 8 KiB answer through the edge over loopback
-// TCP, with and without WholeAnswers.
+// TCP, with and without Listener.
 func BenchmarkWholeAnswers(b *testing.B) {
 	want := bytes.Repeat([]byte("x"), 8<<10)
 	for _, plain := range []bool{true, false} {

@@ -33,9 +33,9 @@ const RequestIDHeader = "X-Cap-Requestid"
 type server struct {
 	cfg Config
 	d   Deps
-	// turns holds a token for each API request being served, when
-	// cfg.MaxInFlight bounds them.
-	turns chan struct{}
+	// turns bounds the API requests served at once to cfg.MaxInFlight,
+	// when set.
+	turns *turns
 }
 
 var tracer = otel.Tracer("github.com/touchpoint/touchpoint/internal/httpapi")
@@ -55,7 +55,7 @@ type reqInfo struct {
 	// the handler returns, whichever is first.
 	release func()
 	// conn is the request's connection when its writes can be held
-	// (WholeAnswers), else nil.
+	// (Listener), else nil.
 	conn *heldConn
 }
 
@@ -191,6 +191,9 @@ func (s *server) open(route string, next http.Handler) http.Handler {
 			s.log(ctx, r, info, time.Since(start))
 		}()
 		next.ServeHTTP(sw, r.WithContext(ctx))
+		if info.conn != nil {
+			info.conn.answered = answers.Add(1)
+		}
 	})
 }
 
@@ -323,10 +326,13 @@ func (s *server) api(route string, ew ErrorWriter, h http.Handler) http.Handler 
 			}
 		}
 		if s.turns != nil {
-			select {
-			case s.turns <- struct{}{}:
-				defer func() { <-s.turns }()
-			case <-ctx.Done():
+			// Keyed by when the connection was last answered (see turns.go);
+			// a connection the edge does not know is keyed by now.
+			key := answers.Load()
+			if info.conn != nil {
+				key = info.conn.answered
+			}
+			if err := s.turns.wait(ctx, key); err != nil {
 				// The deadline passed while queued (503), or the client gave
 				// up (nothing to write; logged as 499).
 				if r.Context().Err() == nil {
@@ -334,6 +340,7 @@ func (s *server) api(route string, ew ErrorWriter, h http.Handler) http.Handler 
 				}
 				return
 			}
+			defer s.turns.done()
 		}
 		h.ServeHTTP(w, r.WithContext(interaction.NewContext(ctx, p)))
 	})

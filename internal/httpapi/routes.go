@@ -21,7 +21,7 @@ func NewServer(cfg Config, d Deps) http.Handler {
 	}
 	s := &server{cfg: cfg, d: d}
 	if cfg.MaxInFlight > 0 {
-		s.turns = make(chan struct{}, cfg.MaxInFlight)
+		s.turns = newTurns(cfg.MaxInFlight)
 	}
 	mux := http.NewServeMux()
 

@@ -33,8 +33,10 @@ type Config struct {
 	// MaxBodyBytes bounds a request body; larger ones get 413.
 	MaxBodyBytes int64
 	// MaxInFlight bounds the API requests served at once; the others wait
-	// their turn (until their client gives up). 0 means no bound. Requests
-	// are authenticated and rate limited before they queue.
+	// their turn (until their client gives up or the deadline passes), the
+	// request of the connection answered longest ago first (turns.go). 0
+	// means no bound. Requests are authenticated and rate limited before
+	// they queue.
 	MaxInFlight int
 	// RequestTimeout bounds an API request from its arrival to its answer:
 	// authentication, the rate limit, the wait for a turn and every store
