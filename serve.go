@@ -76,7 +76,7 @@ func (o *serveOptions) define(fs *pflag.FlagSet) {
 	flagVar(fs, &o.rateLimit, "rate-limit", "", httpapi.DefaultConfig().DefaultRateLimit, "requests a minute per API key unless the key or organisation says otherwise")
 	flagVar(fs, &o.cache, "cache", "TOUCHPOINT_CACHE", true, "keep successful answers in memory under their organisation's data version, and answer If-None-Match with 304 (off: every request is computed)")
 	flagVar(fs, &o.cacheMiB, "cache-size", "TOUCHPOINT_CACHE_SIZE", 128, "MiB of answers the cache holds, shared fairly between organisations")
-	flagVar(fs, &o.maxInFlight, "max-in-flight", "TOUCHPOINT_MAX_IN_FLIGHT", -1, "API requests served at once, the rest queued; 0 for no bound, -1 to size it for the store: 2 per CPU on SQLite, 8 per CPU on PostgreSQL")
+	flagVar(fs, &o.maxInFlight, "max-in-flight", "TOUCHPOINT_MAX_IN_FLIGHT", -1, "API requests served at once, the rest queued; 0 for no bound, -1 to size it for the store: 1 per CPU on SQLite, 8 per CPU on PostgreSQL")
 }
 
 func serveCommand(env environment) *cobra.Command {
@@ -280,10 +280,15 @@ func serve(ctx context.Context, o serveOptions, env environment) error {
 
 // inFlightFor sizes the bound on requests served at once. On SQLite a
 // request is CPU from end to end, so more of them at once than the CPUs can
-// run only share the CPUs out: measured at 32 connections on 2 CPUs, two
-// per CPU gave REST v2 a p99 of 9-11 ms against 12-13 ms unbounded, at the
-// same throughput. On PostgreSQL a request spends most of its time
-// waiting, on the network and the database, or in postgres's coalescer
+// run only share the CPUs out: one per CPU. Measured at 32 connections on
+// 2 CPUs, two per CPU had given REST v2 a p99 of 9-11 ms against 12-13 ms
+// unbounded, at the same throughput; with turns given by when a connection
+// was last answered (internal/httpapi/turns.go), one per CPU against two,
+// alternated in one run: p99 0.79/0.87/0.88 of it for GraphQL over random
+// customers at 1.05-1.23 times the rate, 0.90/0.96/0.89 for REST v2 over
+// random customers at the same rate, 0.88/0.87 for the 50-customer
+// dashboard at 1.04-1.11 times the rate. On PostgreSQL a request spends
+// most of its time waiting, on the network and the database, or in postgres's coalescer
 // for the statement it will share with the requests beside it, so more
 // are under way: the more wait together, the fewer statements answer
 // them. Measured with wrk at 32 connections on 2 CPUs beside the database
@@ -298,7 +303,7 @@ func inFlightFor(dsn string) int {
 	if postgres.IsDSN(dsn) {
 		return 8 * runtime.GOMAXPROCS(0)
 	}
-	return 2 * runtime.GOMAXPROCS(0)
+	return runtime.GOMAXPROCS(0)
 }
 
 // tuneGC sets the garbage collector for serving, unless GOGC or
