@@ -112,13 +112,14 @@ func (c *heldConn) CloseWrite() error {
 }
 
 // ReadFrom keeps the connection's own ReadFrom (sendfile, splice) for
-// net/http's copies of files and other readers; it is never called while
-// held.
+// net/http's copies of files and other readers. While writes are held it
+// copies through Write instead, behind what is held: bytes written past
+// the hold would overtake the answer's start.
 func (c *heldConn) ReadFrom(r io.Reader) (int64, error) {
-	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok && !c.holding {
 		return rf.ReadFrom(r)
 	}
-	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+	return io.Copy(struct{ io.Writer }{c}, r)
 }
 
 // holdAbove is the Content-Length above which an answer's writes are held:
