@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ncruces/go-sqlite3"
+
 	"github.com/touchpoint/touchpoint/internal/importer"
 	"github.com/touchpoint/touchpoint/internal/interaction"
 )
@@ -181,4 +183,92 @@ func TestReleaseDiscardsAConnectionStillInATransaction(t *testing.T) {
 			t.Errorf("a later request: count %d, page %d; want 2, 2", c, p)
 		}
 	}
+}
+
+// quiet waits until the sweeper has seen the database's latest commit and
+// then declares the writes over, as quietAfter later it would.
+func quiet(t *testing.T, db *DB) {
+	t.Helper()
+	time.Sleep(3 * sweepEvery)
+	db.reads.writing.Store(false)
+}
+
+// beginsRun is how many times rc has run BEGIN.
+func beginsRun(rc *readConn) int {
+	st, ok := rc.stmts["BEGIN"]
+	if !ok {
+		return 0
+	}
+	return st.Status(sqlite3.STMTSTATUS_RUN, false)
+}
+
+// TestSnapshotCarriedOnWhileNothingIsCommitted: while nothing is
+// committed, a request's read transaction outlives it and the next
+// request carries it on (no BEGIN, no COMMIT); a commit between them is
+// seen by the next request all the same, scoped or not.
+func TestSnapshotCarriedOnWhileNothingIsCommitted(t *testing.T) {
+	db, orgs := openLoaded(t, snapshotCustomer, "acme")
+	org := orgs[0]
+	quiet(t, db)
+	req, release := db.Scope(context.Background())
+	smsSeen(t, db, req, org)
+	rc := scopeOf(req).snap.rc
+	begins := beginsRun(rc)
+	release()
+	// (rc is the pool's again: it is looked at only while a request
+	// holds it, as the sweeper may take it.)
+	req, release = db.Scope(context.Background())
+	if c, p := smsSeen(t, db, req, org); c != 1 || p != 1 {
+		t.Errorf("carried on: count %d, page %d; want 1, 1", c, p)
+	}
+	if scopeOf(req).snap.rc != rc || beginsRun(rc) != begins {
+		t.Errorf("the next request began a transaction (BEGIN run %d times, was %d) instead of carrying on", beginsRun(rc), begins)
+	}
+	release()
+
+	importMore(t, db, org, "2")
+	req, release = db.Scope(context.Background())
+	if c, p := smsSeen(t, db, req, org); c != 2 || p != 2 {
+		t.Errorf("after a commit: count %d, page %d; want the commit's 2, 2", c, p)
+	}
+	release()
+	if c, p := smsSeen(t, db, context.Background(), org); c != 2 || p != 2 {
+		t.Errorf("after a commit, unscoped: count %d, page %d; want 2, 2", c, p)
+	}
+}
+
+// TestKeptSnapshotsEndSoonAfterACommit: an idle connection's kept
+// transaction holds a read mark, which keeps a checkpoint from finishing;
+// after a commit (here another connection's, as an import's in another
+// process would be) the sweeper ends it within a few sweeps, and while
+// commits keep coming no transaction is kept.
+func TestKeptSnapshotsEndSoonAfterACommit(t *testing.T) {
+	db, orgs := openLoaded(t, snapshotCustomer, "acme")
+	org := orgs[0]
+	quiet(t, db)
+	req, release := db.Scope(context.Background())
+	smsSeen(t, db, req, org)
+	release()
+	importMore(t, db, org, "2")
+	deadline := time.Now().Add(2 * time.Second)
+	for checkpoint(t, db) {
+		if time.Now().After(deadline) {
+			t.Fatal("an idle connection's kept transaction still held the checkpoint back 2 s after a commit")
+		}
+		time.Sleep(sweepEvery)
+	}
+	if !db.reads.writing.Load() {
+		t.Fatal("the sweeper did not see the commit")
+	}
+	req, release = db.Scope(context.Background())
+	smsSeen(t, db, req, org)
+	rc := scopeOf(req).snap.rc
+	begins := beginsRun(rc)
+	release()
+	req, release = db.Scope(context.Background())
+	smsSeen(t, db, req, org)
+	if scopeOf(req).snap.rc == rc && beginsRun(rc) == begins {
+		t.Error("a transaction was carried on while commits come")
+	}
+	release()
 }

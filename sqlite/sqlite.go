@@ -129,6 +129,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.reads = newReadPool(readOnly, max(4, 2*runtime.GOMAXPROCS(0)), &db.stmts)
 	db.Store = sqlstore.New(db.w, db.r, sqlstore.Dialect{Join: "CROSS JOIN", Violation: violation})
 	db.mapIndex(ctx, path, readOnly)
+	if db.index != nil {
+		// Read transactions are kept across requests under the stamp
+		// (readpool.go), and ended soon after any commit.
+		db.reads.stamp, db.reads.scoped = db.takeStamp, db.scopedStamp
+		db.reads.startSweep()
+	}
 	return db, nil
 }
 
