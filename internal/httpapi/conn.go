@@ -129,10 +129,15 @@ const holdAbove = 3 << 10
 
 // holdIfWhole starts holding the connection's writes as the body of an
 // answer of known length starts: the edge sends them in one write when
-// the handler is done (sendHeld).
+// the handler is done (sendHeld). It decides once an answer, at its first
+// write: the headers are sent by then.
 func (w *statusWriter) holdIfWhole() {
+	if w.decided {
+		return
+	}
+	w.decided = true
 	c := w.info.conn
-	if c == nil || w.holding || c.holding {
+	if c == nil || c.holding {
 		return
 	}
 	if n, err := strconv.Atoi(w.Header().Get("Content-Length")); err == nil && n > holdAbove {

@@ -94,8 +94,9 @@ func newID() string {
 type statusWriter struct {
 	http.ResponseWriter
 	info *reqInfo
-	// holding: the connection holds the answer's writes (see conn.go).
-	holding bool
+	// decided: whether to hold the answer's writes was settled at its
+	// first write; holding: the connection holds them (see conn.go).
+	decided, holding bool
 }
 
 // WriteHeader also gives every 503 a Retry-After, whichever route's error
@@ -328,9 +329,11 @@ func (s *server) api(route string, ew ErrorWriter, h http.Handler) http.Handler 
 		if s.turns != nil {
 			// Keyed by when the connection was last answered (see turns.go);
 			// a connection the edge does not know is keyed by now.
-			key := answers.Load()
+			var key uint64
 			if info.conn != nil {
 				key = info.conn.answered
+			} else {
+				key = answers.Load()
 			}
 			if err := s.turns.wait(ctx, key); err != nil {
 				// The deadline passed while queued (503), or the client gave
