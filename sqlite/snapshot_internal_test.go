@@ -202,36 +202,47 @@ func beginsRun(rc *readConn) int {
 	return st.Status(sqlite3.STMTSTATUS_RUN, false)
 }
 
+// quietLoaded is openLoaded(snapshotCustomer) with the writes over.
+func quietLoaded(t *testing.T) (*DB, interaction.OrgID) {
+	t.Helper()
+	db, orgs := openLoaded(t, snapshotCustomer, "acme")
+	quiet(t, db)
+	return db, orgs[0]
+}
+
+// readOnce runs one request's reads and returns its connection, how many
+// times that had run BEGIN by the end of the request, and the SMS count
+// and page the request saw. (The connection is the pool's again after:
+// it is looked at only while a request holds it, as the sweeper may take
+// an idle one.)
+func readOnce(t *testing.T, db *DB, org interaction.OrgID) (rc *readConn, begins, count, page int) {
+	t.Helper()
+	req, release := db.Scope(context.Background())
+	defer release()
+	count, page = smsSeen(t, db, req, org)
+	rc = scopeOf(req).snap.rc
+	return rc, beginsRun(rc), count, page
+}
+
 // TestSnapshotCarriedOnWhileNothingIsCommitted: while nothing is
 // committed, a request's read transaction outlives it and the next
 // request carries it on (no BEGIN, no COMMIT); a commit between them is
 // seen by the next request all the same, scoped or not.
 func TestSnapshotCarriedOnWhileNothingIsCommitted(t *testing.T) {
-	db, orgs := openLoaded(t, snapshotCustomer, "acme")
-	org := orgs[0]
-	quiet(t, db)
-	req, release := db.Scope(context.Background())
-	smsSeen(t, db, req, org)
-	rc := scopeOf(req).snap.rc
-	begins := beginsRun(rc)
-	release()
-	// (rc is the pool's again: it is looked at only while a request
-	// holds it, as the sweeper may take it.)
-	req, release = db.Scope(context.Background())
-	if c, p := smsSeen(t, db, req, org); c != 1 || p != 1 {
+	db, org := quietLoaded(t)
+	rc, begins, _, _ := readOnce(t, db, org)
+	next, nextBegins, c, p := readOnce(t, db, org)
+	if c != 1 || p != 1 {
 		t.Errorf("carried on: count %d, page %d; want 1, 1", c, p)
 	}
-	if scopeOf(req).snap.rc != rc || beginsRun(rc) != begins {
-		t.Errorf("the next request began a transaction (BEGIN run %d times, was %d) instead of carrying on", beginsRun(rc), begins)
+	if next != rc || nextBegins != begins {
+		t.Errorf("the next request began a transaction (BEGIN run %d times, was %d) instead of carrying on", nextBegins, begins)
 	}
-	release()
 
 	importMore(t, db, org, "2")
-	req, release = db.Scope(context.Background())
-	if c, p := smsSeen(t, db, req, org); c != 2 || p != 2 {
+	if _, _, c, p := readOnce(t, db, org); c != 2 || p != 2 {
 		t.Errorf("after a commit: count %d, page %d; want the commit's 2, 2", c, p)
 	}
-	release()
 	if c, p := smsSeen(t, db, context.Background(), org); c != 2 || p != 2 {
 		t.Errorf("after a commit, unscoped: count %d, page %d; want 2, 2", c, p)
 	}
@@ -243,12 +254,8 @@ func TestSnapshotCarriedOnWhileNothingIsCommitted(t *testing.T) {
 // process would be) the sweeper ends it within a few sweeps, and while
 // commits keep coming no transaction is kept.
 func TestKeptSnapshotsEndSoonAfterACommit(t *testing.T) {
-	db, orgs := openLoaded(t, snapshotCustomer, "acme")
-	org := orgs[0]
-	quiet(t, db)
-	req, release := db.Scope(context.Background())
-	smsSeen(t, db, req, org)
-	release()
+	db, org := quietLoaded(t)
+	readOnce(t, db, org)
 	importMore(t, db, org, "2")
 	deadline := time.Now().Add(2 * time.Second)
 	for checkpoint(t, db) {
@@ -260,15 +267,8 @@ func TestKeptSnapshotsEndSoonAfterACommit(t *testing.T) {
 	if !db.reads.writing.Load() {
 		t.Fatal("the sweeper did not see the commit")
 	}
-	req, release = db.Scope(context.Background())
-	smsSeen(t, db, req, org)
-	rc := scopeOf(req).snap.rc
-	begins := beginsRun(rc)
-	release()
-	req, release = db.Scope(context.Background())
-	smsSeen(t, db, req, org)
-	if scopeOf(req).snap.rc == rc && beginsRun(rc) == begins {
+	rc, begins, _, _ := readOnce(t, db, org)
+	if next, nextBegins, _, _ := readOnce(t, db, org); next == rc && nextBegins == begins {
 		t.Error("a transaction was carried on while commits come")
 	}
-	release()
 }
