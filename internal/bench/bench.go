@@ -174,7 +174,7 @@ func Run(ctx context.Context, o Options, env Env) error {
 		row := measurement{name: sc.name, bodySize: float64(len(sample))}
 
 		next := func(w, n int) *http.Request { return sc.request(base, w, n) }
-		loadgen.Run(ctx, client, o.Concurrency, 0, o.Warmup, next) // warm-up, not measured
+		loadgen.Run(ctx, o.Concurrency, 0, o.Warmup, next) // warm-up, not measured
 
 		// B0: the same HTTP stack writing precomputed bytes of the same
 		// size, with the same status, in a process of its own. B1: the
@@ -189,11 +189,11 @@ func Run(ctx context.Context, o Options, env Env) error {
 			return err
 		}
 		err = row.measure(ctx, o, srv, func(d time.Duration) loadgen.Result {
-			return loadgen.Run(ctx, client, o.Concurrency, 0, d, next)
+			return loadgen.Run(ctx, o.Concurrency, 0, d, next)
 		}, func(d time.Duration) loadgen.Result {
-			return loadgen.Run(ctx, client, o.Concurrency, 0, d, func(w, n int) *http.Request { return sc.request(b0.base, w, n) })
+			return loadgen.Run(ctx, o.Concurrency, 0, d, func(w, n int) *http.Request { return sc.request(b0.base, w, n) })
 		}, func(d time.Duration) loadgen.Result {
-			return loadgen.Run(ctx, client, o.Concurrency, 0, d, func(w, n int) *http.Request { return sc.request(b1, w, n) })
+			return loadgen.Run(ctx, o.Concurrency, 0, d, func(w, n int) *http.Request { return sc.request(b1, w, n) })
 		}, len(rows)+1, logf)
 		b0.stop()
 		stop1()

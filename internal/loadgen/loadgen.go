@@ -6,8 +6,11 @@
 package loadgen
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -51,12 +54,20 @@ func (r Result) Percentile(p float64) time.Duration {
 	return r.Latencies[min(max(i, 0), len(r.Latencies)-1)]
 }
 
-// Run drives client with requests from next (called concurrently, with
-// the worker number and its request count) for warmup and then duration;
-// only the latter is measured. A response is an error unless its status is
-// 200, or 304 (the answer to a conditional request the client's copy
-// satisfies).
-func Run(ctx context.Context, client *http.Client, concurrency int, warmup, duration time.Duration, next func(worker, n int) *http.Request) Result {
+// Run drives concurrency connections with requests from next (called
+// concurrently, with the worker number and its request count) for warmup
+// and then duration; only the latter is measured. A response is an error
+// unless its status is 200, or 304 (the answer to a conditional request
+// the client's copy satisfies).
+//
+// Each worker speaks HTTP/1.1 on a connection of its own: Request.Write
+// puts the request on the wire and http.ReadResponse reads the answer,
+// with no goroutine but the worker's. net/http's Transport hands every
+// request between three goroutines (the caller's and the connection's
+// reader and writer), which cost the generator twice the CPU per request
+// of wrk; on a machine it shares with the server, that CPU comes out of
+// the server's and its scheduling shows up in the tail being measured.
+func Run(ctx context.Context, concurrency int, warmup, duration time.Duration, next func(worker, n int) *http.Request) Result {
 	type sample struct {
 		lat   time.Duration
 		err   bool
@@ -72,20 +83,19 @@ func Run(ctx context.Context, client *http.Client, concurrency int, warmup, dura
 	for w := range concurrency {
 		wg.Go(func() {
 			var local []sample
+			c := &conn{}
+			defer c.close()
 			for n := 0; ctx.Err() == nil; n++ {
 				t0 := time.Now()
 				if !t0.Before(end) {
 					break
 				}
-				req := next(w, n).WithContext(ctx)
-				resp, err := client.Do(req)
-				s := sample{err: err != nil}
-				if err == nil {
-					s.bytes, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					s.err = resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNotModified
+				status, bytes, err := c.do(ctx, next(w, n))
+				s := sample{
+					lat:   time.Since(t0),
+					err:   err != nil || status != http.StatusOK && status != http.StatusNotModified,
+					bytes: bytes,
 				}
-				s.lat = time.Since(t0)
 				if !t0.Before(measureFrom) && time.Now().Before(end) {
 					local = append(local, s)
 				}
@@ -107,4 +117,92 @@ func Run(ctx context.Context, client *http.Client, concurrency int, warmup, dura
 	}
 	slices.Sort(r.Latencies)
 	return r
+}
+
+// conn is one worker's connection, dialled at its first request and
+// again after the server closes it or an exchange fails.
+type conn struct {
+	nc   net.Conn
+	host string
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	stop func() bool // stops closing nc when the run's context ends
+	used bool        // nc has carried an answer
+}
+
+// do sends req and reads its whole answer, returning its status and body
+// size. A request whose answer never began, on a connection which has
+// carried answers before (as one the server has just closed for idleness
+// would), is sent once more on a new connection, as net/http's Transport
+// does.
+func (c *conn) do(ctx context.Context, req *http.Request) (status int, n int64, err error) {
+	for attempt := 0; ; attempt++ {
+		retry := c.nc != nil && c.used && attempt == 0
+		status, n, err = c.exchange(ctx, req)
+		if err == nil || !retry || status != 0 || ctx.Err() != nil {
+			return status, n, err
+		}
+		if req.GetBody != nil {
+			if req.Body, err = req.GetBody(); err != nil {
+				return 0, 0, err
+			}
+		}
+	}
+}
+
+func (c *conn) exchange(ctx context.Context, req *http.Request) (int, int64, error) {
+	if req.URL.Scheme != "http" {
+		return 0, 0, fmt.Errorf("loadgen: %s: only http URLs", req.URL)
+	}
+	host := req.URL.Host
+	if req.URL.Port() == "" {
+		host = net.JoinHostPort(req.URL.Hostname(), "80")
+	}
+	if c.nc == nil || c.host != host {
+		if err := c.dial(ctx, host); err != nil {
+			return 0, 0, err
+		}
+	}
+	if err := req.Write(c.bw); err != nil {
+		c.close()
+		return 0, 0, err
+	}
+	if err := c.bw.Flush(); err != nil {
+		c.close()
+		return 0, 0, err
+	}
+	resp, err := http.ReadResponse(c.br, req)
+	if err != nil {
+		c.close()
+		return 0, 0, err
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	c.used = true
+	if err != nil || resp.Close {
+		c.close()
+	}
+	return resp.StatusCode, n, err
+}
+
+// dial replaces c's connection with a new one to host.
+func (c *conn) dial(ctx context.Context, host string) error {
+	c.close()
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", host)
+	if err != nil {
+		return err
+	}
+	c.nc, c.host, c.used = nc, host, false
+	c.br, c.bw = bufio.NewReaderSize(nc, 16<<10), bufio.NewWriterSize(nc, 4<<10)
+	c.stop = context.AfterFunc(ctx, func() { nc.Close() })
+	return nil
+}
+
+func (c *conn) close() {
+	if c.nc != nil {
+		c.stop()
+		c.nc.Close()
+		c.nc = nil
+	}
 }

@@ -2,6 +2,8 @@ package loadgen
 
 import (
 	"context"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -20,7 +22,7 @@ func TestRun(t *testing.T) {
 		w.Write([]byte("hello"))
 	}))
 	defer srv.Close()
-	r := Run(context.Background(), srv.Client(), 4, 20*time.Millisecond, 100*time.Millisecond, func(int, int) *http.Request {
+	r := Run(context.Background(), 4, 20*time.Millisecond, 100*time.Millisecond, func(int, int) *http.Request {
 		req, _ := http.NewRequest("GET", srv.URL, nil)
 		return req
 	})
@@ -29,6 +31,86 @@ func TestRun(t *testing.T) {
 	}
 	if r.Percentile(50) <= 0 || r.Percentile(99) < r.Percentile(50) || r.RPS() <= 0 {
 		t.Errorf("p50 %v p99 %v rps %v", r.Percentile(50), r.Percentile(99), r.RPS())
+	}
+}
+
+// TestRunNewConnections: answers that close their connection, saying so
+// or not, cost a new connection and no error; a POST sent again on it
+// carries its whole body.
+func TestRunNewConnections(t *testing.T) {
+	const body = `{"query":"{ a }"}`
+	var answers, conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, err := io.ReadAll(r.Body)
+		if err != nil || string(got) != body {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		switch answers.Add(1) % 3 {
+		case 1: // says so
+			w.Header().Set("Connection", "close")
+			w.Write([]byte("closing"))
+		case 2: // does not: the answer, then the connection closed under the client
+			hj, _, _ := w.(http.Hijacker).Hijack()
+			hj.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"))
+			time.Sleep(time.Millisecond)
+			hj.Close()
+		default:
+			w.Write([]byte("kept"))
+		}
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	r := Run(context.Background(), 2, 0, 100*time.Millisecond, func(int, int) *http.Request {
+		req, _ := http.NewRequest("POST", srv.URL, strings.NewReader(body))
+		return req
+	})
+	if r.Requests < 10 || r.Errors != 0 {
+		t.Fatalf("%d requests, %d errors; want some and none", r.Requests, r.Errors)
+	}
+	if c := conns.Load(); c < int64(r.Requests)/3 {
+		t.Errorf("%d connections for %d requests, a third of which close theirs", c, r.Requests)
+	}
+}
+
+// TestRunStopsWithItsContext: a run whose server never answers ends when
+// its context does, with the requests in flight counted as errors.
+func TestRunStopsWithItsContext(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-release }))
+	defer srv.Close()
+	defer close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	done := make(chan Result)
+	go func() {
+		done <- Run(ctx, 3, 0, time.Hour, func(int, int) *http.Request {
+			req, _ := http.NewRequest("GET", srv.URL, nil)
+			return req
+		})
+	}()
+	select {
+	case r := <-done:
+		if r.Errors != r.Requests {
+			t.Errorf("%d requests, %d errors; want all errors", r.Requests, r.Errors)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the run outlived its context by 10 s")
+	}
+}
+
+func TestRunRefusesHTTPS(t *testing.T) {
+	r := Run(context.Background(), 1, 0, 20*time.Millisecond, func(int, int) *http.Request {
+		req, _ := http.NewRequest("GET", "https://127.0.0.1:1/", nil)
+		return req
+	})
+	if r.Requests == 0 || r.Errors != r.Requests {
+		t.Errorf("%d requests, %d errors; want all errors", r.Requests, r.Errors)
 	}
 }
 
