@@ -3,6 +3,7 @@ package httpapi
 import (
 	"container/heap"
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -31,9 +32,10 @@ type turns struct {
 	mu      sync.Mutex
 	free    int
 	waiting waitHeap
+	yield   func() // between queueing and looking for a free turn; runtime.Gosched but in tests
 }
 
-func newTurns(n int) *turns { return &turns{free: n} }
+func newTurns(n int) *turns { return &turns{free: n, yield: runtime.Gosched} }
 
 // answers numbers the answers the process has sent: a connection's key is
 // the number of its last answer, or the count when it was accepted. (One
@@ -58,15 +60,29 @@ const (
 // wait takes a turn for a request from a connection with key, waiting if
 // none is free. It returns nil with the turn, which the caller gives back
 // with done, or ctx's error without one.
+//
+// A request queues before it looks for a free turn, and yields in
+// between: a batch from the poller has its goroutines on a P's run queue,
+// and a yield goes to the back of the scheduler's global queue, which a P
+// takes from only once its own queue is empty. So by the time the yielder
+// runs again, the rest of its batch has been read and queued too, and a
+// free turn goes to the oldest of them rather than to whichever was read
+// first (the newest: see above). Before, the yield came first and the
+// first request back took a free turn. Measured against that with wrk at
+// 32 connections on 2 CPUs, SQLite, alternated in one run, at the same
+// rate: p99 0.73-0.88 of it for the one-customer question, 0.82-0.94 for
+// REST v1.1 and 0.84-0.86 for GraphQL over random customers, 0.88-0.96
+// for REST v2, 0.94-0.96 for the dashboard.
 func (t *turns) wait(ctx context.Context, key uint64) error {
-	t.mu.Lock()
-	if t.free > 0 {
-		t.free--
-		t.mu.Unlock()
-		return nil
-	}
 	w := &waiter{key: key, ready: make(chan struct{})}
+	t.mu.Lock()
 	heap.Push(&t.waiting, w)
+	t.mu.Unlock()
+	t.yield()
+	t.mu.Lock()
+	for t.free > 0 && t.grant() {
+		t.free--
+	}
 	t.mu.Unlock()
 	select {
 	case <-w.ready:
@@ -85,19 +101,26 @@ func (t *turns) wait(ctx context.Context, key uint64) error {
 	return ctx.Err()
 }
 
-// done gives a turn back: to the waiter with the smallest key, or free.
-func (t *turns) done() {
-	t.mu.Lock()
+// grant gives a turn to the waiter with the smallest key, if any waits.
+// t.mu is held.
+func (t *turns) grant() bool {
 	for t.waiting.Len() > 0 {
 		w := heap.Pop(&t.waiting).(*waiter)
 		if w.state == waiting {
 			w.state = granted
-			t.mu.Unlock()
 			close(w.ready)
-			return
+			return true
 		}
 	}
-	t.free++
+	return false
+}
+
+// done gives a turn back: to the waiter with the smallest key, or free.
+func (t *turns) done() {
+	t.mu.Lock()
+	if !t.grant() {
+		t.free++
+	}
 	t.mu.Unlock()
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -77,6 +78,47 @@ func TestTurnsGoToTheConnectionAnsweredLongestAgo(t *testing.T) {
 	defer tr.mu.Unlock()
 	if tr.free != 0 || tr.waiting.Len() != 0 {
 		t.Errorf("%d free, %d waiting after all were served; want 0, 0", tr.free, tr.waiting.Len())
+	}
+}
+
+// TestFreeTurnGoesToTheOldestOfABatch: requests that queue while the
+// first of them yields (a batch from the poller, read newest first) are
+// all considered for a free turn, which goes to the smallest key, not to
+// the request that reached the wait first.
+func TestFreeTurnGoesToTheOldestOfABatch(t *testing.T) {
+	tr := newTurns(1)
+	keys := []uint64{40, 10, 30} // the order they reach the wait
+	var yielded atomic.Int32
+	// yieldedBy waits, up to a second, until n requests have yielded.
+	yieldedBy := func(n int) {
+		for deadline := time.Now().Add(time.Second); int(yielded.Load()) < n && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	tr.yield = func() {
+		// Each yields until the whole batch has queued, as the scheduler's
+		// global queue has it.
+		yielded.Add(1)
+		yieldedBy(len(keys))
+	}
+	order := make(chan uint64, len(keys))
+	for i, k := range keys {
+		go func() {
+			if err := tr.wait(context.Background(), k); err != nil {
+				order <- 1000 + k
+				return
+			}
+			order <- k
+			tr.done()
+		}()
+		yieldedBy(i + 1) // reaching the wait in this order
+	}
+	var got []uint64
+	for range keys {
+		got = append(got, <-order)
+	}
+	if want := []uint64{10, 30, 40}; !slices.Equal(got, want) {
+		t.Errorf("turns went in order %v, want %v (smallest key first, though 40 came first)", got, want)
 	}
 }
 
