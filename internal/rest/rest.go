@@ -373,7 +373,50 @@ func load(ctx context.Context, r request, layout interaction.Layout, lists inter
 // subject is the one place message text leaves through REST.
 func (d data) subject(m interaction.Message) string { return otp.MaskIf(m.Subject, d.mask) }
 
-func (d data) format(t time.Time, layout string) string { return t.In(d.loc).Format(layout) }
+// format writes t in the organisation's zone with one of the vendor's
+// layouts.
+func (d data) format(t time.Time, layout string) string { return formatTime(t.In(d.loc), layout) }
+
+// formatTime is t.Format(layout), written digit by digit for the vendor's
+// three layouts: time.Format parses its layout on every call, which was
+// 3.5% of a REST v1.1 request's CPU (a date for every message).
+func formatTime(t time.Time, layout string) string {
+	y, mo, dd := t.Date()
+	if y < 0 || y > 9999 {
+		return t.Format(layout)
+	}
+	h, mi, s := t.Clock()
+	var b [20]byte
+	switch layout {
+	case layoutV11Sent, layoutV2Deliv: // 2006-01-02 15:04:05, 2006-01-02T15:04:05Z
+		put4(b[0:], y)
+		b[4], b[7] = '-', '-'
+		put2(b[5:], int(mo))
+		put2(b[8:], dd)
+		b[10] = ' '
+	case layoutDMY: // 02-01-2006 15:04:05
+		put2(b[0:], dd)
+		b[2], b[5] = '-', '-'
+		put2(b[3:], int(mo))
+		put4(b[6:], y)
+		b[10] = ' '
+	default:
+		return t.Format(layout)
+	}
+	put2(b[11:], h)
+	b[13], b[16] = ':', ':'
+	put2(b[14:], mi)
+	put2(b[17:], s)
+	if layout == layoutV2Deliv {
+		b[10], b[19] = 'T', 'Z'
+		return string(b[:20])
+	}
+	return string(b[:19])
+}
+
+func put2(b []byte, v int) { b[0], b[1] = byte('0'+v/10), byte('0'+v%10) }
+
+func put4(b []byte, v int) { put2(b, v/100); put2(b[2:], v%100) }
 
 // cut says how a list of count items was cut to returned by the page, or
 // "" when nothing was left out.

@@ -181,7 +181,7 @@ func (d data) v2(f interaction.Filter) v2Response {
 					list[i] = v2Message{ID: m.ID, Receiver: m.Receiver, Subject: d.subject(m), CampaignID: m.CampaignID,
 						Status: m.Status, SentDate: d.format(m.SentAt, layoutDMY), UserID: m.UserID}
 					if m.DeliveredAt != nil {
-						list[i].DeliveredTime = m.DeliveredAt.UTC().Format(layoutV2Deliv)
+						list[i].DeliveredTime = formatTime(m.DeliveredAt.UTC(), layoutV2Deliv)
 					}
 				}
 				it.MessageList = &list
