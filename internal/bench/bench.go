@@ -174,29 +174,37 @@ func Run(ctx context.Context, o Options, env Env) error {
 		row := measurement{name: sc.name, bodySize: float64(len(sample))}
 
 		next := func(w, n int) *http.Request { return sc.request(base, w, n) }
-		loadgen.Run(ctx, o.Concurrency, 0, o.Warmup, next) // warm-up, not measured
+		err = func() error {
+			// One client a target, each keeping its connections from one
+			// turn to the next (see measure): the turns measure serving,
+			// not connection set-up.
+			tpc, b0c, b1c := loadgen.NewClient(o.Concurrency), loadgen.NewClient(o.Concurrency), loadgen.NewClient(o.Concurrency)
+			defer tpc.Close()
+			defer b0c.Close()
+			defer b1c.Close()
+			tpc.Run(ctx, 0, o.Warmup, next) // warm-up, not measured
 
-		// B0: the same HTTP stack writing precomputed bytes of the same
-		// size, with the same status, in a process of its own. B1: the
-		// same data straight from the store, JSON-encoded.
-		b0, err := startCeiling(ctx, env.Server, len(sample), status)
-		if err != nil {
-			return err
-		}
-		b1, stop1, err := listen(sc.direct)
-		if err != nil {
-			b0.stop()
-			return err
-		}
-		err = row.measure(ctx, o, srv, func(d time.Duration) loadgen.Result {
-			return loadgen.Run(ctx, o.Concurrency, 0, d, next)
-		}, func(d time.Duration) loadgen.Result {
-			return loadgen.Run(ctx, o.Concurrency, 0, d, func(w, n int) *http.Request { return sc.request(b0.base, w, n) })
-		}, func(d time.Duration) loadgen.Result {
-			return loadgen.Run(ctx, o.Concurrency, 0, d, func(w, n int) *http.Request { return sc.request(b1, w, n) })
-		}, len(rows)+1, logf)
-		b0.stop()
-		stop1()
+			// B0: the same HTTP stack writing precomputed bytes of the
+			// same size, with the same status, in a process of its own. B1:
+			// the same data straight from the store, JSON-encoded.
+			b0, err := startCeiling(ctx, env.Server, len(sample), status)
+			if err != nil {
+				return err
+			}
+			defer b0.stop()
+			b1, stop1, err := listen(sc.direct)
+			if err != nil {
+				return err
+			}
+			defer stop1()
+			return row.measure(ctx, o, srv, func(d time.Duration) loadgen.Result {
+				return tpc.Run(ctx, 0, d, next)
+			}, func(d time.Duration) loadgen.Result {
+				return b0c.Run(ctx, 0, d, func(w, n int) *http.Request { return sc.request(b0.base, w, n) })
+			}, func(d time.Duration) loadgen.Result {
+				return b1c.Run(ctx, 0, d, func(w, n int) *http.Request { return sc.request(b1, w, n) })
+			}, len(rows)+1, logf)
+		}()
 		if err != nil {
 			return err
 		}

@@ -58,16 +58,50 @@ func (r Result) Percentile(p float64) time.Duration {
 // concurrently, with the worker number and its request count) for warmup
 // and then duration; only the latter is measured. A response is an error
 // unless its status is 200, or 304 (the answer to a conditional request
-// the client's copy satisfies).
-//
-// Each worker speaks HTTP/1.1 on a connection of its own: Request.Write
-// puts the request on the wire and http.ReadResponse reads the answer,
-// with no goroutine but the worker's. net/http's Transport hands every
-// request between three goroutines (the caller's and the connection's
-// reader and writer), which cost the generator twice the CPU per request
-// of wrk; on a machine it shares with the server, that CPU comes out of
-// the server's and its scheduling shows up in the tail being measured.
+// the client's copy satisfies). The connections are closed at the end;
+// a Client keeps them for its next run.
 func Run(ctx context.Context, concurrency int, warmup, duration time.Duration, next func(worker, n int) *http.Request) Result {
+	c := NewClient(concurrency)
+	defer c.Close()
+	return c.Run(ctx, warmup, duration, next)
+}
+
+// Client is a closed-loop load's connections, one for each of its
+// workers, kept from one run to the next as a browser or an HTTP client
+// library keeps them: a run that follows another starts on connections
+// the server already serves, and measures no connection set-up.
+//
+// Each worker speaks HTTP/1.1 on its connection: Request.Write puts the
+// request on the wire and http.ReadResponse reads the answer, with no
+// goroutine but the worker's. net/http's Transport hands every request
+// between three goroutines (the caller's and the connection's reader and
+// writer), which cost the generator twice the CPU per request of wrk; on
+// a machine it shares with the server, that CPU comes out of the server's
+// and its scheduling shows up in the tail being measured.
+type Client struct {
+	conns []*conn
+}
+
+// NewClient returns a client of concurrency workers; Close closes their
+// connections.
+func NewClient(concurrency int) *Client {
+	c := &Client{conns: make([]*conn, concurrency)}
+	for i := range c.conns {
+		c.conns[i] = &conn{}
+	}
+	return c
+}
+
+// Close closes the client's connections.
+func (c *Client) Close() {
+	for _, cn := range c.conns {
+		cn.close()
+	}
+}
+
+// Run is the package's Run on c's connections; a connection closed when
+// ctx ends is dialled again by the next run.
+func (c *Client) Run(ctx context.Context, warmup, duration time.Duration, next func(worker, n int) *http.Request) Result {
 	type sample struct {
 		lat   time.Duration
 		err   bool
@@ -80,17 +114,17 @@ func Run(ctx context.Context, concurrency int, warmup, duration time.Duration, n
 	)
 	start := time.Now()
 	measureFrom, end := start.Add(warmup), start.Add(warmup+duration)
-	for w := range concurrency {
+	for w, cn := range c.conns {
 		wg.Go(func() {
 			var local []sample
-			c := &conn{}
-			defer c.close()
+			cn.watch(ctx)
+			defer cn.unwatch()
 			for n := 0; ctx.Err() == nil; n++ {
 				t0 := time.Now()
 				if !t0.Before(end) {
 					break
 				}
-				status, bytes, err := c.do(ctx, next(w, n))
+				status, bytes, err := cn.do(ctx, next(w, n))
 				s := sample{
 					lat:   time.Since(t0),
 					err:   err != nil || status != http.StatusOK && status != http.StatusNotModified,
@@ -126,8 +160,29 @@ type conn struct {
 	host string
 	br   *bufio.Reader
 	bw   *bufio.Writer
-	stop func() bool // stops closing nc when the run's context ends
+	stop func() bool // stops closing nc when the current run's context ends
 	used bool        // nc has carried an answer
+}
+
+// watch closes c's connection when ctx, the current run's, ends: that
+// ends a wait for an answer that will not come. Only nc.Close runs on
+// another goroutine.
+func (c *conn) watch(ctx context.Context) {
+	c.unwatch()
+	if nc := c.nc; nc != nil {
+		c.stop = context.AfterFunc(ctx, func() { nc.Close() })
+	}
+}
+
+// unwatch undoes watch, at the end of a run. A connection the run's end
+// closed is let go, to be dialled again.
+func (c *conn) unwatch() {
+	if c.stop != nil {
+		if !c.stop() {
+			c.nc = nil
+		}
+		c.stop = nil
+	}
 }
 
 // do sends req and reads its whole answer, returning its status and body
@@ -195,14 +250,14 @@ func (c *conn) dial(ctx context.Context, host string) error {
 	}
 	c.nc, c.host, c.used = nc, host, false
 	c.br, c.bw = bufio.NewReaderSize(nc, 16<<10), bufio.NewWriterSize(nc, 4<<10)
-	c.stop = context.AfterFunc(ctx, func() { nc.Close() })
+	c.watch(ctx)
 	return nil
 }
 
 func (c *conn) close() {
-	if c.nc != nil {
-		c.stop()
-		c.nc.Close()
+	if nc := c.nc; nc != nil {
+		c.unwatch()
+		nc.Close()
 		c.nc = nil
 	}
 }

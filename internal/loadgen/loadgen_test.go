@@ -78,6 +78,45 @@ func TestRunNewConnections(t *testing.T) {
 	}
 }
 
+// TestClientKeepsConnections: a client's runs share its connections, one
+// a worker; the package's Run closes its own.
+func TestClientKeepsConnections(t *testing.T) {
+	var conns, closed atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			conns.Add(1)
+		case http.StateClosed:
+			closed.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	get := func(int, int) *http.Request {
+		req, _ := http.NewRequest("GET", srv.URL, nil)
+		return req
+	}
+	c := NewClient(3)
+	for range 3 {
+		if r := c.Run(context.Background(), 0, 20*time.Millisecond, get); r.Requests == 0 || r.Errors != 0 {
+			t.Fatalf("%d requests, %d errors", r.Requests, r.Errors)
+		}
+	}
+	if n := conns.Load(); n != 3 {
+		t.Errorf("three runs of 3 workers opened %d connections, want 3", n)
+	}
+	c.Close()
+	Run(context.Background(), 2, 0, 20*time.Millisecond, get)
+	deadline := time.Now().Add(5 * time.Second)
+	for closed.Load() < 5 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if n, c := conns.Load(), closed.Load(); n != 5 || c != 5 {
+		t.Errorf("%d connections opened and %d closed, want 5 and 5", n, c)
+	}
+}
+
 // TestRunStopsWithItsContext: a run whose server never answers ends when
 // its context does, with the requests in flight counted as errors.
 func TestRunStopsWithItsContext(t *testing.T) {
