@@ -190,19 +190,18 @@ func (c *conn) unwatch() {
 // carried answers before (as one the server has just closed for idleness
 // would), is sent once more on a new connection, as net/http's Transport
 // does.
-func (c *conn) do(ctx context.Context, req *http.Request) (status int, n int64, err error) {
-	for attempt := 0; ; attempt++ {
-		retry := c.nc != nil && c.used && attempt == 0
-		status, n, err = c.exchange(ctx, req)
-		if err == nil || !retry || status != 0 || ctx.Err() != nil {
-			return status, n, err
-		}
-		if req.GetBody != nil {
-			if req.Body, err = req.GetBody(); err != nil {
-				return 0, 0, err
-			}
+func (c *conn) do(ctx context.Context, req *http.Request) (int, int64, error) {
+	reused := c.nc != nil && c.used
+	status, n, err := c.exchange(ctx, req)
+	if err == nil || !reused || status != 0 || ctx.Err() != nil {
+		return status, n, err
+	}
+	if req.GetBody != nil {
+		if req.Body, err = req.GetBody(); err != nil {
+			return 0, 0, err
 		}
 	}
+	return c.exchange(ctx, req)
 }
 
 func (c *conn) exchange(ctx context.Context, req *http.Request) (int, int64, error) {

@@ -143,9 +143,13 @@ func TestRunStopsWithItsContext(t *testing.T) {
 	}
 }
 
+// TestRunRefusesHTTPS: an https URL is an error, not a plain request to
+// its host: the server here would answer one 200.
 func TestRunRefusesHTTPS(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	defer srv.Close()
 	r := Run(context.Background(), 1, 0, 20*time.Millisecond, func(int, int) *http.Request {
-		req, _ := http.NewRequest("GET", "https://127.0.0.1:1/", nil)
+		req, _ := http.NewRequest("GET", "https://"+srv.Listener.Addr().String()+"/", nil)
 		return req
 	})
 	if r.Requests == 0 || r.Errors != r.Requests {
