@@ -9,8 +9,9 @@ import (
 )
 
 // turns bounds the API requests served at once (Config.MaxInFlight). A
-// request that finds none free waits, and a freed turn goes to the waiting
-// request whose connection was answered longest ago.
+// request queues for a turn (see wait for when it looks for a free one),
+// and a turn goes to the waiting request whose connection was answered
+// longest ago.
 //
 // Why not first come, first served: the order requests reach the wait is
 // not the order they arrived. Go's scheduler reads sockets only when a P
