@@ -1,8 +1,11 @@
 package postgres
 
 import (
+	"context"
 	"fmt"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/touchpoint/touchpoint/internal/interaction"
 )
@@ -45,5 +48,67 @@ func TestSplitHeads(t *testing.T) {
 				t.Errorf("by %s %q: got %q, want %q", tc.kind, tc.ins[i], g, tc.want[i])
 			}
 		}
+	}
+}
+
+// TestOneHeadsStatementAtATime: while a heads statement is under way, the
+// questions of its shape that arrive wait for it instead of starting
+// statements of their own, and then share one.
+func TestOneHeadsStatementAtATime(t *testing.T) {
+	ctx := context.Background()
+	db, other, org, _ := openPair(t)
+	ask := func() error {
+		_, _, _, err := db.CustomersWithHeads(ctx, org.ID, interaction.ByMobile, []string{"919000000001"},
+			interaction.Filter{}, 5, interaction.NewestFirst, interaction.FieldReceiver)
+		return err
+	}
+	if err := ask(); err != nil { // the statement prepared, so every later one is a single execution
+		t.Fatal(err)
+	}
+
+	// Hold the first statement on a lock of the table it reads.
+	tx, err := other.w.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `LOCK TABLE customers IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	before := db.Statements()
+	const callers = 20
+	errs := make(chan error, callers+1)
+	go func() { errs <- ask() }()
+	eventually(t, "the first statement to wait for the lock", func() bool {
+		var n int
+		other.w.GetContext(ctx, &n, `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)
+		return n == 1
+	})
+	var ready sync.WaitGroup
+	ready.Add(callers)
+	for range callers {
+		go func() {
+			ready.Done()
+			errs <- ask()
+		}()
+	}
+	ready.Wait()
+	time.Sleep(100 * time.Millisecond) // time enough for a second statement, were one allowed
+	if n := db.Statements() - before; n != 1 {
+		t.Errorf("%d statements under way while the first waits, want 1", n)
+	}
+
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	for range callers + 1 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// All of them waited beside each other (a caller held up before it
+	// asked may have come after the shared statement and run its own).
+	if n := db.Statements() - before; n > 3 {
+		t.Errorf("%d statements for %d questions asked together, want 2 (at most 3)", n, callers+1)
 	}
 }
