@@ -14,10 +14,14 @@ import (
 )
 
 // customersWithCounts are customersBy joined to each customer's kept
-// counts (countsOf's rows), all of them or, typed, those of the stored
-// types ?3 and ?4: a customer without counts comes once, with the
-// counts' columns NULL.
-var customersWithCounts, customersWithCountsOfTypes = joinCounts(""), joinCounts(" AND s.type IN (?3, ?4)")
+// counts (countsOf's rows), all of them or, typed, those of one or two
+// stored types (see typedCounts; customersWithCountsOfTypes[n-1] for n
+// of them): a customer without counts comes once, with the counts'
+// columns NULL.
+var (
+	customersWithCounts        = joinCounts("")
+	customersWithCountsOfTypes = [2]map[interaction.IdentifierKind]string{joinCounts(typedCounts[0]), joinCounts(typedCounts[1])}
+)
 
 func joinCounts(typed string) map[interaction.IdentifierKind]string {
 	out := make(map[interaction.IdentifierKind]string, len(customersBy))
@@ -39,7 +43,7 @@ func (db *DB) CustomersWithSummaries(ctx context.Context, org interaction.OrgID,
 	queries := customersWithCounts
 	stored := f.Type.StoredTypes()
 	if f.Type != "" {
-		queries = customersWithCountsOfTypes
+		queries = customersWithCountsOfTypes[len(stored)-1]
 	}
 	query, ok := queries[kind]
 	if !ok {
@@ -56,7 +60,7 @@ func (db *DB) CustomersWithSummaries(ctx context.Context, org interaction.OrgID,
 	err = db.reads.query(ctx, query, func(st *sqlite3.Stmt) error {
 		err := bindAll(bindKey(st, 1, int64(org)), st.BindText(2, list))
 		if f.Type != "" {
-			err = bindAll(err, st.BindText(3, string(stored[0])), st.BindText(4, string(stored[len(stored)-1])))
+			err = bindAll(err, bindTypes(st, stored))
 		}
 		return err
 	}, func(_ *readConn, st *sqlite3.Stmt) error {

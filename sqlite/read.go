@@ -109,14 +109,31 @@ func jsonInts(ids []int64) string {
 }
 
 // countsOf reads the maintained counts, a customer's rows whole or, with a
-// type filter, the one or two stored types (?3, ?4) sought. The network
-// filter is applied in Go (a customer has a few dozen rows at most).
-const (
-	countsOf = `SELECT s.customer_id, s.network, s.type, s.n, s.last_at, s.used
+// type filter, those of the stored types sought (see typedCounts). The
+// network filter is applied in Go (a customer has a few dozen rows at
+// most).
+const countsOf = `SELECT s.customer_id, s.network, s.type, s.n, s.last_at, s.used
 	FROM json_each(?2) AS c CROSS JOIN interaction_counts AS s ON s.org_id = ?1 AND s.customer_id = c.value`
-	countsOfTypes = `SELECT s.customer_id, s.network, s.type, s.n, s.last_at, s.used
-	FROM json_each(?2) AS c CROSS JOIN interaction_counts AS s ON s.org_id = ?1 AND s.customer_id = c.value AND s.type IN (?3, ?4)`
-)
+
+// countsOfType and countsOfTwoTypes are countsOf with typedCounts.
+var countsOfType, countsOfTwoTypes = countsOf + typedCounts[0], countsOf + typedCounts[1]
+
+// typedCounts is the condition on the counts' type for a filter of one
+// stored type (?3) or two (?3, ?4; see Type.StoredTypes). One type is
+// compared with "=": SQLite runs "IN (?3, ?4)" as a loop over a set of the
+// values for every customer, even when both are the same, and for 50
+// customers' email counts that loop was a fifth of the statement (96 µs
+// against 78).
+var typedCounts = [2]string{" AND s.type = ?3", " AND s.type IN (?3, ?4)"}
+
+// bindTypes binds the stored types of a typedCounts condition from ?3 on.
+func bindTypes(st *sqlite3.Stmt, stored []interaction.Type) error {
+	err := st.BindText(3, string(stored[0]))
+	if len(stored) > 1 {
+		err = bindAll(err, st.BindText(4, string(stored[1])))
+	}
+	return err
+}
 
 // summariesIn aggregates the rows inside a time span: counts of a span
 // cannot be kept ahead of time. The used flag is the newest call's in the
@@ -148,7 +165,10 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 	case sqlstore.SummariesInSpan:
 		query = summariesIn
 	case sqlstore.SummariesKeptOfTypes:
-		query = countsOfTypes
+		query = countsOfType
+		if len(f.Type.StoredTypes()) > 1 {
+			query = countsOfTwoTypes
+		}
 	}
 	stored := f.Type.StoredTypes()
 	lo, hi := f.Span().Millis()
@@ -158,8 +178,8 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 		switch query {
 		case summariesIn:
 			err = bindAll(err, st.BindInt64(3, lo), st.BindInt64(4, hi))
-		case countsOfTypes:
-			err = bindAll(err, st.BindText(3, string(stored[0])), st.BindText(4, string(stored[len(stored)-1])))
+		case countsOfType, countsOfTwoTypes:
+			err = bindAll(err, bindTypes(st, stored))
 		}
 		return err
 	}, summaryRows(f, &out))
