@@ -109,3 +109,26 @@ func TestAssembleGroupsDoNotShareRoom(t *testing.T) {
 		t.Errorf("after an append to %s: the next group is %s (was %s)", gs[0].Network, got, before)
 	}
 }
+
+// BenchmarkAssemble is one customer's summaries assembled as the
+// dashboard (a type filter) and REST v1.1 (none) ask for them: it runs
+// once per customer of every answer.
+func BenchmarkAssemble(b *testing.B) {
+	at := time.Date(2025, 4, 14, 14, 23, 20, 0, time.UTC)
+	var raw []Summary
+	for i, t := range []Type{Email, SMS, WhatsApp, Viber, Line, MissedCallType, SurveyType} {
+		raw = append(raw, Summary{CustomerID: 1, Network: Capillary, Type: t, Count: i + 1, Last: &at})
+	}
+	for _, bc := range []struct {
+		name   string
+		f      Filter
+		layout Layout
+	}{{"type filter", Filter{Type: Email}, LayoutV2}, {"no filter", Filter{}, LayoutV11}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Assemble(1, raw, bc.f, bc.layout)
+			}
+		})
+	}
+}
