@@ -115,8 +115,9 @@ func jsonInts(ids []int64) string {
 const countsOf = `SELECT s.customer_id, s.network, s.type, s.n, s.last_at, s.used
 	FROM json_each(?2) AS c CROSS JOIN interaction_counts AS s ON s.org_id = ?1 AND s.customer_id = c.value`
 
-// countsOfType and countsOfTwoTypes are countsOf with typedCounts.
-var countsOfType, countsOfTwoTypes = countsOf + typedCounts[0], countsOf + typedCounts[1]
+// countsOfTypes are countsOf with typedCounts: countsOfTypes[n-1] for n
+// stored types.
+var countsOfTypes = [2]string{countsOf + typedCounts[0], countsOf + typedCounts[1]}
 
 // typedCounts is the condition on the counts' type for a filter of one
 // stored type (?3) or two (?3, ?4; see Type.StoredTypes). One type is
@@ -158,27 +159,26 @@ func (db *DB) Summaries(ctx context.Context, org interaction.OrgID, customerIDs 
 	if len(customerIDs) == 0 {
 		return nil, nil
 	}
+	from := sqlstore.SummariesFrom(f)
+	var stored []interaction.Type
 	query := countsOf
-	switch sqlstore.SummariesFrom(f) {
+	switch from {
 	case sqlstore.SummariesNarrowed:
 		return db.narrowedSummaries(ctx, org, customerIDs, f)
 	case sqlstore.SummariesInSpan:
 		query = summariesIn
 	case sqlstore.SummariesKeptOfTypes:
-		query = countsOfType
-		if len(f.Type.StoredTypes()) > 1 {
-			query = countsOfTwoTypes
-		}
+		stored = f.Type.StoredTypes()
+		query = countsOfTypes[len(stored)-1]
 	}
-	stored := f.Type.StoredTypes()
 	lo, hi := f.Span().Millis()
 	out := make([]interaction.Summary, 0, len(customerIDs)*4)
 	err := db.reads.query(ctx, query, func(st *sqlite3.Stmt) error {
 		err := bindAll(bindKey(st, 1, int64(org)), st.BindText(2, jsonInts(customerIDs)))
-		switch query {
-		case summariesIn:
+		switch from {
+		case sqlstore.SummariesInSpan:
 			err = bindAll(err, st.BindInt64(3, lo), st.BindInt64(4, hi))
-		case countsOfType, countsOfTwoTypes:
+		case sqlstore.SummariesKeptOfTypes:
 			err = bindAll(err, bindTypes(st, stored))
 		}
 		return err
