@@ -4,10 +4,11 @@ figures against their targets as a Markdown table.
 usage: python3 scripts/figures.py OUT
 
 Each figure lists every value that measures it (one per side-by-side round,
-bench row or scripts/p99 cell) and is met only when all of them are.
+bench row or scripts/p99 cell) and is met only when all of them are. Exit
+status: 0 when every figure is met, 1 when one is not, 2 when OUT does not
+hold a whole run.
 """
 
-import re
 import sys
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def main(out):
     b = bench((out / "bench.md").read_text())
     cells = p99((out / "p99.md").read_text())
     if not sbs or not b or not cells:
-        sys.exit("figures: a measurement is missing from " + str(out))
+        raise ValueError("a table is empty")
 
     def peer(r, q):
         return max(r[("PostGraphile", q)], r[("PostGraphile5", q)])
@@ -105,8 +106,10 @@ def main(out):
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit(__doc__)
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
     try:
         sys.exit(main(sys.argv[1]))
     except (OSError, KeyError, StopIteration, IndexError, ValueError) as e:
-        sys.exit(f"figures: {sys.argv[1]} does not hold a whole run ({type(e).__name__} {e})")
+        print(f"figures: {sys.argv[1]} does not hold a whole run ({type(e).__name__} {e})", file=sys.stderr)
+        sys.exit(2)
