@@ -41,8 +41,9 @@ func (db *DB) CustomersWithSummaries(ctx context.Context, org interaction.OrgID,
 		return nil, nil, fmt.Errorf("sqlite: customers with summaries need the kept counts, got %+v", f)
 	}
 	queries := customersWithCounts
-	stored := f.Type.StoredTypes()
+	var stored []interaction.Type // read only with a type filter, as Summaries does
 	if f.Type != "" {
+		stored = f.Type.StoredTypes()
 		queries = customersWithCountsOfTypes[len(stored)-1]
 	}
 	query, ok := queries[kind]

@@ -103,7 +103,7 @@ func Assemble(customerID int64, raw []Summary, f Filter, layout Layout) []Group 
 	}
 	some := false
 	for n, net := range Networks {
-		if f.Network != "" || f.Type != "" {
+		if !f.WantsAll() {
 			for m := shown.set[n]; m != 0; m &= m - 1 {
 				if t := bits.TrailingZeros32(m); !f.Wants(net, Types[t]) {
 					shown.drop(n, t)

@@ -112,6 +112,9 @@ func (f Filter) Wants(n Network, t Type) bool {
 	return (f.Network == "" || f.Network == n) && (f.Type == "" || f.Type == t)
 }
 
+// WantsAll reports whether Wants is true for every network and type.
+func (f Filter) WantsAll() bool { return f.Network == "" && f.Type == "" }
+
 // Normalize returns id in the form the store keeps: surrounding space
 // trimmed, e-mail addresses lower-cased, numeric ids in canonical decimal.
 // It fails for an unknown kind, an empty value or a non-numeric id.

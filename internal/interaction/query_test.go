@@ -159,3 +159,19 @@ func TestNormalizeIdentifiers(t *testing.T) {
 		}
 	}
 }
+
+// TestWantsAll holds WantsAll to Wants: true exactly when every network
+// and type gets through (Assemble skips the filter's walk on it).
+func TestWantsAll(t *testing.T) {
+	for _, f := range []Filter{{}, {Network: Capillary}, {Type: Email}, {Network: Facebook, Type: Like}, {Statuses: "sent"}} {
+		all := true
+		for _, n := range Networks {
+			for _, typ := range Types {
+				all = all && f.Wants(n, typ)
+			}
+		}
+		if got := f.WantsAll(); got != all {
+			t.Errorf("%+v: WantsAll() = %v, Wants of every network and type = %v", f, got, all)
+		}
+	}
+}
