@@ -1,0 +1,5 @@
+//go:build !linux
+
+package loadgen
+
+func newRunner(concurrency int) runner { return newWorkers(concurrency) }
