@@ -63,7 +63,10 @@ func startServer(ctx context.Context, command func([]string) (*exec.Cmd, error),
 
 // start starts s's command and waits until its /healthz answers 200.
 func (s *server) start(ctx context.Context) error {
-	s.cmd.Stdout, s.cmd.Stderr = io.Discard, io.Discard
+	// Nil, not io.Discard: the null device itself. An io.Writer that is
+	// not a file costs a pipe, and a goroutine of the generator's process
+	// copying the server's access log out of it while it measures.
+	s.cmd.Stdout, s.cmd.Stderr = nil, nil
 	if err := s.cmd.Start(); err != nil {
 		return err
 	}
