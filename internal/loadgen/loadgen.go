@@ -7,6 +7,8 @@ package loadgen
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"time"
@@ -58,6 +60,18 @@ type sample struct {
 
 // success says whether an answer's status is not an error.
 func success(status int) bool { return status == http.StatusOK || status == http.StatusNotModified }
+
+// hostOf is the host:port req goes to: only plain HTTP, which is what
+// the generator speaks (an https URL is not sent as plain text to 443).
+func hostOf(req *http.Request) (string, error) {
+	if req.URL.Scheme != "http" {
+		return "", fmt.Errorf("loadgen: %s: only http URLs", req.URL)
+	}
+	if req.URL.Port() == "" {
+		return net.JoinHostPort(req.URL.Hostname(), "80"), nil
+	}
+	return req.URL.Host, nil
+}
 
 // summary is the Result of a run of duration that measured samples.
 func summary(duration time.Duration, samples []sample) Result {

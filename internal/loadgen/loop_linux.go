@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"runtime"
@@ -20,12 +19,12 @@ type loopConn struct {
 	worker, n int
 	fd        int // -1 when closed
 	host      string
-	used      bool   // fd has carried an answer
-	retried   bool   // the request in flight has been sent again once
-	busy      bool   // a request is in flight
-	sending   bool   // waiting for room to write the rest of out
-	watched   uint64 // the run (loop.gen) whose epoll instance fd is registered in
-	out       []byte
+	used      bool         // fd has carried an answer
+	retried   bool         // the request in flight has been sent again once
+	busy      bool         // a request is in flight
+	sending   bool         // waiting for room to write the rest of out
+	watched   uint64       // the run (loop.gen) whose epoll instance fd is registered in
+	out       bytes.Buffer // the request's bytes
 	sent      int
 	t0        time.Time
 	ans       answer
@@ -46,7 +45,6 @@ type loop struct {
 	conns []*loopConn
 	addrs map[string]syscall.Sockaddr
 	buf   []byte // the read buffer, shared: a read is parsed before the next
-	out   bytes.Buffer
 	gen   uint64 // the current run's number
 }
 
@@ -213,22 +211,18 @@ func (l *loop) run(ctx context.Context, warmup, duration time.Duration, next fun
 
 // prepare puts req's bytes in c.out, ready to send.
 func (l *loop) prepare(c *loopConn, req *http.Request) error {
-	if req.URL.Scheme != "http" {
-		return fmt.Errorf("loadgen: %s: only http URLs", req.URL)
-	}
-	host := req.URL.Host
-	if req.URL.Port() == "" {
-		host = net.JoinHostPort(req.URL.Hostname(), "80")
+	host, err := hostOf(req)
+	if err != nil {
+		return err
 	}
 	if c.fd >= 0 && c.host != host {
 		c.closeFD()
 	}
 	c.host = host
-	l.out.Reset()
-	if err := req.Write(&l.out); err != nil {
+	c.out.Reset()
+	if err := req.Write(&c.out); err != nil {
 		return err
 	}
-	c.out = append(c.out[:0], l.out.Bytes()...)
 	c.sent = 0
 	c.ans.reset(req.Method == http.MethodHead)
 	return nil
@@ -293,8 +287,8 @@ func (l *loop) watch(ep int, c *loopConn) error {
 // when the socket has no room (or, on a new connection, is not yet
 // connected); it reports false when the connection failed.
 func (l *loop) send(ep int, c *loopConn) bool {
-	for c.sent < len(c.out) {
-		n, err := syscall.Write(c.fd, c.out[c.sent:])
+	for out := c.out.Bytes(); c.sent < len(out); {
+		n, err := syscall.Write(c.fd, out[c.sent:])
 		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.ENOTCONN) {
 			if !c.sending {
 				c.sending = true
@@ -326,11 +320,10 @@ func (l *loop) receive(c *loopConn) (done, ok bool) {
 	case err != nil:
 		return false, false
 	case n == 0:
-		if c.ans.eof() {
-			c.ans.close = true
-			return true, true
-		}
-		return false, false
+		// The end completes a body that runs to it (and closes); any
+		// other answer is cut short.
+		done := c.ans.eof()
+		return done, done
 	}
 	done, err = c.ans.feed(l.buf[:n])
 	return done, err == nil

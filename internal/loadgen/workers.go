@@ -3,7 +3,6 @@ package loadgen
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -125,12 +124,9 @@ func (c *conn) do(ctx context.Context, req *http.Request) (int, int64, error) {
 }
 
 func (c *conn) exchange(ctx context.Context, req *http.Request) (int, int64, error) {
-	if req.URL.Scheme != "http" {
-		return 0, 0, fmt.Errorf("loadgen: %s: only http URLs", req.URL)
-	}
-	host := req.URL.Host
-	if req.URL.Port() == "" {
-		host = net.JoinHostPort(req.URL.Hostname(), "80")
+	host, err := hostOf(req)
+	if err != nil {
+		return 0, 0, err
 	}
 	if c.nc == nil || c.host != host {
 		if err := c.dial(ctx, host); err != nil {
