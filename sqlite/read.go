@@ -312,6 +312,7 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 	fields := q.Fields
 	rows := make([]interaction.Message, 0, sqlstore.ExpectedRows(q))
 	sh := pageShape{fields: fields, order: q.Order, statuses: q.Statuses != "", campaigns: q.Campaigns != ""}
+	var a arena
 	if len(plan.Whole) > 0 {
 		sh.parts |= partWhole
 	}
@@ -351,7 +352,7 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 		m := interaction.Message{CustomerID: st.ColumnInt64(0), Network: sqlstore.NetworkOf(st.ColumnRawText(1)),
 			Type: sqlstore.TypeOf(st.ColumnRawText(2)), SentAt: fromMillis(st.ColumnInt64(3)), ID: st.ColumnInt64(4),
 			CampaignID: -1, UserID: -1}
-		rc.scanFields(st, &m, fields, 5)
+		rc.scanFields(st, &a, &m, fields, 5)
 		rows = append(rows, m)
 		return nil
 	})
@@ -370,7 +371,7 @@ func (db *DB) MessagePages(ctx context.Context, org interaction.OrgID, q interac
 // scanFields reads the optional columns of fields, from column col on, in
 // sqlstore.MessageColumns' order. Texts that repeat across rows (senders,
 // statuses, a customer's receiver) are not allocated again.
-func (rc *readConn) scanFields(st *sqlite3.Stmt, m *interaction.Message, fields interaction.MessageFields, col int) {
+func (rc *readConn) scanFields(st *sqlite3.Stmt, a *arena, m *interaction.Message, fields interaction.MessageFields, col int) {
 	for _, c := range sqlstore.MessageColumns {
 		if fields&c.Field == 0 {
 			continue
@@ -381,7 +382,7 @@ func (rc *readConn) scanFields(st *sqlite3.Stmt, m *interaction.Message, fields 
 		case interaction.FieldReceiver:
 			m.Receiver = rc.same(st.ColumnRawText(col))
 		case interaction.FieldSubject:
-			m.Subject = st.ColumnText(col)
+			m.Subject = a.string(st.ColumnRawText(col))
 		case interaction.FieldStatus:
 			m.Status = rc.intern(st.ColumnRawText(col))
 		case interaction.FieldCampaign:
@@ -390,11 +391,10 @@ func (rc *readConn) scanFields(st *sqlite3.Stmt, m *interaction.Message, fields 
 			m.UserID = st.ColumnInt64(col)
 		case interaction.FieldDelivered:
 			if st.ColumnType(col) != sqlite3.NULL {
-				t := fromMillis(st.ColumnInt64(col))
-				m.DeliveredAt = &t
+				m.DeliveredAt = a.time(fromMillis(st.ColumnInt64(col)))
 			}
 		case interaction.FieldBody:
-			m.Body = st.ColumnText(col)
+			m.Body = a.string(st.ColumnRawText(col))
 		}
 		col++
 	}

@@ -170,6 +170,7 @@ func (db *DB) Timeline(ctx context.Context, org interaction.OrgID, q interaction
 		}
 	}
 	out := make([]interaction.TimelineEntry, 0, len(q.Customers)*q.Rows)
+	var a arena
 	err := db.reads.query(ctx, timelineQuery(sqlstore.ShapeOf(q, false)), func(st *sqlite3.Stmt) error {
 		return bindTimeline(st, org, q)
 	}, func(rc *readConn, st *sqlite3.Stmt) error {
@@ -179,7 +180,7 @@ func (db *DB) Timeline(ctx context.Context, org interaction.OrgID, q interaction
 		case interaction.EntryMessage:
 			e.Message = interaction.Message{ID: e.ID, CustomerID: e.CustomerID, Network: sqlstore.NetworkOf(st.ColumnRawText(4)),
 				Type: sqlstore.TypeOf(st.ColumnRawText(5)), SentAt: e.At, CampaignID: -1, UserID: -1}
-			rc.scanFields(st, &e.Message, fields, 6)
+			rc.scanFields(st, &a, &e.Message, fields, 6)
 		case interaction.EntryMissedCall:
 			e.MissedCall = interaction.MissedCall{ID: e.ID, CustomerID: e.CustomerID, CalledAt: e.At, Used: st.ColumnBool(6 + nf)}
 		case interaction.EntrySurvey:
