@@ -88,10 +88,10 @@ func (m *v2Message) appendJSON(b []byte) []byte {
 	b = append(b, `,"status":`...)
 	b = appendString(b, m.Status)
 	b = append(b, `,"sentDate":`...)
-	b = appendString(b, m.SentDate)
-	if m.DeliveredTime != "" {
+	b = m.SentDate.appendJSON(b)
+	if !m.DeliveredTime.IsZero() {
 		b = append(b, `,"deliveredTime":`...)
-		b = appendString(b, m.DeliveredTime)
+		b = m.DeliveredTime.appendJSON(b)
 	}
 	b = append(b, `,"userId":`...)
 	b = strconv.AppendInt(b, m.UserID, 10)
@@ -104,7 +104,7 @@ func (s *v2Survey) appendJSON(b []byte) []byte {
 	b = append(b, `,"name":`...)
 	b = appendString(b, s.Name)
 	b = append(b, `,"submittedDate":`...)
-	b = appendString(b, s.SubmittedDate)
+	b = s.SubmittedDate.appendJSON(b)
 	b = append(b, `,"responses":`...)
 	if len(s.Responses) == 0 {
 		return append(b, "null}"...)
@@ -176,7 +176,7 @@ func (it *v11Interaction) appendJSON(b []byte) []byte {
 		b = append(b, "},"...)
 	}
 	b = append(b, `"last_interaction_time":`...)
-	b = appendString(b, it.LastInteractionTime)
+	b = it.LastInteractionTime.appendJSON(b)
 	b = append(b, `,"used_status":`...)
 	b = strconv.AppendBool(b, it.UsedStatus)
 	b = append(b, `,"count":`...)
@@ -198,11 +198,11 @@ func (m *v11Message) appendJSON(b []byte) []byte {
 	b = append(b, `,"status":`...)
 	b = appendString(b, m.Status)
 	b = append(b, `,"sent_time":`...)
-	b = appendString(b, m.SentTime)
+	b = m.SentTime.appendJSON(b)
 	b = append(b, `,"delivered_time":`...)
-	b = appendString(b, m.DeliveredTime)
+	b = m.DeliveredTime.appendJSON(b)
 	b = append(b, `,"campaign_id":`...)
-	b = appendString(b, m.CampaignID)
+	b = m.CampaignID.appendJSON(b)
 	return append(b, '}')
 }
 

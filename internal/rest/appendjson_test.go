@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // TestAppendJSONMatchesEncodingJSON: the hand-rolled appenders of both
@@ -54,6 +55,17 @@ func hostile(rnd *rand.Rand) string {
 	return string(b)
 }
 
+// randomWhen is a time in one of the vendor's layouts, or none, and now
+// and then one that time.Format writes itself (a year past 9999).
+func randomWhen(rnd *rand.Rand) when {
+	layouts := []string{"", layoutV11Sent, layoutDMY, layoutV2Deliv}
+	t := time.UnixMilli(rnd.Int64N(4102444800000)).In(time.FixedZone("", (rnd.IntN(27)-12)*1800))
+	if rnd.IntN(8) == 0 {
+		t = t.AddDate(9000, 0, 0)
+	}
+	return when{t, layouts[rnd.IntN(len(layouts))]}
+}
+
 func randomV11(rnd *rand.Rand, str func() string) (appender, any) {
 	r := &v11Response{Status: v11Status{Success: str(), Code: rnd.IntN(600), Message: str()}}
 	if rnd.IntN(4) > 0 {
@@ -63,12 +75,12 @@ func randomV11(rnd *rand.Rand, str func() string) (appender, any) {
 			for range rnd.IntN(4) {
 				n := v11Network{Name: str(), Interaction: []v11Interaction{}}
 				for range rnd.IntN(4) {
-					it := v11Interaction{LastInteractionTime: str(), UsedStatus: rnd.IntN(2) == 0, Count: rnd.IntN(100), Type: str()}
+					it := v11Interaction{LastInteractionTime: randomWhen(rnd), UsedStatus: rnd.IntN(2) == 0, Count: rnd.IntN(100), Type: str()}
 					if rnd.IntN(2) == 0 {
 						it.Messages = &v11Messages{}
 						for range 1 + rnd.IntN(3) {
 							it.Messages.Message = append(it.Messages.Message, v11Message{ID: rnd.Int64(), Sender: str(), Reciever: str(),
-								Subject: str(), Status: str(), SentTime: str(), DeliveredTime: str(), CampaignID: str()})
+								Subject: str(), Status: str(), SentTime: randomWhen(rnd), DeliveredTime: randomWhen(rnd), CampaignID: decimal(rnd.Int64N(2001) - 1000)})
 						}
 					}
 					n.Interaction = append(n.Interaction, it)
@@ -93,15 +105,12 @@ func randomV2(rnd *rand.Rand, str func() string) (appender, any) {
 			list := []v2Message{}
 			for range rnd.IntN(3) {
 				m := v2Message{ID: rnd.Int64(), Receiver: str(), Subject: str(), CampaignID: rnd.Int64N(3) - 1, Status: str(),
-					SentDate: str(), UserID: -1}
-				if rnd.IntN(2) == 0 {
-					m.DeliveredTime = str() + "x"
-				}
+					SentDate: randomWhen(rnd), DeliveredTime: randomWhen(rnd), UserID: -1}
 				list = append(list, m)
 			}
 			it.MessageList = &list
 		case 1:
-			list := []v2Survey{{ID: 3, Name: str(), SubmittedDate: str(), Responses: json.RawMessage(`{ "a" : [1, 2], "b":"<x>" }`)}}
+			list := []v2Survey{{ID: 3, Name: str(), SubmittedDate: randomWhen(rnd), Responses: json.RawMessage(`{ "a" : [1, 2], "b":"<x>" }`)}}
 			it.Surveys = &list
 		case 2:
 			it.UsedStatus = &used

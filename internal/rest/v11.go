@@ -43,7 +43,7 @@ type v11Network struct {
 
 type v11Interaction struct {
 	Messages            *v11Messages `json:"messages,omitempty" xml:"messages,omitempty"`
-	LastInteractionTime string       `json:"last_interaction_time" xml:"last_interaction_time"`
+	LastInteractionTime when         `json:"last_interaction_time" xml:"last_interaction_time"`
 	UsedStatus          bool         `json:"used_status" xml:"used_status"`
 	Count               int          `json:"count" xml:"count"`
 	Type                string       `json:"type" xml:"type"`
@@ -54,14 +54,14 @@ type v11Messages struct {
 }
 
 type v11Message struct {
-	ID            int64  `json:"id" xml:"id"`
-	Sender        string `json:"sender" xml:"sender"`
-	Reciever      string `json:"reciever" xml:"reciever"` // sic: the vendor's spelling is the contract
-	Subject       string `json:"subject" xml:"subject"`
-	Status        string `json:"status" xml:"status"`
-	SentTime      string `json:"sent_time" xml:"sent_time"`
-	DeliveredTime string `json:"delivered_time" xml:"delivered_time"`
-	CampaignID    string `json:"campaign_id" xml:"campaign_id"`
+	ID            int64   `json:"id" xml:"id"`
+	Sender        string  `json:"sender" xml:"sender"`
+	Reciever      string  `json:"reciever" xml:"reciever"` // sic: the vendor's spelling is the contract
+	Subject       string  `json:"subject" xml:"subject"`
+	Status        string  `json:"status" xml:"status"`
+	SentTime      when    `json:"sent_time" xml:"sent_time"`
+	DeliveredTime when    `json:"delivered_time" xml:"delivered_time"` // zero: "null"
+	CampaignID    decimal `json:"campaign_id" xml:"campaign_id"`
 }
 
 const null = "null" // the vendor writes a missing time as the string "null"
@@ -164,21 +164,19 @@ func (d data) v11() *v11Customer {
 	for _, g := range d.groups {
 		n := v11Network{Name: string(g.Network), Interaction: []v11Interaction{}}
 		for _, s := range g.Items {
-			it := v11Interaction{LastInteractionTime: null, UsedStatus: s.Used, Count: s.Count, Type: string(s.Type)}
+			it := v11Interaction{UsedStatus: s.Used, Count: s.Count, Type: string(s.Type)} // no time: "null"
 			if !s.Type.IsMessage() && s.Last != nil {
-				it.LastInteractionTime = d.format(*s.Last, layoutDMY)
+				it.LastInteractionTime = d.when(*s.Last, layoutDMY)
 			}
 			if ms := s.Messages; len(ms) > 0 {
 				it.Messages = &v11Messages{Message: make([]v11Message, len(ms))}
 				for i, m := range ms {
-					delivered := null
-					if m.DeliveredAt != nil {
-						delivered = d.format(*m.DeliveredAt, layoutV11Sent)
-					}
 					it.Messages.Message[i] = v11Message{
 						ID: m.ID, Sender: m.Sender, Reciever: m.Receiver, Subject: d.subject(m), Status: m.Status,
-						SentTime: d.format(m.SentAt, layoutV11Sent), DeliveredTime: delivered,
-						CampaignID: strconv.FormatInt(m.CampaignID, 10),
+						SentTime: d.when(m.SentAt, layoutV11Sent), CampaignID: decimal(m.CampaignID),
+					}
+					if m.DeliveredAt != nil {
+						it.Messages.Message[i].DeliveredTime = d.when(*m.DeliveredAt, layoutV11Sent)
 					}
 				}
 			}

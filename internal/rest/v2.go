@@ -45,8 +45,8 @@ type v2Message struct {
 	Subject       string `json:"subject"`
 	CampaignID    int64  `json:"campaignId"`
 	Status        string `json:"status"`
-	SentDate      string `json:"sentDate"`
-	DeliveredTime string `json:"deliveredTime,omitempty"`
+	SentDate      when   `json:"sentDate"`
+	DeliveredTime when   `json:"deliveredTime,omitzero"`
 	UserID        int64  `json:"userId"`
 }
 
@@ -56,7 +56,7 @@ type v2Message struct {
 type v2Survey struct {
 	ID            int64           `json:"id"`
 	Name          string          `json:"name"`
-	SubmittedDate string          `json:"submittedDate"`
+	SubmittedDate when            `json:"submittedDate"`
 	Responses     json.RawMessage `json:"responses"`
 }
 
@@ -168,7 +168,7 @@ func (d data) v2(f interaction.Filter) v2Response {
 			case s.Type == interaction.SurveyType:
 				list := make([]v2Survey, 0, len(s.Surveys))
 				for _, sv := range s.Surveys {
-					list = append(list, v2Survey{ID: sv.ID, Name: sv.Name, SubmittedDate: d.format(sv.SubmittedAt, layoutDMY), Responses: sv.Responses})
+					list = append(list, v2Survey{ID: sv.ID, Name: sv.Name, SubmittedDate: d.when(sv.SubmittedAt, layoutDMY), Responses: sv.Responses})
 				}
 				it.Surveys = &list
 				returned = len(list)
@@ -179,9 +179,9 @@ func (d data) v2(f interaction.Filter) v2Response {
 				list := all[start : start+len(ms) : start+len(ms)]
 				for i, m := range ms {
 					list[i] = v2Message{ID: m.ID, Receiver: m.Receiver, Subject: d.subject(m), CampaignID: m.CampaignID,
-						Status: m.Status, SentDate: d.format(m.SentAt, layoutDMY), UserID: m.UserID}
+						Status: m.Status, SentDate: d.when(m.SentAt, layoutDMY), UserID: m.UserID}
 					if m.DeliveredAt != nil {
-						list[i].DeliveredTime = formatTime(m.DeliveredAt.UTC(), layoutV2Deliv)
+						list[i].DeliveredTime = when{m.DeliveredAt.UTC(), layoutV2Deliv}
 					}
 				}
 				it.MessageList = &list
