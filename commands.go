@@ -265,7 +265,7 @@ func applyEnv(fs *pflag.FlagSet, getenv func(string) string) error {
 
 // otherEnv are the environment variables that are not a flag's.
 var otherEnv = [][2]string{
-	{"GOGC, GOMEMLIMIT", "serve sets GOGC=400 and a 1 GiB soft memory limit unless these are set"},
+	{"GOGC, GOMEMLIMIT", "serve sets GOGC=400 with a 64 MiB least heap goal, and a 1 GiB soft memory limit, unless these are set"},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "turns tracing on: spans over OTLP/HTTP (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)"},
 	{"OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER", "as the OpenTelemetry SDK reads them"},
 	{"OTEL_SDK_DISABLED, OTEL_TRACES_EXPORTER", "true, and none, turn tracing off"},

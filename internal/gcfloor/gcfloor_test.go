@@ -1,0 +1,74 @@
+package gcfloor_test
+
+import (
+	"runtime"
+	"runtime/metrics"
+	"testing"
+	"time"
+
+	"github.com/touchpoint/touchpoint/internal/gcfloor"
+)
+
+const mib = 1 << 20
+
+func TestPercent(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		live, floor   uint64
+		percent, want int
+	}{
+		{"nothing measured yet", 0, 64 * mib, 400, 400},
+		{"small live heap: the floor", 4 * mib, 64 * mib, 400, 1500},
+		{"tiny live heap: the floor", 64 * 1024, 64 * mib, 400, 102300},
+		{"the proportional goal reaches the floor", 16 * mib, 80 * mib, 400, 400},
+		{"just short of it", 16*mib - 1, 80 * mib, 400, 400},
+		{"live heap above the floor", 100 * mib, 64 * mib, 400, 400},
+		{"GOGC=100", 8 * mib, 64 * mib, 100, 700},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := gcfloor.Percent(tc.live, tc.floor, tc.percent)
+			if got != tc.want {
+				t.Fatalf("Percent(%d, %d, %d) = %d, want %d", tc.live, tc.floor, tc.percent, got, tc.want)
+			}
+			if goal := tc.live + tc.live*uint64(got)/100; tc.live > 0 && goal+tc.live/100 < tc.floor {
+				t.Fatalf("goal %d under the floor %d", goal, tc.floor)
+			}
+		})
+	}
+}
+
+// TestKeep: with a floor far above this test's live heap, the heap goal
+// reaches the floor after a collection; when the live heap grows, the
+// goal is set again from it (near the floor, not the tiny heap's percent
+// times the larger one); and it falls back under the floor once stopped.
+func TestKeep(t *testing.T) {
+	const floor = 512 * mib
+	goal := func() uint64 {
+		s := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	// waitGoal collects until the goal is on the wanted side of the
+	// floor: the cleanup that sets GOGC runs on its own goroutine after
+	// a cycle ends.
+	waitGoal := func(lo, hi uint64) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			runtime.GC()
+			if g := goal(); g >= lo && g < hi {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatalf("heap goal %d MiB; want it in [%d, %d) MiB", goal()/mib, lo/mib, hi/mib)
+	}
+	stop := gcfloor.Keep(floor, 100)
+	waitGoal(floor, 1<<62)
+	live := make([]byte, 64*mib)
+	waitGoal(floor, 2*floor)
+	runtime.KeepAlive(live)
+	stop()
+	stop() // twice is harmless
+	waitGoal(0, floor)
+}
