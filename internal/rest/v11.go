@@ -3,6 +3,7 @@ package rest
 import (
 	"encoding/xml"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -73,10 +74,11 @@ const v11Fields = interaction.FieldSender | interaction.FieldReceiver | interact
 // V11 serves GET /v1.1/customer/interaction.
 func V11(o Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		xmlOut, err := wantsXML(r)
+		q := r.URL.Query() // parsed once: each parse is a map and a slice a parameter
+		xmlOut, err := wantsXML(r, q)
 		var req request
 		if err == nil {
-			req, err = parseV11(r)
+			req, err = parseV11(r, q)
 		}
 		if err == nil {
 			var d data
@@ -90,8 +92,7 @@ func V11(o Options) http.Handler {
 	})
 }
 
-func parseV11(r *http.Request) (request, error) {
-	q := r.URL.Query()
+func parseV11(r *http.Request, q url.Values) (request, error) {
 	var req request
 	switch name := strings.TrimSpace(q.Get("identifierName")); {
 	case name != "":
@@ -190,10 +191,10 @@ func (d data) v11() *v11Customer {
 // wantsXML reads format=json|xml, or the Accept header when format is
 // absent (JSON unless XML is asked for). For an invalid format it still
 // says what Accept asks for, so that the error comes in that format.
-func wantsXML(r *http.Request) (bool, error) {
+func wantsXML(r *http.Request, q url.Values) (bool, error) {
 	a := r.Header.Get("Accept")
 	byAccept := strings.Contains(a, "/xml") && !strings.Contains(a, "/json")
-	switch f := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("format"))); f {
+	switch f := strings.ToLower(strings.TrimSpace(q.Get("format"))); f {
 	case "json":
 		return false, nil
 	case "xml":
@@ -201,7 +202,7 @@ func wantsXML(r *http.Request) (bool, error) {
 	case "":
 		return byAccept, nil
 	default:
-		return byAccept, invalid(codeFormat, "format must be json or xml, got %q", r.URL.Query().Get("format"))
+		return byAccept, invalid(codeFormat, "format must be json or xml, got %q", q.Get("format"))
 	}
 }
 
@@ -216,6 +217,6 @@ func writeV11(w http.ResponseWriter, r *http.Request, asXML bool, status int, v 
 // WriteV11Error writes err in the v1.1 envelope, in the format the request
 // asks for; the HTTP middleware uses it for 401, 405, 413, 429 and 500.
 func WriteV11Error(w http.ResponseWriter, r *http.Request, err error) {
-	asXML, _ := wantsXML(r)
+	asXML, _ := wantsXML(r, r.URL.Query())
 	writeV11Failure(w, r, asXML, failureOf(err))
 }
