@@ -27,20 +27,36 @@ func Percent(live, floor uint64, percent int) int {
 }
 
 // Keep sets GOGC to Percent of the live heap now and after every
-// collection, until stop, which puts back the GOGC it found. It does
-// not touch the memory limit, which bounds the heap above whatever the
-// goal.
+// collection, until stop, which puts back the GOGC it found. The
+// collector is the process's, so there is one floor at a time: Keep stops
+// the one an earlier call kept (a process that serves more than once, as
+// tests do, does not pile up keepers). It does not touch the memory
+// limit, which bounds the heap above whatever the goal.
 func Keep(floor uint64, percent int) (stop func()) {
+	kept.Lock()
+	defer kept.Unlock()
+	if kept.k != nil {
+		kept.k.stop()
+	}
 	k := &keeper{floor: floor, percent: percent, sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
 	k.before = debug.SetGCPercent(percent)
 	k.tune()
-	return func() {
-		k.mu.Lock()
-		defer k.mu.Unlock()
-		if !k.stopped {
-			k.stopped = true
-			debug.SetGCPercent(k.before)
-		}
+	kept.k = k
+	return k.stop
+}
+
+// kept is the keeper in effect, if any.
+var kept struct {
+	sync.Mutex
+	k *keeper
+}
+
+func (k *keeper) stop() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !k.stopped {
+		k.stopped = true
+		debug.SetGCPercent(k.before)
 	}
 }
 

@@ -40,7 +40,9 @@ func TestPercent(t *testing.T) {
 // TestKeep: with a floor far above this test's live heap, the heap goal
 // reaches the floor after a collection; when the live heap grows, the
 // goal is set again from it (near the floor, not the tiny heap's percent
-// times the larger one); and it falls back under the floor once stopped.
+// times the larger one); and it falls back under the floor once stopped,
+// which it would not if the keeper of an earlier Keep (with a higher
+// floor) were still running.
 func TestKeep(t *testing.T) {
 	const floor = 512 * mib
 	goal := func() uint64 {
@@ -48,21 +50,23 @@ func TestKeep(t *testing.T) {
 		metrics.Read(s)
 		return s[0].Value.Uint64()
 	}
-	// waitGoal collects until the goal is on the wanted side of the
-	// floor: the cleanup that sets GOGC runs on its own goroutine after
-	// a cycle ends.
+	// waitGoal collects until the goal is in [lo, hi): the cleanup that
+	// sets GOGC runs on its own goroutine after a cycle ends.
 	waitGoal := func(lo, hi uint64) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
 		for time.Now().Before(deadline) {
 			runtime.GC()
+			// The goal is read once the cycle's cleanups have had time to
+			// run: read at once, it is still the one set before the cycle.
+			time.Sleep(20 * time.Millisecond)
 			if g := goal(); g >= lo && g < hi {
 				return
 			}
-			time.Sleep(10 * time.Millisecond)
 		}
 		t.Fatalf("heap goal %d MiB; want it in [%d, %d) MiB", goal()/mib, lo/mib, hi/mib)
 	}
+	gcfloor.Keep(4*floor, 100) // replaced by the next
 	stop := gcfloor.Keep(floor, 100)
 	waitGoal(floor, 1<<62)
 	live := make([]byte, 64*mib)
