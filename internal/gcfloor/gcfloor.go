@@ -18,9 +18,10 @@ import (
 
 // Percent is the GOGC value that puts the next goal at floor for a live
 // heap of live bytes, or percent when that already reaches it (or when
-// nothing has been measured yet, live 0).
+// nothing has been measured yet, live 0, or percent is negative: the
+// collector off, which no floor turns on).
 func Percent(live, floor uint64, percent int) int {
-	if live == 0 || live+live*uint64(percent)/100 >= floor {
+	if percent < 0 || live == 0 || live+live*uint64(percent)/100 >= floor {
 		return percent
 	}
 	return int((floor - live) * 100 / live)

@@ -24,13 +24,14 @@ func TestPercent(t *testing.T) {
 		{"just short of it", 16*mib - 1, 80 * mib, 400, 400},
 		{"live heap above the floor", 100 * mib, 64 * mib, 400, 400},
 		{"GOGC=100", 8 * mib, 64 * mib, 100, 700},
+		{"GOGC=off stays off", 4 * mib, 64 * mib, -1, -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := gcfloor.Percent(tc.live, tc.floor, tc.percent)
 			if got != tc.want {
 				t.Fatalf("Percent(%d, %d, %d) = %d, want %d", tc.live, tc.floor, tc.percent, got, tc.want)
 			}
-			if goal := tc.live + tc.live*uint64(got)/100; tc.live > 0 && goal+tc.live/100 < tc.floor {
+			if goal := tc.live + tc.live*uint64(got)/100; tc.live > 0 && got >= 0 && goal+tc.live/100 < tc.floor {
 				t.Fatalf("goal %d under the floor %d", goal, tc.floor)
 			}
 		})
