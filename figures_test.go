@@ -32,7 +32,7 @@ func TestFiguresScript(t *testing.T) {
 		{"run-m", 2},      // every figure it measured met, without scripts/scale
 		{"run-n", 1},      // the bench's p99 at 10.75 and 11.24 ms; scripts/scale met
 		{"run-q", 0},      // every figure met
-		{"run-z", 0},      // every figure met; the third such run in a row, on which the engine's issue closed
+		{"run-z", 0},      // every figure met, the third whole run in a row to do so
 		{"incomplete", 2}, // run d's outputs with scripts/p99's empty
 	} {
 		t.Run(tc.run, func(t *testing.T) {
