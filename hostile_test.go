@@ -50,7 +50,8 @@ func TestHostileRequests(t *testing.T) {
 		{"mutation (none exist)", "POST", "application/json", gql("mutation { dropAll }"), nil, 200, "GRAPHQL_VALIDATION_FAILED"},
 		{"graphql-response+json parse error", "POST", "application/json", gql("{"), map[string]string{"Accept": "application/graphql-response+json"}, 400, "GRAPHQL_PARSE_FAILED"},
 		{"unsupported content type", "POST", "text/plain", "{ __typename }", nil, 415, "UNSUPPORTED_MEDIA_TYPE"},
-		{"unsupported method", "PUT", "application/json", gql("{ __typename }"), nil, 405, ""},
+		{"unsupported method", "PUT", "application/json", gql("{ __typename }"), nil, 405, "METHOD_NOT_ALLOWED"},
+		{"OPTIONS without CORS", "OPTIONS", "", "", nil, 405, "METHOD_NOT_ALLOWED"},
 		{"unacceptable Accept", "POST", "application/json", gql("{ __typename }"), map[string]string{"Accept": "text/html"}, 406, "NOT_ACCEPTABLE"},
 		{"GET without a query", "GET", "", "", nil, 400, "BAD_REQUEST"},
 	}

@@ -147,9 +147,10 @@ func TestRoutes(t *testing.T) {
 		{"GET", "/v2/customers/interaction", "tp_x:nope", nil, 401, `"rest_error"`},
 		{"POST", "/graphql", f.key, strings.NewReader(`{"query":"` + strings.Repeat("x", 2000) + `"}`), 413, `"graphql_error":"request body larger than 1024 bytes"`},
 		{"GET", "/v1.1/customer/interaction", f.key, nil, 500, `"rest_error":"internal error"`},
-		{"DELETE", "/graphql", f.key, nil, 405, ""},
-		// The REST routes answer other methods in their own envelope,
+		// Every API route answers other methods in its own envelope,
 		// before authentication (there is nothing to authorise).
+		{"DELETE", "/graphql", f.key, nil, 405, `"graphql_error":"method DELETE is not allowed: this route serves GET, HEAD and POST"`},
+		{"PUT", "/graphql", "", nil, 405, `"graphql_error":"method PUT is not allowed`},
 		{"POST", "/v2/customers/interaction", "", nil, 405, `"rest_error":"method POST is not allowed: this route serves GET and HEAD"`},
 		{"PUT", "/v1.1/customer/interaction", f.key, nil, 405, `"rest_error":"method PUT is not allowed`},
 		{"HEAD", "/v2/customers/interaction", f.key, nil, 200, ""},
@@ -165,8 +166,13 @@ func TestRoutes(t *testing.T) {
 			if resp.Header.Get(httpapi.RequestIDHeader) == "" {
 				t.Error("no request id header")
 			}
-			if tt.status == 405 && tt.path != "/graphql" && resp.Header.Get("Allow") != "GET, HEAD" {
-				t.Errorf("Allow = %q", resp.Header.Get("Allow"))
+			if allow := "GET, HEAD"; tt.status == 405 {
+				if tt.path == "/graphql" {
+					allow = "GET, HEAD, POST"
+				}
+				if got := resp.Header.Get("Allow"); got != allow {
+					t.Errorf("Allow = %q, want %q", got, allow)
+				}
 			}
 			if tt.status == 401 && !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic ") {
 				t.Error("401 without WWW-Authenticate")
