@@ -3,6 +3,7 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/touchpoint/touchpoint/internal/interaction"
@@ -36,19 +37,19 @@ func NewServer(cfg Config, d Deps) http.Handler {
 		gql := s.api("graphql", d.GraphQLError, s.cached("graphql", graphQLKey, loaders(d.GraphQL)))
 		mux.Handle("GET /graphql", gql)
 		mux.Handle("POST /graphql", gql)
-		mux.Handle("/graphql", s.open("graphql", notAllowed(d.GraphQLError, "GET, HEAD, POST", "GET, HEAD and POST")))
+		mux.Handle("/graphql", s.open("graphql", notAllowed(d.GraphQLError, "GET", "HEAD", "POST")))
 	}
 	if d.Schema != nil {
 		mux.Handle("GET /graphql/schema.graphql", s.api("graphql-schema", d.GraphQLError, d.Schema))
-		mux.Handle("/graphql/schema.graphql", s.open("graphql-schema", notAllowed(d.GraphQLError, "GET, HEAD", "GET and HEAD")))
+		mux.Handle("/graphql/schema.graphql", s.open("graphql-schema", notAllowed(d.GraphQLError, "GET", "HEAD")))
 	}
 	if d.V11 != nil {
 		mux.Handle("GET /v1.1/customer/interaction", s.api("v1.1", d.V11Error, s.cached("v1.1", restKey, loaders(d.V11))))
-		mux.Handle("/v1.1/customer/interaction", s.open("v1.1", notAllowed(d.V11Error, "GET, HEAD", "GET and HEAD")))
+		mux.Handle("/v1.1/customer/interaction", s.open("v1.1", notAllowed(d.V11Error, "GET", "HEAD")))
 	}
 	if d.V2 != nil {
 		mux.Handle("GET /v2/customers/interaction", s.api("v2", d.V2Error, s.cached("v2", restKey, loaders(d.V2))))
-		mux.Handle("/v2/customers/interaction", s.open("v2", notAllowed(d.V2Error, "GET, HEAD", "GET and HEAD")))
+		mux.Handle("/v2/customers/interaction", s.open("v2", notAllowed(d.V2Error, "GET", "HEAD")))
 	}
 
 	// Open routes.
@@ -71,16 +72,19 @@ func NewServer(cfg Config, d Deps) http.Handler {
 	return s.open("", h) // request id and recovery for unmatched routes too
 }
 
-// notAllowed answers the methods a route's own patterns do not take with
-// 405 in the route's error format (allow is the Allow header, served the
-// same methods in words): ServeMux's own 405 is text/plain, outside the
-// envelope a REST caller or a GraphQL client parses.
-func notAllowed(ew ErrorWriter, allow, served string) http.Handler {
+// notAllowed answers the methods other than served (those the route's own
+// patterns take) with 405 in the route's error format: ServeMux's own 405
+// is text/plain, outside the envelope a REST caller or a GraphQL client
+// parses. The Allow header and the message name the same methods.
+func notAllowed(ew ErrorWriter, served ...string) http.Handler {
 	if ew == nil {
 		ew = writePlainError
 	}
+	allow := strings.Join(served, ", ")
+	last := len(served) - 1
+	words := strings.Join(served[:last], ", ") + " and " + served[last]
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
-		ew(w, r, interaction.Errorf(interaction.KindMethodNotAllowed, "method %s is not allowed: this route serves %s", r.Method, served))
+		ew(w, r, interaction.Errorf(interaction.KindMethodNotAllowed, "method %s is not allowed: this route serves %s", r.Method, words))
 	})
 }
